@@ -1,0 +1,1 @@
+//! Benchmarks of chokepoint live in `benches/benches/*.rs`; run them with `cargo bench -p chokepoint-benches`.

@@ -1,0 +1,48 @@
+//! # chokepoint-engine
+//!
+//! The discrete-event simulation at the heart of chokepoint: who runs short, when, and for
+//! how long, when a country stops exporting a material or a part.
+//!
+//! - [`Model`] is the chain as plain data: [`Product`]s, [`Facility`]s that make one product
+//!   from a recipe of inputs, demand [`Sink`]s, [`Supply`] links with source shares and
+//!   transit times, and [`ExportControl`]s that refuse exports of listed products to
+//!   targeted regions.
+//! - [`Plan`] validates a model and precomputes what does not change between replicates
+//!   (baseline flows, initial stocks, order levels); [`Plan::run`] plays one replicate for a
+//!   [`RunConfig`] (seed and replicate index) and returns a [`RunResult`]: daily series per
+//!   entity and metric, the timeline of events, [`Kpis`] per entity and a conservation
+//!   [`Ledger`] per product.
+//! - Time is [`SimTime`], integer hours; each day runs in fixed [`Phase`]s. Events sit in an
+//!   [`EventQueue`] ordered by (time, insertion sequence). Every random draw comes from a
+//!   ChaCha8 stream derived from (seed, replicate, entity, purpose) — see [`rng`].
+//!
+//! The engine does no I/O, reads no clock, starts no thread and has no global random state:
+//! a run is a pure function of (model, seed, replicate). `docs/model.md` states the model's
+//! semantics and assumptions; every number here follows it.
+
+pub mod dist;
+pub mod model;
+mod plan;
+mod queue;
+pub mod result;
+pub mod rng;
+mod sim;
+mod time;
+mod validate;
+
+pub use dist::Dist;
+pub use model::{
+    Bloc, Buyer, ControlEnd, ExportControl, Facility, FacilityId, Model, Noise, Policy, Product, ProductId,
+    Region, Sink, SinkId, Source, Stock, Supply, Targets, Unmet,
+};
+pub use plan::Plan;
+pub use queue::EventQueue;
+pub use result::{EntityInfo, EntityKind, EventKind, EventRecord, Kpis, Ledger, RunResult, Series};
+pub use sim::RunConfig;
+pub use time::{Phase, SimTime, TICKS_PER_DAY};
+pub use validate::ModelError;
+
+/// Validates `model` and runs one replicate: the shortest path from a model to results.
+pub fn run(model: &Model, config: RunConfig) -> Result<RunResult, Vec<ModelError>> {
+    Ok(Plan::new(model)?.run(config))
+}

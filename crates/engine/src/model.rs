@@ -1,0 +1,318 @@
+//! The model: what a scenario describes, as plain data indexed by typed ids.
+//!
+//! A [`Model`] is built by the scenario loader (or by hand in tests and examples) and checked
+//! by [`Model::validate`] before it runs. Quantities are in the product's own unit; rates are
+//! per day; durations are whole days.
+
+use std::fmt;
+
+use crate::dist::Dist;
+
+/// Index of a product in [`Model::products`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProductId(pub u32);
+/// Index of a facility in [`Model::facilities`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FacilityId(pub u32);
+/// Index of a demand sink in [`Model::sinks`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SinkId(pub u32);
+
+/// Longest horizon a model may have: 100 years of days. Longer runs would only exhaust
+/// memory for the daily series.
+pub const MAX_HORIZON_DAYS: u32 = 36_525;
+
+/// Largest rate (units per day) a capacity or demand may have. With [`MAX_DAYS`] and
+/// [`MAX_UNITS`] it keeps every quantity inside the engine's integer arithmetic.
+pub const MAX_RATE: f64 = 1e9;
+
+/// Largest number of days a stock, target, review period or transit time may span.
+pub const MAX_DAYS: f64 = 1000.0;
+
+/// Largest amount (units) a stock or order level may have.
+pub const MAX_UNITS: f64 = 1e12;
+
+/// A region: an ISO 3166-1 alpha-2 code such as `CN` or `US`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Region([u8; 2]);
+
+impl Region {
+    /// Parses a two-letter upper-case code; `None` for anything else.
+    pub fn new(code: &str) -> Option<Region> {
+        match code.as_bytes() {
+            [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Some(Region([*a, *b])),
+            _ => None,
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        // Constructed only from two ASCII upper-case letters.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl fmt::Debug for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Region({})", self.as_str())
+    }
+}
+
+/// A named set of regions (`eu`, `pax_silica`, …).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bloc {
+    /// Bloc name, as used in scenario files.
+    pub name: String,
+    /// Member regions.
+    pub members: Vec<Region>,
+}
+
+/// A traded product.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Product {
+    /// Identifier used in scenario files and outputs.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Unit that every quantity of this product is measured in (`t`, `units`, …).
+    pub unit: String,
+    /// Value of one unit, in currency units; used for lost-value figures.
+    pub value: f64,
+}
+
+/// An amount of stock: a number of units, or a number of days of the holder's baseline use.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stock {
+    /// Units of the product.
+    Units(f64),
+    /// Days of the holder's baseline flow (see `docs/model.md`, "Baseline flows").
+    Days(f64),
+}
+
+/// How a buyer decides when and how much to order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Policy {
+    /// Order up to a cover of `target_days` of baseline use on hand, plus the mean transit
+    /// time of what is on its way, every `review_days` days.
+    DaysOfUse {
+        /// Days of baseline use to keep on hand.
+        target_days: f64,
+        /// Days between reviews (≥ 1).
+        review_days: u32,
+    },
+    /// Classic (s, S) on the inventory position, in units: when the position is at or below
+    /// `reorder_point`, order up to `order_up_to`. Without a reorder point, order whenever the
+    /// position is below `order_up_to` (a base-stock policy).
+    Units {
+        /// s: order when the position is at or below this (units).
+        reorder_point: Option<f64>,
+        /// S: the position to order up to (units).
+        order_up_to: f64,
+        /// Days between reviews (≥ 1).
+        review_days: u32,
+    },
+}
+
+impl Policy {
+    /// Days between reviews.
+    pub fn review_days(&self) -> u32 {
+        match *self {
+            Policy::DaysOfUse { review_days, .. } | Policy::Units { review_days, .. } => review_days,
+        }
+    }
+}
+
+/// A plant in a region that makes one product.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Facility {
+    /// Identifier used in scenario files and outputs.
+    pub id: String,
+    /// Where it is (controls apply at its border).
+    pub region: Region,
+    /// What it makes.
+    pub product: ProductId,
+    /// Most it can make per day (units of its product per day); drawn once per replicate.
+    pub capacity: Dist,
+    /// Units of each input per unit of output.
+    pub recipe: Vec<(ProductId, f64)>,
+    /// Initial output stock; also the level production tops the output stock up to.
+    pub output_stock: Stock,
+    /// Initial stock of each input.
+    pub input_stock: Stock,
+    /// How it orders its inputs.
+    pub policy: Policy,
+}
+
+/// Random variation of a sink's daily demand.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Noise {
+    /// Demand is exactly the rate.
+    None,
+    /// Demand is a Poisson count with the rate as its mean.
+    Poisson,
+    /// Demand is rate × max(0, 1 + x), with x drawn from this distribution each day.
+    Relative(Dist),
+}
+
+/// What happens to demand that cannot be met on the day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unmet {
+    /// It is lost.
+    Lost,
+    /// It waits and is served first when stock arrives.
+    Backlog,
+}
+
+/// A final user of a product in a region: a carmaker's lines, AI data centres, defence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sink {
+    /// Identifier used in scenario files and outputs.
+    pub id: String,
+    /// Where it is.
+    pub region: Region,
+    /// What it consumes.
+    pub product: ProductId,
+    /// Mean demand per day at the start (units per day).
+    pub rate: f64,
+    /// Growth of the rate per year, compounded daily (0.05 = 5 % a year).
+    pub growth: f64,
+    /// Daily variation of demand.
+    pub noise: Noise,
+    /// Sector (`civil`, `defence`, …), for priority allocation.
+    pub sector: String,
+    /// Lost or backlogged unmet demand.
+    pub unmet: Unmet,
+    /// Initial stock on hand.
+    pub stock: Stock,
+    /// How it orders.
+    pub policy: Policy,
+}
+
+/// Who buys on a supply link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Buyer {
+    /// A facility buying one of its inputs.
+    Facility(FacilityId),
+    /// A sink buying what it consumes.
+    Sink(SinkId),
+}
+
+/// One source on a supply link, with the share of each order it receives.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    /// The supplying facility.
+    pub from: FacilityId,
+    /// Share of every order placed with it, in [0, 1]; a link's shares sum to 1.
+    pub share: f64,
+}
+
+/// Where a buyer buys one product.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Supply {
+    /// Who buys.
+    pub buyer: Buyer,
+    /// What it buys.
+    pub product: ProductId,
+    /// Where it buys, with shares.
+    pub sources: Vec<Source>,
+    /// Transit time of each shipment in days, drawn for each shipment and rounded to whole
+    /// days (at least one).
+    pub transit: Dist,
+}
+
+/// Which destinations an export control applies to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Targets {
+    /// Every destination outside the issuer.
+    All,
+    /// Every destination outside the issuer except these.
+    AllExcept(Vec<Region>),
+    /// Only these destinations.
+    Only(Vec<Region>),
+}
+
+impl Targets {
+    /// Whether an export to `destination` is covered.
+    pub fn covers(&self, destination: Region) -> bool {
+        match self {
+            Targets::All => true,
+            Targets::AllExcept(regions) => !regions.contains(&destination),
+            Targets::Only(regions) => regions.contains(&destination),
+        }
+    }
+}
+
+/// When an export control ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ControlEnd {
+    /// On this day (0-based from the start date).
+    Day(u32),
+    /// This many days after it starts, drawn once per replicate.
+    After(Dist),
+}
+
+/// An export control: the issuer refuses exports of listed products to targeted regions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportControl {
+    /// Identifier (e.g. `mofcom-18-2025`).
+    pub id: String,
+    /// The region whose exporters are bound.
+    pub issuer: Region,
+    /// Products covered.
+    pub products: Vec<ProductId>,
+    /// Destinations covered (exports only: sales inside the issuer are never covered).
+    pub targets: Targets,
+    /// First day it applies (0-based from the start date).
+    pub start_day: u32,
+    /// When it ends; `None` for never.
+    pub end: Option<ControlEnd>,
+}
+
+/// A whole chain and the events that disturb it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Model {
+    /// Products.
+    pub products: Vec<Product>,
+    /// Named sets of regions.
+    pub blocs: Vec<Bloc>,
+    /// Facilities.
+    pub facilities: Vec<Facility>,
+    /// Demand sinks.
+    pub sinks: Vec<Sink>,
+    /// Supply links: at most one per (buyer, product).
+    pub supplies: Vec<Supply>,
+    /// Export controls.
+    pub controls: Vec<ExportControl>,
+    /// Days simulated.
+    pub horizon_days: u32,
+}
+
+impl Model {
+    /// The product with this id string.
+    pub fn product_id(&self, id: &str) -> Option<ProductId> {
+        self.products.iter().position(|p| p.id == id).map(|i| ProductId(i as u32))
+    }
+
+    /// The facility with this id string.
+    pub fn facility_id(&self, id: &str) -> Option<FacilityId> {
+        self.facilities.iter().position(|f| f.id == id).map(|i| FacilityId(i as u32))
+    }
+
+    /// The sink with this id string.
+    pub fn sink_id(&self, id: &str) -> Option<SinkId> {
+        self.sinks.iter().position(|s| s.id == id).map(|i| SinkId(i as u32))
+    }
+
+    /// The id string of a buyer.
+    pub fn buyer_name(&self, buyer: Buyer) -> &str {
+        match buyer {
+            Buyer::Facility(f) => self.facilities.get(f.0 as usize).map_or("?", |f| &f.id),
+            Buyer::Sink(s) => self.sinks.get(s.0 as usize).map_or("?", |s| &s.id),
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! What a run produces: daily series per entity and metric, the timeline of events played,
+//! KPIs per entity, and a conservation ledger per product.
+
+use crate::model::{ProductId, Region};
+
+/// Kind of an entity in results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntityKind {
+    /// A facility (plant).
+    Facility,
+    /// A demand sink.
+    Sink,
+}
+
+impl EntityKind {
+    /// Lower-case name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Facility => "facility",
+            EntityKind::Sink => "sink",
+        }
+    }
+}
+
+/// An entity that results are reported for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntityInfo {
+    /// Its id.
+    pub id: String,
+    /// Facility or sink.
+    pub kind: EntityKind,
+    /// Where it is.
+    pub region: Region,
+    /// What it makes (facility) or consumes (sink).
+    pub product: ProductId,
+}
+
+/// One metric of one entity, one value per day.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// Index into [`RunResult::entities`].
+    pub entity: usize,
+    /// Metric name (`stock`, `unmet`, `input_stock.dy_oxide`, … see `docs/model.md`).
+    pub metric: String,
+    /// Whether the metric is a flow per day (summed over a report step) rather than a level.
+    pub is_flow: bool,
+    /// Values, one per day from day 0.
+    pub values: Vec<f64>,
+}
+
+/// What kind of thing happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// An export control began to apply.
+    ControlStarted,
+    /// An export control stopped applying.
+    ControlEnded,
+}
+
+impl EventKind {
+    /// Snake-case name used in `events.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ControlStarted => "control_started",
+            EventKind::ControlEnded => "control_ended",
+        }
+    }
+}
+
+/// One entry of the timeline actually played.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    /// Day it happened (0-based from the start date).
+    pub day: u32,
+    /// What happened.
+    pub kind: EventKind,
+    /// The id of what it happened to (a control id).
+    pub subject: String,
+    /// Plain-language detail.
+    pub detail: String,
+}
+
+/// Key performance indicators of one entity over one run (see `docs/model.md`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kpis {
+    /// Days from the first disruptive event to the first day with unmet demand (or
+    /// production lost for want of inputs); `None` if that never happens.
+    pub time_to_survive_days: Option<u32>,
+    /// Days from the first disruptive event until the shortage fraction stays below 1 %
+    /// for 14 consecutive days after having reached it; `None` if it never reached 1 %
+    /// or had not recovered by the horizon.
+    pub time_to_recover_days: Option<u32>,
+    /// Largest daily shortage fraction (0 to 1).
+    pub peak_shortage: f64,
+    /// Demand (or planned production) not met, in the product's units.
+    pub unmet_units: f64,
+    /// `unmet_units` times the product's value.
+    pub lost_value: f64,
+    /// Share of demand (or planned production) met on the day it arose (1 when none arose).
+    pub fill_rate: f64,
+}
+
+/// Conservation ledger of one product over a run, in micro-units (10⁻⁶ of the product's
+/// unit), so that it balances exactly.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ledger {
+    /// Stock on hand and in transit at the start.
+    pub initial: i128,
+    /// Made by facilities.
+    pub produced: i128,
+    /// Used up as inputs by facilities.
+    pub consumed: i128,
+    /// Delivered to demand sinks' users.
+    pub delivered_to_sinks: i128,
+    /// On hand at the end (facility output and input stocks, sink stocks).
+    pub final_stock: i128,
+    /// Shipped but not yet arrived at the end.
+    pub in_transit: i128,
+    /// Held at borders at the end.
+    pub held: i128,
+}
+
+impl Ledger {
+    /// initial + produced − (consumed + delivered + final + in transit + held): zero when
+    /// nothing was created or lost.
+    pub fn imbalance(&self) -> i128 {
+        self.initial + self.produced
+            - (self.consumed + self.delivered_to_sinks + self.final_stock + self.in_transit + self.held)
+    }
+}
+
+/// Everything one replicate produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunResult {
+    /// Days simulated.
+    pub horizon_days: u32,
+    /// Entities, facilities first (model order), then sinks (model order).
+    pub entities: Vec<EntityInfo>,
+    /// Daily series, grouped by entity in entity order.
+    pub series: Vec<Series>,
+    /// The timeline played, in time order.
+    pub events: Vec<EventRecord>,
+    /// KPIs, one per entity, in entity order.
+    pub kpis: Vec<Kpis>,
+    /// Conservation ledger per product, in model order.
+    pub ledgers: Vec<Ledger>,
+    /// Day of the first disruptive event, if one happened within the horizon.
+    pub first_disruption_day: Option<u32>,
+}
+
+impl RunResult {
+    /// The series of an entity's metric.
+    pub fn series(&self, entity_id: &str, metric: &str) -> Option<&[f64]> {
+        let entity = self.entities.iter().position(|e| e.id == entity_id)?;
+        self.series
+            .iter()
+            .find(|s| s.entity == entity && s.metric == metric)
+            .map(|s| s.values.as_slice())
+    }
+
+    /// The KPIs of an entity.
+    pub fn kpis(&self, entity_id: &str) -> Option<&Kpis> {
+        let entity = self.entities.iter().position(|e| e.id == entity_id)?;
+        self.kpis.get(entity)
+    }
+}
+
+/// Shortage fraction at which an entity counts as short for recovery (1 %).
+pub const RECOVERY_THRESHOLD: f64 = 0.01;
+/// Consecutive days below the threshold that count as recovered.
+pub const RECOVERY_DAYS: usize = 14;
+
+/// Computes KPIs from daily demand and unmet series.
+pub fn compute_kpis(demand: &[f64], unmet: &[f64], value: f64, first_event: Option<u32>) -> Kpis {
+    let fraction = |day: usize| if demand[day] > 0.0 { unmet[day] / demand[day] } else { 0.0 };
+    let n_days = demand.len().min(unmet.len());
+    let total_demand: f64 = demand.iter().sum();
+    let total_unmet: f64 = unmet.iter().sum();
+    let peak_shortage = (0..n_days).map(fraction).fold(0.0, f64::max);
+    let (time_to_survive_days, time_to_recover_days) = match first_event {
+        Some(event) => {
+            let event = event as usize;
+            let survive = (event..n_days).find(|&d| unmet[d] > 0.0).map(|d| (d - event) as u32);
+            let recover = (event..n_days).find(|&d| fraction(d) >= RECOVERY_THRESHOLD).and_then(|short| {
+                (short + 1..=n_days.saturating_sub(RECOVERY_DAYS))
+                    .find(|&start| (start..start + RECOVERY_DAYS).all(|d| fraction(d) < RECOVERY_THRESHOLD))
+                    .map(|start| (start - event) as u32)
+            });
+            (survive, recover)
+        }
+        None => (None, None),
+    };
+    Kpis {
+        time_to_survive_days,
+        time_to_recover_days,
+        peak_shortage,
+        unmet_units: total_unmet,
+        lost_value: total_unmet * value,
+        fill_rate: if total_demand > 0.0 { 1.0 - total_unmet / total_demand } else { 1.0 },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kpis_of_a_hand_made_shortage() {
+        // Demand 10 a day for 40 days; event on day 5; short 5 units a day on days 12..=19.
+        let demand = vec![10.0; 40];
+        let mut unmet = vec![0.0; 40];
+        for day in 12..=19 {
+            unmet[day] = 5.0;
+        }
+        let kpis = compute_kpis(&demand, &unmet, 3.0, Some(5));
+        assert_eq!(kpis.time_to_survive_days, Some(7));
+        // Short until day 19, below 1 % from day 20 for 14 days: recovered 15 days after.
+        assert_eq!(kpis.time_to_recover_days, Some(15));
+        assert_eq!(kpis.peak_shortage, 0.5);
+        assert_eq!(kpis.unmet_units, 40.0);
+        assert_eq!(kpis.lost_value, 120.0);
+        assert_eq!(kpis.fill_rate, 1.0 - 40.0 / 400.0);
+    }
+
+    #[test]
+    fn no_recovery_when_the_horizon_ends_too_soon() {
+        let demand = vec![10.0; 30];
+        let mut unmet = vec![0.0; 30];
+        unmet[20] = 10.0;
+        // Below 1 % from day 21, but only 9 days remain.
+        let kpis = compute_kpis(&demand, &unmet, 1.0, Some(0));
+        assert_eq!(kpis.time_to_survive_days, Some(20));
+        assert_eq!(kpis.time_to_recover_days, None);
+    }
+}

@@ -1,0 +1,332 @@
+//! Structural checks of a [`Model`], so that nothing a model holds can make a run panic.
+//!
+//! The scenario loader reports the same problems earlier, with file locations; these checks
+//! guard models built through the API.
+
+use crate::dist::Dist;
+use crate::model::{Buyer, MAX_DAYS, MAX_HORIZON_DAYS, MAX_RATE, MAX_UNITS, Model, Policy, Stock};
+
+/// A problem that stops a model from running.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The horizon is zero or longer than [`MAX_HORIZON_DAYS`].
+    #[error("the horizon of {days} days is outside 1..={MAX_HORIZON_DAYS}")]
+    HorizonOutOfRange {
+        /// Requested horizon.
+        days: u64,
+    },
+    /// An index points past the end of its list.
+    #[error("{owner} refers to {what} #{index}, which does not exist")]
+    UnknownIndex {
+        /// Who holds the index.
+        owner: String,
+        /// What kind of entity it points to.
+        what: &'static str,
+        /// The bad index.
+        index: u32,
+    },
+    /// A number is out of its range.
+    #[error("{owner}: {field} {reason}")]
+    InvalidNumber {
+        /// Who holds it.
+        owner: String,
+        /// Which field.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The shares on a supply link do not sum to 1.
+    #[error("supply of {product} to {buyer}: shares sum to {sum}, not 1")]
+    SharesDoNotSumToOne {
+        /// Buyer id.
+        buyer: String,
+        /// Product id.
+        product: String,
+        /// Their sum.
+        sum: f64,
+    },
+    /// Two supply links for the same buyer and product.
+    #[error("{buyer} has two supply links for {product}")]
+    DuplicateSupply {
+        /// Buyer id.
+        buyer: String,
+        /// Product id.
+        product: String,
+    },
+    /// A buyer needs a product but no supply link says where to buy it.
+    #[error("{buyer} needs {product} but no supply link says where it buys it")]
+    MissingSupply {
+        /// Buyer id.
+        buyer: String,
+        /// Product id.
+        product: String,
+    },
+    /// A supply link for a product the buyer does not use.
+    #[error("a supply link gives {product} to {buyer}, which does not use it")]
+    NotUsed {
+        /// Buyer id.
+        buyer: String,
+        /// Product id.
+        product: String,
+    },
+    /// A source on a link does not make the link's product.
+    #[error("{supplier} is a source of {product} for {buyer} but makes {made}")]
+    WrongProduct {
+        /// Supplier id.
+        supplier: String,
+        /// Product on the link.
+        product: String,
+        /// Buyer id.
+        buyer: String,
+        /// What the supplier makes.
+        made: String,
+    },
+    /// Facilities that supply each other in a loop.
+    #[error("facilities supply each other in a cycle: {}", cycle.join(" -> "))]
+    SupplyCycle {
+        /// Facility ids on the cycle.
+        cycle: Vec<String>,
+    },
+    /// A policy in units on a facility with several inputs (whose units would it be?).
+    #[error("{facility} has several inputs, so its policy must be in days of use, not units")]
+    UnitsPolicyWithSeveralInputs {
+        /// Facility id.
+        facility: String,
+    },
+    /// Two entities of one kind share an id.
+    #[error("two {what} have the id {id}")]
+    DuplicateId {
+        /// Kind of entity.
+        what: &'static str,
+        /// The shared id.
+        id: String,
+    },
+}
+
+/// Checks the model; returns every problem found.
+pub fn validate(model: &Model) -> Result<(), Vec<ModelError>> {
+    let mut errors = Vec::new();
+    let horizon = model.horizon_days;
+    if horizon == 0 || horizon > MAX_HORIZON_DAYS {
+        errors.push(ModelError::HorizonOutOfRange { days: horizon.into() });
+    }
+    let n_products = model.products.len() as u32;
+    let n_facilities = model.facilities.len() as u32;
+    let n_sinks = model.sinks.len() as u32;
+    for product in &model.products {
+        number(&mut errors, &product.id, "value", product.value, 0.0, f64::MAX);
+    }
+    let check_stock = |errors: &mut Vec<ModelError>, owner: &str, field: &'static str, stock: Stock| match stock {
+        Stock::Units(v) => number(errors, owner, field, v, 0.0, MAX_UNITS),
+        Stock::Days(v) => number(errors, owner, field, v, 0.0, MAX_DAYS),
+    };
+    for facility in &model.facilities {
+        check_stock(&mut errors, &facility.id, "output stock", facility.output_stock);
+        check_stock(&mut errors, &facility.id, "input stock", facility.input_stock);
+    }
+    for sink in &model.sinks {
+        check_stock(&mut errors, &sink.id, "stock", sink.stock);
+    }
+    for facility in &model.facilities {
+        // Draws are clamped to [0, MAX_RATE]; the mean must lie inside.
+        number(&mut errors, &facility.id, "capacity", facility.capacity.mean(), 0.0, MAX_RATE);
+        for &(_, per_unit) in &facility.recipe {
+            number(&mut errors, &facility.id, "recipe amount", per_unit, f64::MIN_POSITIVE, 1e6);
+        }
+        number_policy(&mut errors, &facility.id, &facility.policy);
+        check_dist(&mut errors, &facility.id, "capacity", &facility.capacity);
+        if facility.recipe.len() > 1 && matches!(facility.policy, Policy::Units { .. }) {
+            errors.push(ModelError::UnitsPolicyWithSeveralInputs { facility: facility.id.clone() });
+        }
+        let mut index_ok = |what, index: u32, len: u32| {
+            if index >= len {
+                errors.push(ModelError::UnknownIndex { owner: facility.id.clone(), what, index });
+            }
+        };
+        index_ok("product", facility.product.0, n_products);
+        for &(input, _) in &facility.recipe {
+            index_ok("product", input.0, n_products);
+        }
+    }
+    for sink in &model.sinks {
+        number(&mut errors, &sink.id, "rate", sink.rate, 0.0, MAX_RATE);
+        number(&mut errors, &sink.id, "growth", sink.growth, -1.0, 1.0);
+        if let crate::model::Noise::Relative(dist) = &sink.noise {
+            check_dist(&mut errors, &sink.id, "noise", dist);
+        }
+        number_policy(&mut errors, &sink.id, &sink.policy);
+        if sink.product.0 >= n_products {
+            errors.push(ModelError::UnknownIndex {
+                owner: sink.id.clone(),
+                what: "product",
+                index: sink.product.0,
+            });
+        }
+    }
+    check_ids(&mut errors, "products", model.products.iter().map(|p| p.id.as_str()));
+    check_ids(&mut errors, "facilities", model.facilities.iter().map(|f| f.id.as_str()));
+    check_ids(&mut errors, "sinks", model.sinks.iter().map(|s| s.id.as_str()));
+    check_ids(&mut errors, "controls", model.controls.iter().map(|c| c.id.as_str()));
+    for control in &model.controls {
+        for product in &control.products {
+            if product.0 >= n_products {
+                errors.push(ModelError::UnknownIndex {
+                    owner: control.id.clone(),
+                    what: "product",
+                    index: product.0,
+                });
+            }
+        }
+        if let Some(crate::model::ControlEnd::After(dist)) = &control.end {
+            check_dist(&mut errors, &control.id, "end", dist);
+        }
+    }
+    // Links point at existing entities and products before anything looks them up.
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    check_links(model, &mut errors, n_facilities, n_sinks);
+    if errors.is_empty() {
+        if let Err(cycle) = crate::plan::supplier_order(model) {
+            errors.push(ModelError::SupplyCycle { cycle });
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+fn check_links(model: &Model, errors: &mut Vec<ModelError>, n_facilities: u32, n_sinks: u32) {
+    let product_name = |p: crate::model::ProductId| {
+        model.products.get(p.0 as usize).map_or("?".to_owned(), |p| p.id.clone())
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for supply in &model.supplies {
+        let (buyer_ok, owner) = match supply.buyer {
+            Buyer::Facility(f) => (f.0 < n_facilities, "facility"),
+            Buyer::Sink(s) => (s.0 < n_sinks, "sink"),
+        };
+        if !buyer_ok || supply.product.0 as usize >= model.products.len() {
+            errors.push(ModelError::UnknownIndex {
+                owner: "a supply link".to_owned(),
+                what: owner,
+                index: match supply.buyer {
+                    Buyer::Facility(f) => f.0,
+                    Buyer::Sink(s) => s.0,
+                },
+            });
+            continue;
+        }
+        let buyer = model.buyer_name(supply.buyer).to_owned();
+        let product = product_name(supply.product);
+        if !seen.insert((supply.buyer, supply.product)) {
+            errors.push(ModelError::DuplicateSupply { buyer: buyer.clone(), product: product.clone() });
+        }
+        let used = match supply.buyer {
+            Buyer::Facility(f) => {
+                model.facilities[f.0 as usize].recipe.iter().any(|&(p, _)| p == supply.product)
+            }
+            Buyer::Sink(s) => model.sinks[s.0 as usize].product == supply.product,
+        };
+        if !used {
+            errors.push(ModelError::NotUsed { buyer: buyer.clone(), product: product.clone() });
+        }
+        let mut sum = 0.0;
+        for source in &supply.sources {
+            let Some(supplier) = model.facilities.get(source.from.0 as usize) else {
+                errors.push(ModelError::UnknownIndex {
+                    owner: format!("supply of {product} to {buyer}"),
+                    what: "facility",
+                    index: source.from.0,
+                });
+                continue;
+            };
+            if supplier.product != supply.product {
+                errors.push(ModelError::WrongProduct {
+                    supplier: supplier.id.clone(),
+                    product: product.clone(),
+                    buyer: buyer.clone(),
+                    made: product_name(supplier.product),
+                });
+            }
+            if !(0.0..=1.0).contains(&source.share) {
+                errors.push(ModelError::InvalidNumber {
+                    owner: format!("supply of {product} to {buyer}"),
+                    field: "share",
+                    reason: format!("is {}; it must be in [0, 1]", source.share),
+                });
+            }
+            sum += source.share;
+        }
+        if (sum - 1.0).abs() > 1e-6 {
+            errors.push(ModelError::SharesDoNotSumToOne { buyer: buyer.clone(), product: product.clone(), sum });
+        }
+        check_dist(errors, &format!("supply of {product} to {buyer}"), "transit", &supply.transit);
+    }
+    let mut need = |buyer: Buyer, product: crate::model::ProductId| {
+        if !seen.contains(&(buyer, product)) {
+            errors.push(ModelError::MissingSupply {
+                buyer: model.buyer_name(buyer).to_owned(),
+                product: product_name(product),
+            });
+        }
+    };
+    for (index, facility) in model.facilities.iter().enumerate() {
+        for &(input, _) in &facility.recipe {
+            need(Buyer::Facility(crate::model::FacilityId(index as u32)), input);
+        }
+    }
+    for (index, sink) in model.sinks.iter().enumerate() {
+        need(Buyer::Sink(crate::model::SinkId(index as u32)), sink.product);
+    }
+}
+
+fn number(errors: &mut Vec<ModelError>, owner: &str, field: &'static str, value: f64, min: f64, max: f64) {
+    if !value.is_finite() || value < min || value > max {
+        errors.push(ModelError::InvalidNumber {
+            owner: owner.to_owned(),
+            field,
+            reason: format!("is {value}; it must be a finite number in [{min}, {max:e}]"),
+        });
+    }
+}
+
+fn number_policy(errors: &mut Vec<ModelError>, owner: &str, policy: &Policy) {
+    let mut bad = |field: &'static str, reason: String| {
+        errors.push(ModelError::InvalidNumber { owner: owner.to_owned(), field, reason });
+    };
+    if policy.review_days() == 0 || f64::from(policy.review_days()) > MAX_DAYS {
+        bad("review", format!("is {} days; it must be 1 to {MAX_DAYS} days", policy.review_days()));
+    }
+    match *policy {
+        Policy::DaysOfUse { target_days, .. } => {
+            if !target_days.is_finite() || !(0.0..=MAX_DAYS).contains(&target_days) {
+                bad("target", format!("is {target_days}; it must be a number of days in [0, {MAX_DAYS}]"));
+            }
+        }
+        Policy::Units { reorder_point, order_up_to, .. } => {
+            if !order_up_to.is_finite() || !(0.0..=MAX_UNITS).contains(&order_up_to) {
+                bad("order_up_to", format!("is {order_up_to}; it must be a number in [0, {MAX_UNITS:e}]"));
+            }
+            if let Some(s) = reorder_point {
+                if !s.is_finite() || s > order_up_to {
+                    bad("reorder_point", format!("is {s}; it must be finite and <= order_up_to"));
+                }
+            }
+        }
+    }
+}
+
+fn check_dist(errors: &mut Vec<ModelError>, owner: &str, field: &'static str, dist: &Dist) {
+    if let Err(problem) = dist.check() {
+        errors.push(ModelError::InvalidNumber { owner: owner.to_owned(), field, reason: problem.0 });
+    }
+}
+
+fn check_ids<'a>(errors: &mut Vec<ModelError>, what: &'static str, ids: impl Iterator<Item = &'a str>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            errors.push(ModelError::DuplicateId { what, id: id.to_owned() });
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Small chains whose outcome is worked out by hand in the comments (timing rules:
+//! `docs/model.md`, "A day in the engine").
+
+use chokepoint_engine::Buyer;
+
+use crate::support::*;
+
+/// A US line uses 10 t a day of ore from one Chinese mine, 5 days away. It keeps 25 days
+/// on hand, so at the cut it holds 25 days on hand and 5 in transit: 30 days of cover.
+fn single_source(ban_end: Option<u32>) -> chokepoint_engine::Model {
+    let mut model = model(&["ore"], 120);
+    let mine = facility(&mut model, "cn_mine", "CN", "ore", 100.0, &[], 5.0, 0.0);
+    let line = sink(&mut model, "us_line", "US", "ore", 10.0, 25.0);
+    supply(&mut model, Buyer::Sink(line), "ore", &[(mine, 1.0)], 5.0);
+    ban(&mut model, "ore-ban", "CN", &["ore"], 10, ban_end);
+    model
+}
+
+#[test]
+fn a_single_sourced_input_cut_on_day_10_with_30_days_of_cover_runs_short_on_day_40() {
+    let result = simulate(&single_source(None), 1);
+    let unmet = series(&result, "us_line", "unmet");
+    // Orders from day 10 on are refused; shipments of days 5..=9 land on days 10..=14.
+    // The stock after day 14 is 250 t: days 15..=39 use it up exactly.
+    assert!(unmet[..40].iter().all(|&u| u == 0.0), "short before day 40: {:?}", &unmet[..40]);
+    assert_eq!(unmet[40], 10.0);
+    assert_eq!(series(&result, "us_line", "stock")[39], 0.0);
+    assert_eq!(series(&result, "us_line", "stock")[14], 250.0);
+    let kpis = result.kpis("us_line").expect("sink has KPIs");
+    assert_eq!(kpis.time_to_survive_days, Some(30));
+    assert_eq!(kpis.peak_shortage, 1.0);
+    // Short 10 t a day from day 40 to day 119: 80 days.
+    assert_eq!(kpis.unmet_units, 800.0);
+    assert_eq!(kpis.time_to_recover_days, None);
+    // The mine refuses the line's orders from day 10 and ships nothing more.
+    let shipped = series(&result, "cn_mine", "shipped");
+    assert_eq!(shipped[9], 10.0);
+    assert!(shipped[10..].iter().all(|&s| s == 0.0));
+    assert!(series(&result, "cn_mine", "refused")[10] > 0.0);
+}
+
+#[test]
+fn a_ban_that_ends_restores_supply_after_the_transit_time() {
+    // Ban from day 10 to day 30. The stock falls from 250 t after day 14 to 50 t after day
+    // 34. On day 30 the line orders up to 300 t of position (it holds 150 t): 150 t; the
+    // mine holds 50 t and ships them, landing on day 35 after 5 days in transit.
+    let result = simulate(&single_source(Some(30)), 1);
+    let shipped = series(&result, "cn_mine", "shipped");
+    assert_eq!(shipped[29], 0.0);
+    assert_eq!(shipped[30], 50.0);
+    let stock = series(&result, "us_line", "stock");
+    assert_eq!(stock[34], 50.0);
+    assert_eq!(stock[35], 50.0 + 50.0 - 10.0);
+    assert!(series(&result, "us_line", "unmet").iter().all(|&u| u == 0.0));
+    let events: Vec<_> = result.events.iter().map(|e| (e.day, e.kind.as_str())).collect();
+    assert_eq!(events, [(10, "control_started"), (30, "control_ended")]);
+}
+
+/// A buyer takes 70 % from China and 30 % from Australia, whose mine can make only 3 t a
+/// day: its baseline share of the buyer's 10 t.
+fn two_sources(au_capacity: f64) -> chokepoint_engine::Model {
+    let mut model = model(&["ore"], 100);
+    let cn = facility(&mut model, "cn_mine", "CN", "ore", 100.0, &[], 1.0, 0.0);
+    let au = facility(&mut model, "au_mine", "AU", "ore", au_capacity, &[], 1.0, 0.0);
+    let line = sink(&mut model, "jp_line", "JP", "ore", 10.0, 20.0);
+    supply(&mut model, Buyer::Sink(line), "ore", &[(cn, 0.7), (au, 0.3)], 4.0);
+    ban(&mut model, "ore-ban", "CN", &["ore"], 10, None);
+    model
+}
+
+#[test]
+fn a_70_30_two_source_input_loses_70_percent_of_supply_when_the_first_source_is_banned() {
+    let result = simulate(&two_sources(3.0), 1);
+    let cn = series(&result, "cn_mine", "shipped");
+    let au = series(&result, "au_mine", "shipped");
+    for day in 0..10 {
+        assert_eq!((cn[day], au[day]), (7.0, 3.0), "day {day}");
+    }
+    for day in 10..100 {
+        assert_eq!((cn[day], au[day]), (0.0, 3.0), "day {day}");
+    }
+    // Deliveries from day 10's shipments land from day 14: the stock (200 t after use)
+    // then falls by the missing 7 t a day.
+    let stock = series(&result, "jp_line", "stock");
+    assert_eq!(stock[13], 200.0);
+    for day in 14..30 {
+        assert_eq!(stock[day] - stock[day - 1], -7.0, "day {day}");
+    }
+}
+
+#[test]
+fn a_remaining_source_with_spare_capacity_gives_up_to_its_capacity() {
+    // The buyer reorders what was refused at each review, so the Australian share of its
+    // orders grows; the mine ships at most its capacity of 5 t a day.
+    let result = simulate(&two_sources(5.0), 1);
+    let au = series(&result, "au_mine", "shipped");
+    assert_eq!(au[5], 3.0);
+    // Day 11 it makes the 3 t its output target calls for; from day 12 its backlog of
+    // orders keeps it at capacity.
+    assert_eq!(au[11], 3.0);
+    assert!(au[12..].iter().all(|&s| s == 5.0), "{:?}", &au[12..]);
+}

@@ -1,0 +1,7 @@
+//! Integration tests of the engine: small chains whose answers are computed by hand, an
+//! analytical inventory check, and properties (conservation, determinism) over random chains.
+
+mod analytical;
+mod hand;
+mod properties;
+mod support;

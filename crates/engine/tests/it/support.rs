@@ -1,0 +1,96 @@
+//! A terse way to write small chains in tests.
+
+use chokepoint_engine::*;
+
+pub fn region(code: &str) -> Region {
+    Region::new(code).expect("test region codes are valid")
+}
+
+/// A model with one product per name in `products` (unit `t`, value 1).
+pub fn model(products: &[&str], horizon_days: u32) -> Model {
+    Model {
+        products: products
+            .iter()
+            .map(|id| Product { id: (*id).into(), name: (*id).into(), unit: "t".into(), value: 1.0 })
+            .collect(),
+        horizon_days,
+        ..Model::default()
+    }
+}
+
+/// Adds a facility making `product` from `recipe`; returns its id.
+pub fn facility(
+    model: &mut Model,
+    id: &str,
+    code: &str,
+    product: &str,
+    capacity: f64,
+    recipe: &[(&str, f64)],
+    output_days: f64,
+    input_days: f64,
+) -> FacilityId {
+    let product = model.product_id(product).expect("product exists");
+    let recipe = recipe.iter().map(|(p, a)| (model.product_id(p).expect("input exists"), *a)).collect();
+    model.facilities.push(Facility {
+        id: id.into(),
+        region: region(code),
+        product,
+        capacity: Dist::Const(capacity),
+        recipe,
+        output_stock: Stock::Days(output_days),
+        input_stock: Stock::Days(input_days),
+        policy: Policy::DaysOfUse { target_days: input_days, review_days: 1 },
+    });
+    FacilityId(model.facilities.len() as u32 - 1)
+}
+
+/// Adds a sink of `rate` per day with no noise, lost sales, `stock_days` on hand and an
+/// order-up-to policy of the same cover; returns its id.
+pub fn sink(model: &mut Model, id: &str, code: &str, product: &str, rate: f64, stock_days: f64) -> SinkId {
+    let product = model.product_id(product).expect("product exists");
+    model.sinks.push(Sink {
+        id: id.into(),
+        region: region(code),
+        product,
+        rate,
+        growth: 0.0,
+        noise: Noise::None,
+        sector: "civil".into(),
+        unmet: Unmet::Lost,
+        stock: Stock::Days(stock_days),
+        policy: Policy::DaysOfUse { target_days: stock_days, review_days: 1 },
+    });
+    SinkId(model.sinks.len() as u32 - 1)
+}
+
+/// Adds a supply link with fixed transit days.
+pub fn supply(model: &mut Model, buyer: Buyer, product: &str, sources: &[(FacilityId, f64)], transit_days: f64) {
+    let product = model.product_id(product).expect("product exists");
+    model.supplies.push(Supply {
+        buyer,
+        product,
+        sources: sources.iter().map(|&(from, share)| Source { from, share }).collect(),
+        transit: Dist::Const(transit_days),
+    });
+}
+
+/// Adds a control by `issuer` on `products` to all destinations from `start_day`.
+pub fn ban(model: &mut Model, id: &str, issuer: &str, products: &[&str], start_day: u32, end_day: Option<u32>) {
+    let products = products.iter().map(|p| model.product_id(p).expect("product exists")).collect();
+    model.controls.push(ExportControl {
+        id: id.into(),
+        issuer: region(issuer),
+        products,
+        targets: Targets::All,
+        start_day,
+        end: end_day.map(ControlEnd::Day),
+    });
+}
+
+pub fn simulate(model: &Model, seed: u64) -> RunResult {
+    chokepoint_engine::run(model, RunConfig { seed, replicate: 0 }).expect("test models are valid")
+}
+
+pub fn series<'r>(result: &'r RunResult, entity: &str, metric: &str) -> &'r [f64] {
+    result.series(entity, metric).unwrap_or_else(|| panic!("no series {entity}/{metric}"))
+}
