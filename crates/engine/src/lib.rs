@@ -42,6 +42,11 @@ pub use sim::RunConfig;
 pub use time::{Phase, SimTime, TICKS_PER_DAY};
 pub use validate::ModelError;
 
+/// Checks a model without running it: every problem that would stop it.
+pub fn model_errors(model: &Model) -> Result<(), Vec<ModelError>> {
+    validate::validate(model)
+}
+
 /// Validates `model` and runs one replicate: the shortest path from a model to results.
 pub fn run(model: &Model, config: RunConfig) -> Result<RunResult, Vec<ModelError>> {
     Ok(Plan::new(model)?.run(config))

@@ -193,10 +193,8 @@ impl<'m> Plan<'m> {
                     .collect()
             })
             .collect();
-        let first_disruption_day = (model.controls.iter())
-            .map(|c| c.start_day)
-            .filter(|&day| day < model.horizon_days)
-            .min();
+        let first_disruption_day =
+            (model.controls.iter()).map(|c| c.start_day).filter(|&day| day < model.horizon_days).min();
 
         Ok(Plan {
             model,
@@ -275,10 +273,8 @@ pub(crate) fn supplier_order(model: &Model) -> Result<Vec<FacilityId>, Vec<Strin
     let mut at = (0..n).find(|&f| left[f]).expect("some facility is left when the order is short");
     while !path.contains(&at) {
         path.push(at);
-        at = *customers[at]
-            .iter()
-            .find(|&&c| left[c])
-            .expect("a facility left over has a customer left over");
+        at =
+            *customers[at].iter().find(|&&c| left[c]).expect("a facility left over has a customer left over");
     }
     let start = path.iter().position(|&f| f == at).unwrap_or(0);
     let mut cycle: Vec<String> = path[start..].iter().map(|&f| model.facilities[f].id.clone()).collect();

@@ -152,10 +152,7 @@ impl RunResult {
     /// The series of an entity's metric.
     pub fn series(&self, entity_id: &str, metric: &str) -> Option<&[f64]> {
         let entity = self.entities.iter().position(|e| e.id == entity_id)?;
-        self.series
-            .iter()
-            .find(|s| s.entity == entity && s.metric == metric)
-            .map(|s| s.values.as_slice())
+        self.series.iter().find(|s| s.entity == entity && s.metric == metric).map(|s| s.values.as_slice())
     }
 
     /// The KPIs of an entity.

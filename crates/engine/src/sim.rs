@@ -4,7 +4,9 @@ use crate::dist::{Dist, poisson};
 use crate::model::{ControlEnd, Noise, Unmet};
 use crate::plan::{Plan, to_qty, to_units};
 use crate::queue::EventQueue;
-use crate::result::{EntityInfo, EntityKind, EventKind, EventRecord, Ledger, RunResult, Series, compute_kpis};
+use crate::result::{
+    EntityInfo, EntityKind, EventKind, EventRecord, Ledger, RunResult, Series, compute_kpis,
+};
 use crate::rng::{Purpose, StreamRng, entity_key, stream};
 use crate::time::{Phase, SimTime};
 
@@ -23,7 +25,10 @@ enum Event {
     ControlStart(u32),
     ControlEnd(u32),
     /// A shipment lands in a slot's stock.
-    Arrive { slot: u32, qty: i64 },
+    Arrive {
+        slot: u32,
+        qty: i64,
+    },
     /// A sink meets the day's demand.
     Demand(u32),
     /// A facility produces.
@@ -132,7 +137,10 @@ impl<'p, 'm> Simulation<'p, 'm> {
             };
             let end_day = end_day.filter(|&end| end < horizon && end > control.start_day);
             if control.start_day < horizon && end_day.is_none_or(|end| end > control.start_day) {
-                queue.schedule(SimTime::at(control.start_day, Phase::Morning), Event::ControlStart(index as u32));
+                queue.schedule(
+                    SimTime::at(control.start_day, Phase::Morning),
+                    Event::ControlStart(index as u32),
+                );
                 if let Some(end) = end_day {
                     queue.schedule(SimTime::at(end, Phase::Morning), Event::ControlEnd(index as u32));
                 }
@@ -148,7 +156,10 @@ impl<'p, 'm> Simulation<'p, 'm> {
             ledgers[product].initial += i128::from(slot.initial);
             if slot.flow > 0 {
                 for day in 0..slot.lead_days.min(horizon) {
-                    queue.schedule(SimTime::at(day, Phase::Morning), Event::Arrive { slot: index as u32, qty: slot.flow });
+                    queue.schedule(
+                        SimTime::at(day, Phase::Morning),
+                        Event::Arrive { slot: index as u32, qty: slot.flow },
+                    );
                 }
                 // Days past the horizon stay in transit: the ledger counts them at the end.
                 state.in_transit = i64::from(slot.lead_days) * slot.flow;
@@ -160,7 +171,12 @@ impl<'p, 'm> Simulation<'p, 'm> {
             .map(|(index, facility)| {
                 let capacity = match &facility.capacity {
                     Dist::Const(value) => *value,
-                    dist => dist.sample(&mut stream(seed, replicate, entity_key(&facility.id), Purpose::Parameters)),
+                    dist => dist.sample(&mut stream(
+                        seed,
+                        replicate,
+                        entity_key(&facility.id),
+                        Purpose::Parameters,
+                    )),
                 };
                 let output = plan.output_target[index];
                 ledgers[facility.product.0 as usize].initial += i128::from(output);
@@ -179,8 +195,11 @@ impl<'p, 'm> Simulation<'p, 'm> {
                 day: SinkDay::default(),
             })
             .collect();
-        let transit_rngs =
-            plan.slots.iter().map(|slot| stream(seed, replicate, slot.transit_key, Purpose::Transit)).collect();
+        let transit_rngs = plan
+            .slots
+            .iter()
+            .map(|slot| stream(seed, replicate, slot.transit_key, Purpose::Transit))
+            .collect();
 
         // Day 0's periodic work; each event schedules its next occurrence.
         for sink in 0..model.sinks.len() as u32 {
@@ -267,16 +286,25 @@ impl<'p, 'm> Simulation<'p, 'm> {
         let model = self.plan.model;
         let spec = &model.controls[control];
         self.control_active[control] = active;
-        let products: Vec<&str> = spec.products.iter().map(|p| model.products[p.0 as usize].id.as_str()).collect();
+        let products: Vec<&str> =
+            spec.products.iter().map(|p| model.products[p.0 as usize].id.as_str()).collect();
         let targets = match &spec.targets {
             crate::model::Targets::All => "all destinations".to_owned(),
-            crate::model::Targets::AllExcept(regions) => format!("all destinations except {}", join_regions(regions)),
+            crate::model::Targets::AllExcept(regions) => {
+                format!("all destinations except {}", join_regions(regions))
+            }
             crate::model::Targets::Only(regions) => join_regions(regions),
         };
         let (kind, detail) = if active {
-            (EventKind::ControlStarted, format!("{} bans exports of {} to {targets}", spec.issuer, products.join(", ")))
+            (
+                EventKind::ControlStarted,
+                format!("{} bans exports of {} to {targets}", spec.issuer, products.join(", ")),
+            )
         } else {
-            (EventKind::ControlEnded, format!("{} lifts its ban on exports of {}", spec.issuer, products.join(", ")))
+            (
+                EventKind::ControlEnded,
+                format!("{} lifts its ban on exports of {}", spec.issuer, products.join(", ")),
+            )
         };
         self.events.push(EventRecord { day, kind, subject: spec.id.clone(), detail });
     }
@@ -379,7 +407,9 @@ impl<'p, 'm> Simulation<'p, 'm> {
             state.orders.retain(|order| {
                 let destination = plan.slots[order.slot as usize].region;
                 let refused = destination != region
-                    && controls.iter().any(|&c| active[c] && plan.model.controls[c].targets.covers(destination));
+                    && controls
+                        .iter()
+                        .any(|&c| active[c] && plan.model.controls[c].targets.covers(destination));
                 if refused {
                     slots[order.slot as usize].open -= order.qty;
                     refused_total += order.qty;
@@ -423,7 +453,8 @@ impl<'p, 'm> Simulation<'p, 'm> {
             let arrival = day.saturating_add(crate::plan::lead_days(transit));
             // Past the horizon it stays in transit, as the ledger counts it at the end.
             if arrival < horizon {
-                self.queue.schedule(SimTime::at(arrival, Phase::Morning), Event::Arrive { slot: slot as u32, qty });
+                self.queue
+                    .schedule(SimTime::at(arrival, Phase::Morning), Event::Arrive { slot: slot as u32, qty });
             }
         }
         state.orders.retain(|order| order.qty > 0);
@@ -487,7 +518,10 @@ impl<'p, 'm> Simulation<'p, 'm> {
         let kpis = (0..entities.len())
             .map(|entity| {
                 let find = |name: &str| {
-                    series.iter().find(|s| s.entity == entity && s.metric == name).map(|s| s.values.as_slice())
+                    series
+                        .iter()
+                        .find(|s| s.entity == entity && s.metric == name)
+                        .map(|s| s.values.as_slice())
                 };
                 let demand = find("demand").unwrap_or(&[]);
                 let unmet = find("unmet").unwrap_or(&[]);

@@ -117,10 +117,11 @@ pub fn validate(model: &Model) -> Result<(), Vec<ModelError>> {
     for product in &model.products {
         number(&mut errors, &product.id, "value", product.value, 0.0, f64::MAX);
     }
-    let check_stock = |errors: &mut Vec<ModelError>, owner: &str, field: &'static str, stock: Stock| match stock {
-        Stock::Units(v) => number(errors, owner, field, v, 0.0, MAX_UNITS),
-        Stock::Days(v) => number(errors, owner, field, v, 0.0, MAX_DAYS),
-    };
+    let check_stock =
+        |errors: &mut Vec<ModelError>, owner: &str, field: &'static str, stock: Stock| match stock {
+            Stock::Units(v) => number(errors, owner, field, v, 0.0, MAX_UNITS),
+            Stock::Days(v) => number(errors, owner, field, v, 0.0, MAX_DAYS),
+        };
     for facility in &model.facilities {
         check_stock(&mut errors, &facility.id, "output stock", facility.output_stock);
         check_stock(&mut errors, &facility.id, "input stock", facility.input_stock);
@@ -258,7 +259,11 @@ fn check_links(model: &Model, errors: &mut Vec<ModelError>, n_facilities: u32, n
             sum += source.share;
         }
         if (sum - 1.0).abs() > 1e-6 {
-            errors.push(ModelError::SharesDoNotSumToOne { buyer: buyer.clone(), product: product.clone(), sum });
+            errors.push(ModelError::SharesDoNotSumToOne {
+                buyer: buyer.clone(),
+                product: product.clone(),
+                sum,
+            });
         }
         check_dist(errors, &format!("supply of {product} to {buyer}"), "transit", &supply.transit);
     }

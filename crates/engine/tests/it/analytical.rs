@@ -30,7 +30,8 @@ fn base_stock_with_poisson_demand_reaches_the_textbook_fill_rate() {
     // Poisson(20 k). Fill rate = 1 - that / 20.
     let (rate, lead, base_stock) = (20.0, 3.0, 66.0);
     let expected = 1.0
-        - (expected_excess(rate * lead, base_stock) - expected_excess(rate * (lead - 1.0), base_stock)) / rate;
+        - (expected_excess(rate * lead, base_stock) - expected_excess(rate * (lead - 1.0), base_stock))
+            / rate;
 
     let n_days = 30_000;
     let mut model = model(&["part"], n_days);

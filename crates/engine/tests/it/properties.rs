@@ -48,7 +48,16 @@ fn build(spec: &ChainSpec) -> Model {
             .iter()
             .enumerate()
             .map(|(i, &(r, capacity, out_days, in_days))| {
-                facility(&mut model, &format!("f{t}_{i}"), REGIONS[r as usize], name_refs[t], capacity, &recipe, out_days, in_days)
+                facility(
+                    &mut model,
+                    &format!("f{t}_{i}"),
+                    REGIONS[r as usize],
+                    name_refs[t],
+                    capacity,
+                    &recipe,
+                    out_days,
+                    in_days,
+                )
             })
             .collect();
         tier_ids.push(ids);
@@ -82,7 +91,14 @@ fn build(spec: &ChainSpec) -> Model {
     }
     for (c, &(r, tier, start, length)) in spec.controls.iter().enumerate() {
         let tier = tier.min(last);
-        ban(&mut model, &format!("c{c}"), REGIONS[r as usize], &[name_refs[tier]], start, length.map(|l| start + l));
+        ban(
+            &mut model,
+            &format!("c{c}"),
+            REGIONS[r as usize],
+            &[name_refs[tier]],
+            start,
+            length.map(|l| start + l),
+        );
     }
     model
 }

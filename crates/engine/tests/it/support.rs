@@ -64,7 +64,13 @@ pub fn sink(model: &mut Model, id: &str, code: &str, product: &str, rate: f64, s
 }
 
 /// Adds a supply link with fixed transit days.
-pub fn supply(model: &mut Model, buyer: Buyer, product: &str, sources: &[(FacilityId, f64)], transit_days: f64) {
+pub fn supply(
+    model: &mut Model,
+    buyer: Buyer,
+    product: &str,
+    sources: &[(FacilityId, f64)],
+    transit_days: f64,
+) {
     let product = model.product_id(product).expect("product exists");
     model.supplies.push(Supply {
         buyer,
@@ -75,7 +81,14 @@ pub fn supply(model: &mut Model, buyer: Buyer, product: &str, sources: &[(Facili
 }
 
 /// Adds a control by `issuer` on `products` to all destinations from `start_day`.
-pub fn ban(model: &mut Model, id: &str, issuer: &str, products: &[&str], start_day: u32, end_day: Option<u32>) {
+pub fn ban(
+    model: &mut Model,
+    id: &str,
+    issuer: &str,
+    products: &[&str],
+    start_day: u32,
+    end_day: Option<u32>,
+) {
     let products = products.iter().map(|p| model.product_id(p).expect("product exists")).collect();
     model.controls.push(ExportControl {
         id: id.into(),

@@ -1,0 +1,194 @@
+//! The result files of `chokepoint run` (DESIGN.md §4), built in memory and written
+//! atomically: each to a temporary file in the output directory, then renamed into place,
+//! so a failure never leaves a half-written file.
+
+use std::path::Path;
+
+use chokepoint_engine::RunResult;
+use chokepoint_scenario::Scenario;
+use serde::Serialize;
+
+use crate::Failure;
+
+/// What the writers need to know about a run.
+pub struct Context<'a> {
+    /// The validated scenario.
+    pub scenario: &'a Scenario,
+    /// The scenario file as given.
+    pub file: &'a Path,
+    /// The seed used.
+    pub seed: u64,
+    /// The run's results.
+    pub result: &'a RunResult,
+}
+
+/// A file to write: its name in the output directory and its bytes.
+pub struct OutputFile {
+    /// File name.
+    pub name: &'static str,
+    /// Contents.
+    pub contents: Vec<u8>,
+}
+
+fn csv_failure(error: impl std::fmt::Display) -> Failure {
+    Failure::new(
+        format!("could not format results: {error}"),
+        "this is a bug; please report it with the scenario",
+    )
+}
+
+/// `series.csv`: `day,date,entity,kind,metric,value`, one row per report step, entity and
+/// metric. Flows are summed over a step, levels taken at its last day, and the shortage
+/// fraction recomputed from the step's totals.
+pub fn series_csv(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
+    let result = context.result;
+    let step = context.scenario.report.step_days.max(1) as usize;
+    let n_days = result.horizon_days as usize;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["day", "date", "entity", "kind", "metric", "value"]).map_err(csv_failure)?;
+    for start in (0..n_days).step_by(step) {
+        let end = (start + step).min(n_days);
+        let date = context.scenario.date_of(start as u32).to_string();
+        let day = start.to_string();
+        for (entity_index, entity) in result.entities.iter().enumerate() {
+            let entity_series = result.series.iter().filter(|s| s.entity == entity_index);
+            let sum = |metric: &str| -> f64 {
+                result
+                    .series
+                    .iter()
+                    .find(|s| s.entity == entity_index && s.metric == metric)
+                    .map_or(0.0, |s| s.values[start..end].iter().sum())
+            };
+            for series in entity_series {
+                let value = if series.metric == "shortage_fraction" {
+                    let demand = sum("demand");
+                    if demand > 0.0 { sum("unmet") / demand } else { 0.0 }
+                } else if series.is_flow {
+                    series.values[start..end].iter().sum()
+                } else {
+                    series.values[end - 1]
+                };
+                writer
+                    .write_record([
+                        day.as_str(),
+                        date.as_str(),
+                        entity.id.as_str(),
+                        entity.kind.as_str(),
+                        series.metric.as_str(),
+                        &value.to_string(),
+                    ])
+                    .map_err(csv_failure)?;
+            }
+        }
+    }
+    writer.into_inner().map_err(csv_failure)
+}
+
+/// `events.csv`: `day,date,event,subject,detail`, the timeline actually played.
+pub fn events_csv(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["day", "date", "event", "subject", "detail"]).map_err(csv_failure)?;
+    for event in &context.result.events {
+        writer
+            .write_record([
+                event.day.to_string().as_str(),
+                context.scenario.date_of(event.day).to_string().as_str(),
+                event.kind.as_str(),
+                event.subject.as_str(),
+                event.detail.as_str(),
+            ])
+            .map_err(csv_failure)?;
+    }
+    writer.into_inner().map_err(csv_failure)
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    scenario: &'a str,
+    file: String,
+    seed: u64,
+    version: &'static str,
+    start: String,
+    horizon_days: u32,
+    end: String,
+    first_disruption: Option<String>,
+    kpis: std::collections::BTreeMap<&'a str, KpiJson>,
+}
+
+#[derive(Serialize)]
+struct KpiJson {
+    time_to_survive_days: Option<u32>,
+    time_to_recover_days: Option<u32>,
+    peak_shortage: f64,
+    unmet_units: f64,
+    lost_value: f64,
+    fill_rate: f64,
+}
+
+/// `summary.json`: scenario, file, seed, version, horizon, and the KPIs of every entity.
+pub fn summary_json(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
+    let result = context.result;
+    let kpis = (result.entities.iter().zip(&result.kpis))
+        .map(|(entity, k)| {
+            let kpi = KpiJson {
+                time_to_survive_days: k.time_to_survive_days,
+                time_to_recover_days: k.time_to_recover_days,
+                peak_shortage: k.peak_shortage,
+                unmet_units: k.unmet_units,
+                lost_value: k.lost_value,
+                fill_rate: k.fill_rate,
+            };
+            (entity.id.as_str(), kpi)
+        })
+        .collect();
+    let summary = Summary {
+        scenario: &context.scenario.name,
+        file: context.file.display().to_string(),
+        seed: context.seed,
+        version: env!("CARGO_PKG_VERSION"),
+        start: context.scenario.start.to_string(),
+        horizon_days: result.horizon_days,
+        end: context.scenario.date_of(result.horizon_days.saturating_sub(1)).to_string(),
+        first_disruption: result.first_disruption_day.map(|d| context.scenario.date_of(d).to_string()),
+        kpis,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&summary).map_err(csv_failure)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Writes every file into `directory` (created if missing): all to temporary files first,
+/// then each renamed into place. On any failure the temporary files are removed.
+pub fn write_all(directory: &Path, files: &[OutputFile]) -> Result<(), Failure> {
+    std::fs::create_dir_all(directory).map_err(|error| {
+        Failure::new(
+            format!("cannot create the output directory '{}': {error}", directory.display()),
+            "choose a directory you can write to with -o DIR",
+        )
+    })?;
+    let temporary = |name: &str| directory.join(format!(".{name}.{}.tmp", std::process::id()));
+    let cleanup = || {
+        for file in files {
+            let _ = std::fs::remove_file(temporary(file.name));
+        }
+    };
+    for file in files {
+        if let Err(error) = std::fs::write(temporary(file.name), &file.contents) {
+            cleanup();
+            return Err(Failure::new(
+                format!("cannot write {} in '{}': {error}", file.name, directory.display()),
+                "check the disk space and permissions of the output directory",
+            ));
+        }
+    }
+    for file in files {
+        if let Err(error) = std::fs::rename(temporary(file.name), directory.join(file.name)) {
+            cleanup();
+            return Err(Failure::new(
+                format!("cannot move {} into place in '{}': {error}", file.name, directory.display()),
+                "check the permissions of the output directory",
+            ));
+        }
+    }
+    Ok(())
+}

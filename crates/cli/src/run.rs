@@ -1,0 +1,72 @@
+//! `chokepoint run`: load, run one replicate, print, write.
+
+use std::path::{Path, PathBuf};
+
+use chokepoint_engine::{Plan, RunConfig};
+
+use crate::Failure;
+use crate::output::{self, OutputFile};
+
+/// Reads and validates a scenario file, printing warnings.
+pub fn load(file: &Path) -> Result<chokepoint_scenario::Scenario, Failure> {
+    let bytes = std::fs::read(file).map_err(|error| {
+        Failure::new(
+            format!("cannot read scenario file '{}': {error}", file.display()),
+            "check the path; bundled scenarios are under scenarios/",
+        )
+    })?;
+    let name = file.display().to_string();
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Err(Failure::new(
+            format!("'{name}' is not a text file (it is not valid UTF-8)"),
+            "scenario files are TOML text; see docs/scenario-format.md",
+        ));
+    };
+    match chokepoint_scenario::load_str(&name, &text) {
+        Ok((scenario, warnings)) => {
+            if !warnings.is_empty() {
+                let report = chokepoint_scenario::Report { file: name, source: text, diagnostics: warnings };
+                eprint!("{}", report.render());
+            }
+            Ok(scenario)
+        }
+        Err(report) => {
+            let n = report.n_errors();
+            let summary =
+                format!("{name}: {n} error{} found; nothing was run", if n == 1 { "" } else { "s" });
+            Err(Failure::Scenario(format!("{}{summary}", report.render())))
+        }
+    }
+}
+
+/// Runs `file` once and writes its results.
+pub fn run(file: &Path, output: Option<&Path>, seed: Option<u64>) -> Result<(), Failure> {
+    let scenario = load(file)?;
+    let seed = seed.unwrap_or(scenario.seed);
+    let plan = Plan::new(&scenario.model).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+        Failure::new(format!("the model cannot run:\n{}", list.join("\n")), "fix the scenario file")
+    })?;
+    let result = plan.run(RunConfig { seed, replicate: 0 });
+
+    let directory = output.map(Path::to_path_buf).unwrap_or_else(|| default_directory(file));
+    let context = output::Context { scenario: &scenario, file, seed, result: &result };
+    let files = vec![
+        OutputFile { name: "series.csv", contents: output::series_csv(&context)? },
+        OutputFile { name: "summary.json", contents: output::summary_json(&context)? },
+        OutputFile { name: "events.csv", contents: output::events_csv(&context)? },
+    ];
+    output::write_all(&directory, &files)?;
+    print!("{}", crate::table::kpi_table(&context));
+    println!(
+        "\nWrote {} in {}",
+        files.iter().map(|f| f.name).collect::<Vec<_>>().join(", "),
+        directory.display()
+    );
+    Ok(())
+}
+
+fn default_directory(file: &Path) -> PathBuf {
+    let stem = file.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    Path::new("out").join(stem)
+}

@@ -1,0 +1,121 @@
+//! The KPI table printed by `chokepoint run`.
+
+use chokepoint_engine::EntityKind;
+
+use crate::output::Context;
+
+/// A plain-text table of the watched entities' KPIs (all sinks when none are watched).
+pub fn kpi_table(context: &Context<'_>) -> String {
+    let scenario = context.scenario;
+    let result = context.result;
+    let mut out = format!(
+        "{}\n{} to {} ({} days), seed {}\n",
+        scenario.name,
+        scenario.start,
+        scenario.date_of(result.horizon_days.saturating_sub(1)),
+        result.horizon_days,
+        context.seed
+    );
+    match result.first_disruption_day {
+        Some(day) => out.push_str(&format!("First disruption: {} (day {day})\n\n", scenario.date_of(day))),
+        None => out.push_str("No disruptive event within the horizon.\n\n"),
+    }
+    let watched: Vec<usize> = if scenario.report.watch.is_empty() {
+        (0..result.entities.len()).filter(|&i| result.entities[i].kind == EntityKind::Sink).collect()
+    } else {
+        scenario
+            .report
+            .watch
+            .iter()
+            .filter_map(|id| result.entities.iter().position(|e| &e.id == id))
+            .collect()
+    };
+    let header = ["entity", "region", "runs short", "recovers", "peak short", "unmet", "fill rate"];
+    let mut rows: Vec<[String; 7]> = Vec::new();
+    for index in watched {
+        let entity = &result.entities[index];
+        let kpis = &result.kpis[index];
+        let unit = &scenario.model.products[entity.product.0 as usize].unit;
+        let short = kpis.peak_shortage >= chokepoint_engine::result::RECOVERY_THRESHOLD;
+        let survive = match kpis.time_to_survive_days {
+            Some(days) => format!(
+                "after {days} d ({})",
+                scenario.date_of(result.first_disruption_day.unwrap_or(0) + days)
+            ),
+            None => "never".to_owned(),
+        };
+        let recover = match (kpis.time_to_recover_days, short) {
+            (Some(days), _) => format!("after {days} d"),
+            (None, true) => "not by the end".to_owned(),
+            (None, false) => "-".to_owned(),
+        };
+        rows.push([
+            entity.id.clone(),
+            entity.region.to_string(),
+            survive,
+            recover,
+            format!("{:.0} %", kpis.peak_shortage * 100.0),
+            format!("{} {unit}", format_units(kpis.unmet_units)),
+            format!("{:.1} %", kpis.fill_rate * 100.0),
+        ]);
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| -> String {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    out.push_str(&line(&header));
+    out.push_str(&line(
+        &widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    ));
+    for row in &rows {
+        out.push_str(&line(&row.iter().map(String::as_str).collect::<Vec<_>>()));
+    }
+    out.push_str("\n\"runs short\": days from the first disruption to the first day with unmet demand.\n");
+    out
+}
+
+/// A quantity with thousands grouped and at most 3 significant decimals.
+fn format_units(value: f64) -> String {
+    let rounded = if value.abs() >= 100.0 { format!("{value:.0}") } else { format!("{value:.3}") };
+    let rounded = if rounded.contains('.') {
+        rounded.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        rounded
+    };
+    let (integer, fraction) = rounded.split_once('.').map_or((rounded.as_str(), None), |(i, f)| (i, Some(f)));
+    let (sign, digits) = integer.strip_prefix('-').map_or(("", integer), |d| ("-", d));
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match fraction {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn units_are_grouped_and_trimmed() {
+        assert_eq!(super::format_units(1234567.4), "1,234,567");
+        assert_eq!(super::format_units(12.5), "12.5");
+        assert_eq!(super::format_units(0.0), "0");
+        assert_eq!(super::format_units(-1500.0), "-1,500");
+    }
+}
