@@ -44,6 +44,19 @@ pub(crate) struct SlotPlan {
     pub review_days: u32,
     /// Stream key of the supply link's transit draws.
     pub transit_key: u64,
+    /// This slot's entries in [`Plan::sources`], one per source of its supply link.
+    pub sources: std::ops::Range<usize>,
+}
+
+/// One source of one slot: who supplies it and with what share of its orders.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SourcePlan {
+    /// Index of the slot it feeds.
+    pub slot: usize,
+    /// The supplying facility.
+    pub from: usize,
+    /// Share of the slot's order-up-to level this source is asked to keep up.
+    pub share: f64,
 }
 
 /// The replicate-independent part of a run.
@@ -51,6 +64,8 @@ pub(crate) struct SlotPlan {
 pub struct Plan<'m> {
     pub(crate) model: &'m Model,
     pub(crate) slots: Vec<SlotPlan>,
+    /// Every (slot, source) pair, grouped by slot.
+    pub(crate) sources: Vec<SourcePlan>,
     /// Slots of each facility's inputs, in recipe order.
     pub(crate) facility_slots: Vec<std::ops::Range<usize>>,
     /// The slot of each sink.
@@ -85,10 +100,20 @@ impl<'m> Plan<'m> {
         // Slots: facility inputs first, then sinks.
         let mut slots = Vec::new();
         let mut facility_slots = Vec::with_capacity(model.facilities.len());
+        let mut sources = Vec::new();
         let mut new_slot = |buyer: Buyer, product, per_unit| {
             let supply = supply_of(buyer, product);
             let link = &model.supplies[supply];
+            let first_source = sources.len();
+            for source in &link.sources {
+                sources.push(SourcePlan {
+                    slot: slots.len(),
+                    from: source.from.0 as usize,
+                    share: source.share,
+                });
+            }
             slots.push(SlotPlan {
+                sources: first_source..sources.len(),
                 buyer,
                 per_unit,
                 supply,
@@ -199,6 +224,7 @@ impl<'m> Plan<'m> {
         Ok(Plan {
             model,
             slots,
+            sources,
             facility_slots,
             sink_slot,
             baseline_output: baseline.iter().map(|&b| to_qty(b)).collect(),

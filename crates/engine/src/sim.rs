@@ -24,9 +24,9 @@ pub struct RunConfig {
 enum Event {
     ControlStart(u32),
     ControlEnd(u32),
-    /// A shipment lands in a slot's stock.
+    /// A shipment from one source lands in its slot's stock.
     Arrive {
-        slot: u32,
+        link: u32,
         qty: i64,
     },
     /// A sink meets the day's demand.
@@ -46,16 +46,26 @@ enum Event {
 #[derive(Clone, Debug, Default)]
 struct SlotState {
     on_hand: i64,
+    /// Shipped to this slot and not yet arrived, from all its sources.
     in_transit: i64,
-    /// Ordered and not yet shipped nor refused.
-    open: i64,
     backlog: i64,
+}
+
+/// The pipeline between one slot and one of its sources.
+#[derive(Clone, Debug, Default)]
+struct LinkState {
+    in_transit: i64,
+    /// Ordered and not yet shipped (including orders a control holds).
+    open: i64,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Order {
-    slot: u32,
+    /// Index into `Plan::sources`: which slot ordered, through which source.
+    link: u32,
     qty: i64,
+    /// Whether a control has held it already (so it is counted as refused once).
+    held: bool,
 }
 
 /// Flows of one day, reset after recording.
@@ -94,6 +104,7 @@ struct Simulation<'p, 'm> {
     plan: &'p Plan<'m>,
     queue: EventQueue<Event>,
     slots: Vec<SlotState>,
+    links: Vec<LinkState>,
     facilities: Vec<FacilityState>,
     sinks: Vec<SinkState>,
     transit_rngs: Vec<StreamRng>,
@@ -103,6 +114,7 @@ struct Simulation<'p, 'm> {
     series: Vec<Vec<f64>>,
     /// Scratch buffer for allocation.
     scratch: Vec<i64>,
+    shippable: Vec<usize>,
 }
 
 impl Plan<'_> {
@@ -150,21 +162,27 @@ impl<'p, 'm> Simulation<'p, 'm> {
         // Stock on hand and a pipeline in steady state: one day of baseline flow lands on
         // each of the first `lead_days` mornings.
         let mut slots = Vec::with_capacity(plan.slots.len());
-        for (index, slot) in plan.slots.iter().enumerate() {
+        let mut links = vec![LinkState::default(); plan.sources.len()];
+        let mut split = Vec::new();
+        for slot in &plan.slots {
             let product = model.supplies[slot.supply].product.0 as usize;
             let mut state = SlotState { on_hand: slot.initial, ..SlotState::default() };
             ledgers[product].initial += i128::from(slot.initial);
-            if slot.flow > 0 {
+            let shares = plan.sources[slot.sources.clone()].iter().map(|s| s.share);
+            split_by_shares(slot.flow, shares, &mut split);
+            for (link, &daily) in slot.sources.clone().zip(&split) {
+                if daily == 0 {
+                    continue;
+                }
                 for day in 0..slot.lead_days.min(horizon) {
-                    queue.schedule(
-                        SimTime::at(day, Phase::Morning),
-                        Event::Arrive { slot: index as u32, qty: slot.flow },
-                    );
+                    let arrival = Event::Arrive { link: link as u32, qty: daily };
+                    queue.schedule(SimTime::at(day, Phase::Morning), arrival);
                 }
                 // Days past the horizon stay in transit: the ledger counts them at the end.
-                state.in_transit = i64::from(slot.lead_days) * slot.flow;
-                ledgers[product].initial += i128::from(state.in_transit);
+                links[link].in_transit = i64::from(slot.lead_days) * daily;
+                state.in_transit += links[link].in_transit;
             }
+            ledgers[product].initial += i128::from(state.in_transit);
             slots.push(state);
         }
         let facilities = (model.facilities.iter().enumerate())
@@ -222,6 +240,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             plan,
             queue,
             slots,
+            links,
             facilities,
             sinks,
             transit_rngs,
@@ -230,6 +249,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             ledgers,
             series,
             scratch: Vec::new(),
+            shippable: Vec::new(),
         }
     }
 
@@ -243,8 +263,9 @@ impl<'p, 'm> Simulation<'p, 'm> {
             match event {
                 Event::ControlStart(control) => self.set_control(day, control as usize, true),
                 Event::ControlEnd(control) => self.set_control(day, control as usize, false),
-                Event::Arrive { slot, qty } => {
-                    let state = &mut self.slots[slot as usize];
+                Event::Arrive { link, qty } => {
+                    self.links[link as usize].in_transit -= qty;
+                    let state = &mut self.slots[self.plan.sources[link as usize].slot];
                     state.in_transit -= qty;
                     state.on_hand += qty;
                 }
@@ -338,9 +359,10 @@ impl<'p, 'm> Simulation<'p, 'm> {
 
     fn produce(&mut self, index: usize) {
         let spec = &self.plan.model.facilities[index];
+        let shippable = self.shippable_open(index);
         let state = &mut self.facilities[index];
         let target = self.plan.output_target[index];
-        let want = (target + state.open_total - state.output).max(0);
+        let want = (target + shippable - state.output).max(0);
         let feasible = want.min(state.capacity);
         let mut quantity = feasible;
         let slots = self.plan.facility_slots[index].clone();
@@ -363,101 +385,129 @@ impl<'p, 'm> Simulation<'p, 'm> {
         self.ledgers[spec.product.0 as usize].produced += i128::from(quantity);
     }
 
+    /// Orders up to the policy's level. Each source is asked to keep up its share of it:
+    /// its share of the stock on hand plus what is on its way from it and on order with
+    /// it. A source that refuses is not replaced by the others beyond their own shares.
     fn review(&mut self, slot: usize) {
         let plan = &self.plan.slots[slot];
         let state = &self.slots[slot];
-        let position = state.on_hand + state.in_transit + state.open - state.backlog;
-        let order = match plan.reorder_point {
-            Some(reorder_point) if position > reorder_point => 0,
-            _ => (plan.order_up_to - position).max(0),
+        let links = &self.links[plan.sources.clone()];
+        let net_stock = state.on_hand - state.backlog;
+        let position = net_stock + links.iter().map(|l| l.in_transit + l.open).sum::<i64>();
+        let triggered = match plan.reorder_point {
+            Some(reorder_point) => position <= reorder_point,
+            None => position < plan.order_up_to,
         };
-        if order == 0 {
+        if !triggered {
             return;
         }
-        let sources = &self.plan.model.supplies[plan.supply].sources;
-        split_by_shares(order, sources.iter().map(|s| s.share), &mut self.scratch);
-        let mut placed = 0;
-        for (source, &qty) in sources.iter().zip(&self.scratch) {
+        for link in plan.sources.clone() {
+            let source = self.plan.sources[link];
+            let state = &self.links[link];
+            let own_position =
+                (net_stock as f64 * source.share).round() as i64 + state.in_transit + state.open;
+            let qty = ((plan.order_up_to as f64 * source.share).round() as i64 - own_position).max(0);
             if qty > 0 {
-                let supplier = &mut self.facilities[source.from.0 as usize];
-                supplier.orders.push(Order { slot: slot as u32, qty });
+                let supplier = &mut self.facilities[source.from];
+                supplier.orders.push(Order { link: link as u32, qty, held: false });
                 supplier.open_total += qty;
-                placed += qty;
+                self.links[link].open += qty;
             }
         }
-        self.slots[slot].open += placed;
     }
 
+    /// Whether an active control holds exports from facility `index` to `destination`.
+    fn is_held(&self, index: usize, destination: crate::model::Region) -> bool {
+        let plan = self.plan;
+        destination != plan.model.facilities[index].region
+            && plan.facility_controls[index]
+                .iter()
+                .any(|&c| self.control_active[c] && plan.model.controls[c].targets.covers(destination))
+    }
+
+    /// Open orders of facility `index` that no active control holds.
+    fn shippable_open(&self, index: usize) -> i64 {
+        let state = &self.facilities[index];
+        if !self.plan.facility_controls[index].iter().any(|&c| self.control_active[c]) {
+            return state.open_total;
+        }
+        (state.orders.iter())
+            .filter(|order| {
+                !self.is_held(index, self.plan.slots[self.plan.sources[order.link as usize].slot].region)
+            })
+            .map(|order| order.qty)
+            .sum()
+    }
+
+    /// Ships output stock to open orders in proportion to their size. Orders bound for a
+    /// destination an active control covers are held (counted as refused the day they are
+    /// first held) and wait on the book; the stock they would have taken goes to the
+    /// other buyers.
     fn allocate(&mut self, day: u32, index: usize) {
         let plan = self.plan;
         let region = plan.model.facilities[index].region;
         let horizon = plan.model.horizon_days;
-        let state = &mut self.facilities[index];
-        if state.orders.is_empty() {
+        if self.facilities[index].orders.is_empty() {
             return;
         }
-        // Orders bound for a destination an active control covers are refused; the stock
-        // they would have taken stays for the other buyers.
-        let controls = &plan.facility_controls[index];
-        if controls.iter().any(|&c| self.control_active[c]) {
-            let slots = &mut self.slots;
-            let active = &self.control_active;
-            let day_flows = &mut state.day;
-            let mut refused_total = 0;
-            state.orders.retain(|order| {
-                let destination = plan.slots[order.slot as usize].region;
-                let refused = destination != region
-                    && controls
-                        .iter()
-                        .any(|&c| active[c] && plan.model.controls[c].targets.covers(destination));
-                if refused {
-                    slots[order.slot as usize].open -= order.qty;
-                    refused_total += order.qty;
+        let mut shippable = std::mem::take(&mut self.shippable);
+        shippable.clear();
+        let any_control = plan.facility_controls[index].iter().any(|&c| self.control_active[c]);
+        for position in 0..self.facilities[index].orders.len() {
+            let order = self.facilities[index].orders[position];
+            let destination = plan.slots[plan.sources[order.link as usize].slot].region;
+            if any_control && self.is_held(index, destination) {
+                if !order.held {
+                    self.facilities[index].orders[position].held = true;
+                    self.facilities[index].day.refused += i128::from(order.qty);
                 }
-                !refused
-            });
-            state.open_total -= refused_total;
-            day_flows.refused += i128::from(refused_total);
-        }
-        if state.orders.is_empty() || state.output == 0 {
-            return;
-        }
-        let total: i64 = state.orders.iter().map(|o| o.qty).sum();
-        if state.output < total {
-            split_proportionally(state.output, state.orders.iter().map(|o| o.qty), &mut self.scratch);
-        } else {
-            self.scratch.clear();
-            self.scratch.extend(state.orders.iter().map(|o| o.qty));
-        }
-        for (order, &qty) in state.orders.iter_mut().zip(&self.scratch) {
-            if qty == 0 {
-                continue;
-            }
-            let slot = order.slot as usize;
-            order.qty -= qty;
-            state.output -= qty;
-            state.open_total -= qty;
-            state.day.shipped += i128::from(qty);
-            let slot_plan = &plan.slots[slot];
-            if slot_plan.region != region {
-                state.day.exported += i128::from(qty);
-            }
-            let slot_state = &mut self.slots[slot];
-            slot_state.open -= qty;
-            slot_state.in_transit += qty;
-            let link = &plan.model.supplies[slot_plan.supply];
-            let transit = match &link.transit {
-                Dist::Const(days) => *days,
-                dist => dist.sample(&mut self.transit_rngs[slot]),
-            };
-            let arrival = day.saturating_add(crate::plan::lead_days(transit));
-            // Past the horizon it stays in transit, as the ledger counts it at the end.
-            if arrival < horizon {
-                self.queue
-                    .schedule(SimTime::at(arrival, Phase::Morning), Event::Arrive { slot: slot as u32, qty });
+            } else {
+                shippable.push(position);
             }
         }
-        state.orders.retain(|order| order.qty > 0);
+        let state = &mut self.facilities[index];
+        let total: i64 = shippable.iter().map(|&p| state.orders[p].qty).sum();
+        if total > 0 && state.output > 0 {
+            if state.output < total {
+                let quantities = shippable.iter().map(|&p| state.orders[p].qty);
+                split_proportionally(state.output, quantities, &mut self.scratch);
+            } else {
+                self.scratch.clear();
+                self.scratch.extend(shippable.iter().map(|&p| state.orders[p].qty));
+            }
+            for (&position, &qty) in shippable.iter().zip(&self.scratch) {
+                if qty == 0 {
+                    continue;
+                }
+                let order = &mut state.orders[position];
+                order.qty -= qty;
+                order.held = false;
+                let link = order.link as usize;
+                let slot = plan.sources[link].slot;
+                state.output -= qty;
+                state.open_total -= qty;
+                state.day.shipped += i128::from(qty);
+                let slot_plan = &plan.slots[slot];
+                if slot_plan.region != region {
+                    state.day.exported += i128::from(qty);
+                }
+                self.links[link].open -= qty;
+                self.links[link].in_transit += qty;
+                self.slots[slot].in_transit += qty;
+                let transit = match &plan.model.supplies[slot_plan.supply].transit {
+                    Dist::Const(days) => *days,
+                    dist => dist.sample(&mut self.transit_rngs[slot]),
+                };
+                let arrival = day.saturating_add(crate::plan::lead_days(transit));
+                // Past the horizon it stays in transit, as the ledger counts it at the end.
+                if arrival < horizon {
+                    let event = Event::Arrive { link: link as u32, qty };
+                    self.queue.schedule(SimTime::at(arrival, Phase::Morning), event);
+                }
+            }
+            state.orders.retain(|order| order.qty > 0);
+        }
+        self.shippable = shippable;
     }
 
     fn record(&mut self) {

@@ -169,7 +169,10 @@ pub fn dist(value: &Loc<Value>, what: &str, allow_duration: bool) -> Checked<Dis
             }
         }
         other => {
-            return Err(bad(format!("{what} must be a number or a distribution, found {}", other.type_str())));
+            return Err(bad(format!(
+                "{what} must be a number or a distribution, found {}",
+                other.type_str()
+            )));
         }
     };
     dist.check().map_err(|problem| bad(format!("{what}: {problem}")))?;

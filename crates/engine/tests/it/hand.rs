@@ -36,21 +36,29 @@ fn a_single_sourced_input_cut_on_day_10_with_30_days_of_cover_runs_short_on_day_
     let shipped = series(&result, "cn_mine", "shipped");
     assert_eq!(shipped[9], 10.0);
     assert!(shipped[10..].iter().all(|&s| s == 0.0));
-    assert!(series(&result, "cn_mine", "refused")[10] > 0.0);
+    // It holds 10 t of new orders a day while the line still uses stock (days 10..=39);
+    // then the line's whole order-up-to level of 300 t sits in held orders and it stops.
+    let refused = series(&result, "cn_mine", "refused");
+    assert!(refused[10..40].iter().all(|&r| r == 10.0), "{:?}", &refused[10..40]);
+    assert_eq!(refused.iter().sum::<f64>(), 300.0);
 }
 
 #[test]
 fn a_ban_that_ends_restores_supply_after_the_transit_time() {
-    // Ban from day 10 to day 30. The stock falls from 250 t after day 14 to 50 t after day
-    // 34. On day 30 the line orders up to 300 t of position (it holds 150 t): 150 t; the
-    // mine holds 50 t and ships them, landing on day 35 after 5 days in transit.
+    // Ban from day 10 to day 30. The line keeps ordering its 10 t a day; the mine holds
+    // those orders (200 t by day 29) and, its output target met, makes nothing. On day 30
+    // the orders are free again: the mine makes its capacity of 100 t on top of its 50 t
+    // and ships all 150 t, which land on day 35 after 5 days in transit. The line's stock
+    // fell from 250 t after day 14 to 50 t after day 34.
     let result = simulate(&single_source(Some(30)), 1);
     let shipped = series(&result, "cn_mine", "shipped");
     assert_eq!(shipped[29], 0.0);
-    assert_eq!(shipped[30], 50.0);
+    assert_eq!(shipped[30], 150.0);
+    assert_eq!(series(&result, "cn_mine", "refused")[10], 10.0);
+    assert_eq!(series(&result, "cn_mine", "production")[30], 100.0);
     let stock = series(&result, "us_line", "stock");
     assert_eq!(stock[34], 50.0);
-    assert_eq!(stock[35], 50.0 + 50.0 - 10.0);
+    assert_eq!(stock[35], 50.0 + 150.0 - 10.0);
     assert!(series(&result, "us_line", "unmet").iter().all(|&u| u == 0.0));
     let events: Vec<_> = result.events.iter().map(|e| (e.day, e.kind.as_str())).collect();
     assert_eq!(events, [(10, "control_started"), (30, "control_ended")]);
@@ -89,14 +97,12 @@ fn a_70_30_two_source_input_loses_70_percent_of_supply_when_the_first_source_is_
 }
 
 #[test]
-fn a_remaining_source_with_spare_capacity_gives_up_to_its_capacity() {
-    // The buyer reorders what was refused at each review, so the Australian share of its
-    // orders grows; the mine ships at most its capacity of 5 t a day.
+fn a_remaining_source_with_spare_capacity_is_asked_for_its_share_of_the_refill() {
+    // Each source keeps up its share of the order-up-to level. From day 14 the stock falls,
+    // so Australia's 30 % share of it falls too and it is asked for more than its usual
+    // 3 t a day; from day 15 it makes and ships its capacity of 5 t a day.
     let result = simulate(&two_sources(5.0), 1);
     let au = series(&result, "au_mine", "shipped");
-    assert_eq!(au[5], 3.0);
-    // Day 11 it makes the 3 t its output target calls for; from day 12 its backlog of
-    // orders keeps it at capacity.
-    assert_eq!(au[11], 3.0);
-    assert!(au[12..].iter().all(|&s| s == 5.0), "{:?}", &au[12..]);
+    assert!(au[..15].iter().all(|&s| s == 3.0), "{:?}", &au[..15]);
+    assert!(au[15..].iter().all(|&s| s == 5.0), "{:?}", &au[15..]);
 }
