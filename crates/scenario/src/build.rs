@@ -566,8 +566,11 @@ impl Builder {
                 s.get_ref().share.as_ref().is_none_or(|share| (0.0..=1.0).contains(share.get_ref()))
             });
         if n_sources > 0 && shares_in_range && (sum - 1.0).abs() > 1e-6 {
-            self.error(format!("the shares of supply.sources sum to {sum}, not 1"), supply.sources.span())
-                .hint = Some("make the shares of a buyer's sources add up to 1".to_owned());
+            self.error(
+                format!("the shares of supply.sources sum to {}, not 1", (sum * 1e6).round() / 1e6),
+                supply.sources.span(),
+            )
+            .hint = Some("make the shares of a buyer's sources add up to 1".to_owned());
         }
         if let (Some(buyer), Some(product)) = (buyer, product) {
             let uses = match buyer {

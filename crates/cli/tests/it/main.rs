@@ -1,1 +1,196 @@
-//! Integration tests of the chokepoint command.
+//! Integration tests of the `chokepoint` command: it is run as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn chokepoint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chokepoint"))
+        .args(args)
+        .current_dir(workspace_root())
+        .output()
+        .expect("the binary runs")
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+}
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const SCENARIO: &str = "scenarios/rare-earth-controls-april-2025.toml";
+
+fn run_into(dir: &Path, seed: &str) -> [Vec<u8>; 3] {
+    let out = chokepoint(&["run", SCENARIO, "-o", dir.to_str().expect("utf-8 path"), "--seed", seed]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    ["series.csv", "summary.json", "events.csv"].map(|f| std::fs::read(dir.join(f)).expect("file written"))
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_and_another_seed_differs() {
+    let first = run_into(&scratch("same-seed-a"), "7");
+    let second = run_into(&scratch("same-seed-b"), "7");
+    assert!(first == second, "two runs with seed 7 differ");
+    let other = run_into(&scratch("same-seed-c"), "8");
+    assert_ne!(first[0], other[0], "series.csv did not change with the seed");
+}
+
+#[test]
+fn run_writes_the_contracted_files_and_a_kpi_table() {
+    let dir = scratch("contract");
+    let out = chokepoint(&["run", SCENARIO, "-o", dir.to_str().expect("utf-8 path")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("First disruption: 2025-04-04 (day 93)"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("us_auto") && l.contains("after")), "{stdout}");
+
+    let series = text(&std::fs::read(dir.join("series.csv")).expect("series.csv"));
+    let mut lines = series.lines();
+    assert_eq!(lines.next(), Some("day,date,entity,kind,metric,value"));
+    assert!(series.contains("\n93,2025-04-04,cn_magnets,facility,refused,"));
+    assert!(series.contains("\n364,2025-12-31,us_auto,sink,unmet,"));
+
+    let events = text(&std::fs::read(dir.join("events.csv")).expect("events.csv"));
+    assert!(
+        events.starts_with("day,date,event,subject,detail\n93,2025-04-04,control_started,mofcom-18-2025,")
+    );
+    assert!(
+        events.contains("\n156,2025-06-06,control_ended,mofcom-18-2025,"),
+        "63 days after day 93: {events}"
+    );
+
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary.json"))
+            .expect("JSON");
+    assert_eq!(summary["seed"], 20250404);
+    assert_eq!(summary["horizon_days"], 365);
+    let kpis = &summary["kpis"]["us_auto"];
+    for key in [
+        "time_to_survive_days",
+        "time_to_recover_days",
+        "peak_shortage",
+        "unmet_units",
+        "lost_value",
+        "fill_rate",
+    ] {
+        assert!(kpis.get(key).is_some(), "summary.json lacks kpis.us_auto.{key}");
+    }
+    // Lost value is unmet units times the motor's value (1,500 a motor).
+    let unmet = kpis["unmet_units"].as_f64().expect("number");
+    assert!((kpis["lost_value"].as_f64().expect("number") - 1500.0 * unmet).abs() < 1e-6 * unmet.max(1.0));
+}
+
+#[test]
+fn a_weekly_report_step_sums_flows_over_each_week() {
+    let dir = scratch("weekly");
+    let daily = run_into(&dir, "3");
+    let source = std::fs::read_to_string(workspace_root().join(SCENARIO)).expect("scenario");
+    let weekly_file = dir.join("weekly.toml");
+    std::fs::write(&weekly_file, source.replace("step = \"1d\"", "step = \"7d\"")).expect("write");
+    let weekly_dir = dir.join("weekly");
+    let out = chokepoint(&[
+        "run",
+        weekly_file.to_str().expect("utf-8"),
+        "-o",
+        weekly_dir.to_str().expect("utf-8"),
+        "--seed",
+        "3",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let value = |csv: &str, day: &str, metric: &str| -> f64 {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{day},")) && l.contains(&format!(",us_auto,sink,{metric},")))
+            .and_then(|l| l.rsplit(',').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no row for day {day} {metric}"))
+    };
+    let daily = text(&daily[0]);
+    let weekly = std::fs::read_to_string(weekly_dir.join("series.csv")).expect("weekly series");
+    let week_demand: f64 = (7..14).map(|d| value(&daily, &d.to_string(), "demand")).sum();
+    assert!((value(&weekly, "7", "demand") - week_demand).abs() < 1e-6);
+    assert_eq!(value(&weekly, "7", "stock"), value(&daily, "13", "stock"));
+    assert!(!weekly.lines().any(|l| l.starts_with("8,")), "weekly rows only on days 0, 7, 14, ...");
+}
+
+#[test]
+fn a_broken_scenario_gets_located_errors_a_hint_exit_1_and_no_files() {
+    let dir = scratch("broken");
+    let file = dir.join("broken.toml");
+    let source = std::fs::read_to_string(workspace_root().join(SCENARIO)).expect("scenario");
+    let broken = source
+        .replacen(
+            "product = \"ndfeb_magnet\"\ncapacity = 391.0",
+            "product = \"ndfeb_magnt\"\ncapacity = 391.0",
+            1,
+        )
+        .replacen("share = 0.78", "share = 1.7", 1)
+        .replacen("capacity = 38.0", "capacity = -38.0", 1);
+    std::fs::write(&file, broken).expect("write");
+    let out_dir = dir.join("out");
+    let out = chokepoint(&["run", file.to_str().expect("utf-8"), "-o", out_dir.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("unknown product 'ndfeb_magnt'") && stderr.contains("did you mean 'ndfeb_magnet'?"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a share must be between 0 and 1, found 1.7"), "{stderr}");
+    assert!(stderr.contains("capacity must be from 0 to 1e9 units a day, found -38"), "{stderr}");
+    assert!(stderr.contains("broken.toml:"), "errors carry file:line:col: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out_dir.exists(), "no output directory for a rejected scenario");
+}
+
+#[test]
+fn bad_paths_and_arguments_fail_cleanly() {
+    let out = chokepoint(&["run", "scenarios/no-such-file.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read scenario file 'scenarios/no-such-file.toml'"));
+
+    let blocked = scratch("blocked");
+    let not_a_dir = blocked.join("file");
+    std::fs::write(&not_a_dir, "x").expect("write");
+    let target = not_a_dir.join("out");
+    let out = chokepoint(&["run", SCENARIO, "-o", target.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot create the output directory"), "{}", text(&out.stderr));
+
+    let out = chokepoint(&["run", SCENARIO, "--seed", "-4"]);
+    assert_eq!(out.status.code(), Some(2), "clap rejects a negative seed");
+}
+
+#[test]
+fn every_bundled_scenario_loads_and_runs() {
+    let dir = workspace_root().join("scenarios");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let out_dir = scratch(&format!("bundled-{n}"));
+            let out =
+                chokepoint(&["run", path.to_str().expect("utf-8"), "-o", out_dir.to_str().expect("utf-8")]);
+            assert!(out.status.success(), "{}: {}", path.display(), text(&out.stderr));
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+}
+
+#[test]
+fn help_explains_run() {
+    let out = chokepoint(&["run", "--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for needle in ["series.csv", "--seed", "--output", "Example:"] {
+        assert!(help.contains(needle), "run --help lacks {needle}: {help}");
+    }
+}
