@@ -64,7 +64,7 @@ impl Dist {
                 Some("uniform needs finite bounds with low <= high")
             }
             Dist::Triangular { min, mode, max }
-                if !finite(&[min, mode, max]) || !(min <= mode && mode <= max) =>
+                if !(finite(&[min, mode, max]) && min <= mode && mode <= max) =>
             {
                 Some("triangular needs finite values with min <= mode <= max")
             }
@@ -102,7 +102,7 @@ impl Dist {
             Dist::Const(v) => v,
             Dist::Uniform { low, .. } => low,
             Dist::Triangular { min, .. } => min,
-            Dist::Normal { sd, mean } if sd == 0.0 => mean,
+            Dist::Normal { sd: 0.0, mean } => mean,
             Dist::Normal { .. } => f64::NEG_INFINITY,
             Dist::LogNormal { .. } | Dist::Beta { .. } => 0.0,
         }
@@ -114,8 +114,8 @@ impl Dist {
             Dist::Const(v) => v,
             Dist::Uniform { high, .. } => high,
             Dist::Triangular { max, .. } => max,
-            Dist::Normal { sd, mean } if sd == 0.0 => mean,
-            Dist::LogNormal { sd, mean } if sd == 0.0 => mean,
+            Dist::Normal { sd: 0.0, mean } => mean,
+            Dist::LogNormal { sd: 0.0, mean } => mean,
             Dist::Normal { .. } | Dist::LogNormal { .. } => f64::INFINITY,
             Dist::Beta { .. } => 1.0,
         }

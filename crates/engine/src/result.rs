@@ -146,6 +146,8 @@ pub struct RunResult {
     pub ledgers: Vec<Ledger>,
     /// Day of the first disruptive event, if one happened within the horizon.
     pub first_disruption_day: Option<u32>,
+    /// Events the loop processed (for performance figures).
+    pub n_events: u64,
 }
 
 impl RunResult {
@@ -206,9 +208,7 @@ mod tests {
         // Demand 10 a day for 40 days; event on day 5; short 5 units a day on days 12..=19.
         let demand = vec![10.0; 40];
         let mut unmet = vec![0.0; 40];
-        for day in 12..=19 {
-            unmet[day] = 5.0;
-        }
+        unmet[12..=19].fill(5.0);
         let kpis = compute_kpis(&demand, &unmet, 3.0, Some(5));
         assert_eq!(kpis.time_to_survive_days, Some(7));
         // Short until day 19, below 1 % from day 20 for 14 days: recovered 15 days after.

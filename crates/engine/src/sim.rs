@@ -115,6 +115,7 @@ struct Simulation<'p, 'm> {
     /// Scratch buffer for allocation.
     scratch: Vec<i64>,
     shippable: Vec<usize>,
+    n_events: u64,
 }
 
 impl Plan<'_> {
@@ -250,6 +251,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             series,
             scratch: Vec::new(),
             shippable: Vec::new(),
+            n_events: 0,
         }
     }
 
@@ -259,6 +261,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             if time >= end {
                 break;
             }
+            self.n_events += 1;
             let day = time.day();
             match event {
                 Event::ControlStart(control) => self.set_control(day, control as usize, true),
@@ -587,6 +590,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             kpis,
             ledgers: self.ledgers,
             first_disruption_day: plan.first_disruption_day,
+            n_events: self.n_events,
         }
     }
 }

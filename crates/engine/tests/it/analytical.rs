@@ -35,7 +35,7 @@ fn base_stock_with_poisson_demand_reaches_the_textbook_fill_rate() {
 
     let n_days = 30_000;
     let mut model = model(&["part"], n_days);
-    let supplier = facility(&mut model, "supplier", "US", "part", 1e6, &[], 1000.0, 0.0);
+    let supplier = facility(&mut model, "supplier", "US", "part", 1e6, &[], (1000.0, 0.0));
     let buyer = sink(&mut model, "buyer", "US", "part", rate, 0.0);
     let spec = &mut model.sinks[buyer.0 as usize];
     spec.noise = Noise::Poisson;

@@ -9,7 +9,7 @@ use crate::support::*;
 /// on hand, so at the cut it holds 25 days on hand and 5 in transit: 30 days of cover.
 fn single_source(ban_end: Option<u32>) -> chokepoint_engine::Model {
     let mut model = model(&["ore"], 120);
-    let mine = facility(&mut model, "cn_mine", "CN", "ore", 100.0, &[], 5.0, 0.0);
+    let mine = facility(&mut model, "cn_mine", "CN", "ore", 100.0, &[], (5.0, 0.0));
     let line = sink(&mut model, "us_line", "US", "ore", 10.0, 25.0);
     supply(&mut model, Buyer::Sink(line), "ore", &[(mine, 1.0)], 5.0);
     ban(&mut model, "ore-ban", "CN", &["ore"], 10, ban_end);
@@ -68,8 +68,8 @@ fn a_ban_that_ends_restores_supply_after_the_transit_time() {
 /// day: its baseline share of the buyer's 10 t.
 fn two_sources(au_capacity: f64) -> chokepoint_engine::Model {
     let mut model = model(&["ore"], 100);
-    let cn = facility(&mut model, "cn_mine", "CN", "ore", 100.0, &[], 1.0, 0.0);
-    let au = facility(&mut model, "au_mine", "AU", "ore", au_capacity, &[], 1.0, 0.0);
+    let cn = facility(&mut model, "cn_mine", "CN", "ore", 100.0, &[], (1.0, 0.0));
+    let au = facility(&mut model, "au_mine", "AU", "ore", au_capacity, &[], (1.0, 0.0));
     let line = sink(&mut model, "jp_line", "JP", "ore", 10.0, 20.0);
     supply(&mut model, Buyer::Sink(line), "ore", &[(cn, 0.7), (au, 0.3)], 4.0);
     ban(&mut model, "ore-ban", "CN", &["ore"], 10, None);

@@ -55,8 +55,7 @@ fn build(spec: &ChainSpec) -> Model {
                     name_refs[t],
                     capacity,
                     &recipe,
-                    out_days,
-                    in_days,
+                    (out_days, in_days),
                 )
             })
             .collect();

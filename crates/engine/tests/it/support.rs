@@ -18,7 +18,8 @@ pub fn model(products: &[&str], horizon_days: u32) -> Model {
     }
 }
 
-/// Adds a facility making `product` from `recipe`; returns its id.
+/// Adds a facility making `product` from `recipe`, with (output, input) stocks in days;
+/// returns its id.
 pub fn facility(
     model: &mut Model,
     id: &str,
@@ -26,8 +27,7 @@ pub fn facility(
     product: &str,
     capacity: f64,
     recipe: &[(&str, f64)],
-    output_days: f64,
-    input_days: f64,
+    (output_days, input_days): (f64, f64),
 ) -> FacilityId {
     let product = model.product_id(product).expect("product exists");
     let recipe = recipe.iter().map(|(p, a)| (model.product_id(p).expect("input exists"), *a)).collect();

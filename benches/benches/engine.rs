@@ -1,0 +1,63 @@
+//! Benchmarks of the engine (DESIGN.md §7): the event queue on the classic "hold" model,
+//! and one replicate of each reference scenario.
+//!
+//! Run with `cargo bench -p chokepoint-benches`; figures go in docs/performance.md.
+
+use chokepoint_engine::{EventQueue, Plan, RunConfig, SimTime};
+use divan::counter::ItemsCount;
+use divan::{Bencher, black_box};
+
+fn main() {
+    divan::main();
+}
+
+/// A small, fast generator for hold increments (xorshift64*), so the benchmark measures
+/// the queue rather than a cryptographic generator.
+struct Increments(u64);
+
+impl Increments {
+    /// An exponential increment with a mean of 1,000 ticks.
+    #[inline]
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let uniform = (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64;
+        (-(1.0 - uniform).ln() * 1000.0) as u64
+    }
+}
+
+const HOLDS_PER_SAMPLE: usize = 100_000;
+
+/// The hold model: with `pending` events in the queue, pop the earliest and schedule a new
+/// one a random increment later. Each hold is one event processed.
+#[divan::bench(args = [10_000, 100_000])]
+fn hold(bencher: Bencher<'_, '_>, pending: usize) {
+    let mut increments = Increments(0x9e37_79b9_7f4a_7c15);
+    let mut queue = EventQueue::with_capacity(pending + 1);
+    for index in 0..pending {
+        queue.schedule(SimTime(increments.next()), index as u32);
+    }
+    bencher.counter(ItemsCount::new(HOLDS_PER_SAMPLE)).bench_local(|| {
+        for _ in 0..HOLDS_PER_SAMPLE {
+            let (time, event) = queue.pop().expect("the queue stays full");
+            queue.schedule(SimTime(time.0 + increments.next()), black_box(event));
+        }
+    });
+}
+
+const RARE_EARTH: &str = include_str!("../../scenarios/rare-earth-controls-april-2025.toml");
+
+/// One replicate of the April 2025 rare-earth scenario (365 days, 27 entities).
+#[divan::bench]
+fn replicate_rare_earth(bencher: Bencher<'_, '_>) {
+    let (scenario, _) =
+        chokepoint_scenario::load_str("rare-earth", RARE_EARTH).expect("bundled scenario is valid");
+    let plan = Plan::new(&scenario.model).expect("bundled scenario runs");
+    let n_events = plan.run(RunConfig { seed: scenario.seed, replicate: 0 }).n_events;
+    let mut replicate = 0;
+    bencher.counter(ItemsCount::new(n_events)).bench_local(|| {
+        replicate += 1;
+        black_box(plan.run(RunConfig { seed: scenario.seed, replicate }))
+    });
+}
