@@ -106,3 +106,50 @@ fn a_remaining_source_with_spare_capacity_is_asked_for_its_share_of_the_refill()
     assert!(au[..15].iter().all(|&s| s == 3.0), "{:?}", &au[..15]);
     assert!(au[15..].iter().all(|&s| s == 5.0), "{:?}", &au[15..]);
 }
+
+/// A Chinese mine holds 100 t and makes no more; a Chinese and a US buyer each order up to
+/// 100 t on day 0, so together they ask for 200 t.
+fn two_buyers(ban: Option<chokepoint_engine::Targets>) -> chokepoint_engine::Model {
+    use chokepoint_engine::{Policy, Stock};
+    let mut model = model(&["ore"], 5);
+    let mine = facility(&mut model, "cn_mine", "CN", "ore", 0.0, &[], (0.0, 0.0));
+    model.facilities[0].output_stock = Stock::Units(100.0);
+    for (id, code) in [("cn_line", "CN"), ("us_line", "US")] {
+        let line = sink(&mut model, id, code, "ore", 10.0, 0.0);
+        let spec = &mut model.sinks[line.0 as usize];
+        spec.stock = Stock::Units(0.0);
+        spec.policy = Policy::Units { reorder_point: None, order_up_to: 100.0, review_days: 1 };
+        supply(&mut model, Buyer::Sink(line), "ore", &[(mine, 1.0)], 1.0);
+    }
+    if let Some(targets) = ban {
+        ban_all(&mut model, targets);
+    }
+    model
+}
+
+fn ban_all(model: &mut chokepoint_engine::Model, targets: chokepoint_engine::Targets) {
+    ban(model, "ore-ban", "CN", &["ore"], 0, None);
+    model.controls[0].targets = targets;
+}
+
+#[test]
+fn refused_supply_is_diverted_to_the_other_buyers_and_home_sales_are_never_covered() {
+    use chokepoint_engine::Targets;
+    // No ban: the 100 t are split in proportion to the two 100 t orders, 50 t each, which
+    // land on day 1: 40 t left after the day's 10 t of use.
+    let open = simulate(&two_buyers(None), 1);
+    assert_eq!(series(&open, "cn_line", "stock")[1], 40.0);
+    assert_eq!(series(&open, "us_line", "stock")[1], 40.0);
+    // A ban on all destinations covers only the export: the Chinese line gets all 100 t.
+    for targets in [Targets::All, Targets::Only(vec![region("US")]), Targets::AllExcept(vec![region("JP")])] {
+        let banned = simulate(&two_buyers(Some(targets.clone())), 1);
+        assert_eq!(series(&banned, "cn_line", "stock")[1], 90.0, "{targets:?}");
+        assert_eq!(series(&banned, "us_line", "unmet")[1], 10.0, "{targets:?}");
+        assert_eq!(series(&banned, "cn_mine", "refused")[0], 100.0, "{targets:?}");
+        assert_eq!(series(&banned, "cn_mine", "exported")[0], 0.0, "{targets:?}");
+    }
+    // A ban that spares the US changes nothing.
+    let spared = simulate(&two_buyers(Some(Targets::AllExcept(vec![region("US")]))), 1);
+    assert_eq!(series(&spared, "us_line", "stock")[1], 40.0);
+    assert_eq!(series(&spared, "cn_mine", "exported")[0], 50.0);
+}
