@@ -121,17 +121,28 @@ impl Builder {
         checked.map_err(|d| self.diagnostics.push(d)).ok()
     }
 
+    /// Reports an unknown id, suggesting the closest known one or saying where to declare it.
+    fn unknown<'k>(
+        &mut self,
+        message: String,
+        id: &Loc<String>,
+        known: impl Iterator<Item = &'k str>,
+        declare: &str,
+    ) {
+        let hint = match did_you_mean(id.get_ref(), known) {
+            Some(s) => format!("did you mean '{s}'?"),
+            None => declare.to_owned(),
+        };
+        self.error(message, id.span()).hint = Some(hint);
+    }
+
     fn product(&mut self, id: &Loc<String>, what: &str) -> Option<ProductId> {
         if let Some((product, _)) = self.products.get(id.get_ref()) {
             return Some(*product);
         }
-        let suggestion =
-            did_you_mean(id.get_ref(), self.products.keys().map(String::as_str)).map(str::to_owned);
-        let diagnostic = self.error(format!("{what}: unknown product '{}'", id.get_ref()), id.span());
-        diagnostic.hint = Some(match suggestion {
-            Some(s) => format!("did you mean '{s}'?"),
-            None => "declare it under [products.<id>]".to_owned(),
-        });
+        let known: Vec<String> = self.products.keys().cloned().collect();
+        let message = format!("{what}: unknown product '{}'", id.get_ref());
+        self.unknown(message, id, known.iter().map(String::as_str), "declare it under [products.<id>]");
         None
     }
 
@@ -139,13 +150,9 @@ impl Builder {
         if let Some((facility, _)) = self.facilities.get(id.get_ref()) {
             return Some(*facility);
         }
-        let suggestion =
-            did_you_mean(id.get_ref(), self.facilities.keys().map(String::as_str)).map(str::to_owned);
-        let diagnostic = self.error(format!("{what}: unknown facility '{}'", id.get_ref()), id.span());
-        diagnostic.hint = Some(match suggestion {
-            Some(s) => format!("did you mean '{s}'?"),
-            None => "declare it under [facilities.<id>]".to_owned(),
-        });
+        let known: Vec<String> = self.facilities.keys().cloned().collect();
+        let message = format!("{what}: unknown facility '{}'", id.get_ref());
+        self.unknown(message, id, known.iter().map(String::as_str), "declare it under [facilities.<id>]");
         None
     }
 
@@ -157,12 +164,13 @@ impl Builder {
             return Some(Buyer::Sink(*sink));
         }
         let known: Vec<String> = self.facilities.keys().chain(self.sinks.keys()).cloned().collect();
-        let suggestion = did_you_mean(id.get_ref(), known.iter().map(String::as_str)).map(str::to_owned);
-        let diagnostic = self.error(format!("unknown buyer '{}'", id.get_ref()), id.span());
-        diagnostic.hint = Some(match suggestion {
-            Some(s) => format!("did you mean '{s}'?"),
-            None => "a buyer is a facility ([facilities.<id>]) or a demand sink ([demand.<id>])".to_owned(),
-        });
+        let declare = "a buyer is a facility ([facilities.<id>]) or a demand sink ([demand.<id>])";
+        self.unknown(
+            format!("unknown buyer '{}'", id.get_ref()),
+            id,
+            known.iter().map(String::as_str),
+            declare,
+        );
         None
     }
 
