@@ -96,31 +96,6 @@ impl Dist {
         }
     }
 
-    /// The smallest value it can take (`-inf` for the normal).
-    pub fn min(&self) -> f64 {
-        match *self {
-            Dist::Const(v) => v,
-            Dist::Uniform { low, .. } => low,
-            Dist::Triangular { min, .. } => min,
-            Dist::Normal { sd: 0.0, mean } => mean,
-            Dist::Normal { .. } => f64::NEG_INFINITY,
-            Dist::LogNormal { .. } | Dist::Beta { .. } => 0.0,
-        }
-    }
-
-    /// The largest value it can take (`+inf` for the normal and log-normal).
-    pub fn max(&self) -> f64 {
-        match *self {
-            Dist::Const(v) => v,
-            Dist::Uniform { high, .. } => high,
-            Dist::Triangular { max, .. } => max,
-            Dist::Normal { sd: 0.0, mean } => mean,
-            Dist::LogNormal { sd: 0.0, mean } => mean,
-            Dist::Normal { .. } | Dist::LogNormal { .. } => f64::INFINITY,
-            Dist::Beta { .. } => 1.0,
-        }
-    }
-
     /// Draws one value. Parameters must have passed [`Dist::check`]; if they did not, the
     /// mean is returned rather than panicking.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {

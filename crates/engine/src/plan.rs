@@ -70,8 +70,6 @@ pub struct Plan<'m> {
     pub(crate) facility_slots: Vec<std::ops::Range<usize>>,
     /// The slot of each sink.
     pub(crate) sink_slot: Vec<usize>,
-    /// Baseline output of each facility, micro-units per day.
-    pub(crate) baseline_output: Vec<i64>,
     /// Initial output stock (and output target) of each facility, micro-units.
     pub(crate) output_target: Vec<i64>,
     /// Controls that can bind each facility (issuer is its region, product is its product).
@@ -133,7 +131,7 @@ impl<'m> Plan<'m> {
             slots.len() - 1
         };
         for (index, facility) in model.facilities.iter().enumerate() {
-            let start = slots_len_hint(&facility_slots);
+            let start = facility_slots.last().map_or(0, |slots: &std::ops::Range<usize>| slots.end);
             for &(input, per_unit) in &facility.recipe {
                 new_slot(Buyer::Facility(FacilityId(index as u32)), input, per_unit);
             }
@@ -227,7 +225,6 @@ impl<'m> Plan<'m> {
             sources,
             facility_slots,
             sink_slot,
-            baseline_output: baseline.iter().map(|&b| to_qty(b)).collect(),
             output_target,
             facility_controls,
             first_disruption_day,
@@ -238,15 +235,6 @@ impl<'m> Plan<'m> {
     pub fn model(&self) -> &'m Model {
         self.model
     }
-
-    /// Baseline output of a facility in units per day (its flow in the undisturbed chain).
-    pub fn baseline_output(&self, facility: FacilityId) -> f64 {
-        to_units(self.baseline_output[facility.0 as usize].into())
-    }
-}
-
-fn slots_len_hint(facility_slots: &[std::ops::Range<usize>]) -> usize {
-    facility_slots.last().map_or(0, |range| range.end)
 }
 
 /// Mean transit in whole days, at least one: a shipment lands on a later morning.
