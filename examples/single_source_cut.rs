@@ -9,8 +9,8 @@
 //! as a test under `cargo test --workspace`.
 
 use chokepoint_engine::{
-    Buyer, ControlEnd, Dist, ExportControl, Facility, FacilityId, Model, Noise, Policy, Product, ProductId,
-    Region, RunConfig, Sink, SinkId, Source, Stock, Supply, Targets, Unmet,
+    Action, Buyer, Dist, End, Event, ExportControl, Facility, FacilityId, Model, Noise, Policy, Product,
+    ProductId, Region, RunConfig, Sink, SinkId, Source, Start, Stock, Supply, Targets, Unmet,
 };
 
 fn region(code: &str) -> Region {
@@ -21,7 +21,13 @@ fn region(code: &str) -> Region {
 fn chain(ban_end: Option<u32>) -> Model {
     let ore = ProductId(0);
     Model {
-        products: vec![Product { id: "ore".into(), name: "Ore".into(), unit: "t".into(), value: 500.0 }],
+        products: vec![Product {
+            id: "ore".into(),
+            name: "Ore".into(),
+            unit: "t".into(),
+            value: 500.0,
+            price: None,
+        }],
         facilities: vec![Facility {
             id: "cn_mine".into(),
             region: region("CN"),
@@ -31,6 +37,10 @@ fn chain(ban_end: Option<u32>) -> Model {
             output_stock: Stock::Days(5.0),
             input_stock: Stock::Days(0.0),
             policy: Policy::DaysOfUse { target_days: 0.0, review_days: 1 },
+            online_day: 0,
+            ramp: Dist::Const(0.0),
+            allocation: None,
+            sector: "civil".into(),
         }],
         sinks: vec![Sink {
             id: "us_plant".into(),
@@ -49,14 +59,20 @@ fn chain(ban_end: Option<u32>) -> Model {
             product: ore,
             sources: vec![Source { from: FacilityId(0), share: 1.0 }],
             transit: Dist::Const(5.0),
+            alternates: vec![],
         }],
-        controls: vec![ExportControl {
+        events: vec![Event {
             id: "ore-ban".into(),
-            issuer: region("CN"),
-            products: vec![ore],
-            targets: Targets::All,
-            start_day: 10,
-            end: ban_end.map(ControlEnd::Day),
+            start: Start::Day(10),
+            end: ban_end.map(End::Day),
+            action: Action::ExportControl(ExportControl {
+                issuer: region("CN"),
+                products: vec![ore],
+                targets: Targets::All,
+                licence: None,
+                leakage: None,
+                content: None,
+            }),
         }],
         horizon_days: 120,
         ..Model::default()

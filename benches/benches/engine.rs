@@ -51,8 +51,8 @@ const RARE_EARTH: &str = include_str!("../../scenarios/rare-earth-controls-april
 /// One replicate of the April 2025 rare-earth scenario (365 days, 27 entities).
 #[divan::bench]
 fn replicate_rare_earth(bencher: Bencher<'_, '_>) {
-    let (scenario, _) =
-        chokepoint_scenario::load_str("rare-earth", RARE_EARTH).expect("bundled scenario is valid");
+    let scenario =
+        chokepoint_scenario::load_str("rare-earth", RARE_EARTH).expect("bundled scenario is valid").scenario;
     let plan = Plan::new(&scenario.model).expect("bundled scenario runs");
     let n_events = plan.run(RunConfig { seed: scenario.seed, replicate: 0 }).n_events;
     let mut replicate = 0;

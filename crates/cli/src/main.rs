@@ -8,11 +8,13 @@
 //! Exit codes: 0 success, 1 the input was rejected (invalid scenario, unreadable file,
 //! unwritable output), 2 the command line itself was wrong.
 
+mod check;
 mod output;
 mod run;
 mod table;
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +36,38 @@ enum Command {
         after_help = "Example:\n  chokepoint run scenarios/rare-earth-controls-april-2025.toml -o out/ree --seed 7"
     )]
     Run(RunArgs),
+    /// Check scenario files without running them: every problem, with its file:line:col,
+    /// the snippet and a hint, on stderr. Exits 0 when every file is valid, 1 otherwise.
+    #[command(
+        after_help = "Examples:\n  chokepoint check scenarios/*.toml\n  chokepoint check my.toml --format json | jq '.files[].diagnostics'"
+    )]
+    Check(CheckArgs),
+    /// Print the JSON Schema of scenario files (draft-07), for editors such as taplo /
+    /// Even Better TOML. docs/scenario.schema.json is this output.
+    #[command(after_help = "Example:\n  chokepoint schema > docs/scenario.schema.json")]
+    Schema,
+}
+
+/// Arguments of `chokepoint check`.
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Scenario files to check (each with the world files it extends).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// `text`: diagnostics for people on stderr. `json`: one JSON document on stdout with
+    /// every file's diagnostics (severity, message, file, line, column, end_line,
+    /// end_column, hint).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Output format of `chokepoint check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For machines.
+    Json,
 }
 
 /// Arguments of `chokepoint run`.
@@ -54,10 +88,17 @@ struct RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Run(args) => run::run(&args.file, args.output.as_deref(), args.seed),
+        Command::Run(args) => run::run(&args.file, args.output.as_deref(), args.seed).map(|()| true),
+        Command::Check(args) => check::check(&args.files, args.format),
+        Command::Schema => {
+            let schema = chokepoint_scenario::json_schema();
+            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            Ok(true)
+        }
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(error) => {
             eprintln!("{}", error.render());
             ExitCode::from(1)
@@ -92,4 +133,15 @@ impl Failure {
             Failure::Other { message, hint: None } => format!("error: {message}"),
         }
     }
+}
+
+/// Whether to colour diagnostics: only on a terminal, and never when `NO_COLOR` is set.
+pub fn colour() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Reads a scenario or world file for the loader: its text, or why it cannot be read.
+pub fn read_file(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|error| error.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "it is not a text file (not valid UTF-8)".to_owned())
 }

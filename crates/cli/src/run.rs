@@ -7,34 +7,24 @@ use chokepoint_engine::{Plan, RunConfig};
 use crate::Failure;
 use crate::output::{self, OutputFile};
 
-/// Reads and validates a scenario file, printing warnings.
+/// Reads and validates a scenario file (and the world files it extends), printing
+/// warnings.
 pub fn load(file: &Path) -> Result<chokepoint_scenario::Scenario, Failure> {
-    let bytes = std::fs::read(file).map_err(|error| {
-        Failure::new(
-            format!("cannot read scenario file '{}': {error}", file.display()),
-            "check the path; bundled scenarios are under scenarios/",
-        )
-    })?;
-    let name = file.display().to_string();
-    let Ok(text) = String::from_utf8(bytes) else {
-        return Err(Failure::new(
-            format!("'{name}' is not a text file (it is not valid UTF-8)"),
-            "scenario files are TOML text; see docs/scenario-format.md",
-        ));
-    };
-    match chokepoint_scenario::load_str(&name, &text) {
-        Ok((scenario, warnings)) => {
-            if !warnings.is_empty() {
-                let report = chokepoint_scenario::Report { file: name, source: text, diagnostics: warnings };
-                eprint!("{}", report.render());
+    match chokepoint_scenario::load_path(file, &mut crate::read_file) {
+        Ok(loaded) => {
+            if !loaded.warnings.diagnostics.is_empty() {
+                eprint!("{}", loaded.warnings.render(crate::colour()));
             }
-            Ok(scenario)
+            Ok(loaded.scenario)
         }
         Err(report) => {
             let n = report.n_errors();
-            let summary =
-                format!("{name}: {n} error{} found; nothing was run", if n == 1 { "" } else { "s" });
-            Err(Failure::Scenario(format!("{}{summary}", report.render())))
+            let summary = format!(
+                "{}: {n} error{} found; nothing was run",
+                file.display(),
+                if n == 1 { "" } else { "s" }
+            );
+            Err(Failure::Scenario(format!("{}{summary}", report.render(crate::colour()))))
         }
     }
 }

@@ -85,6 +85,20 @@ impl Dist {
         }
     }
 
+    /// The smallest and largest values a draw can take (infinite for unbounded tails).
+    pub fn support(&self) -> (f64, f64) {
+        match *self {
+            Dist::Const(v) => (v, v),
+            Dist::Uniform { low, high } => (low, high),
+            Dist::Triangular { min, max, .. } => (min, max),
+            Dist::Normal { mean, sd: 0.0 } => (mean, mean),
+            Dist::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
+            Dist::LogNormal { mean, sd: 0.0 } => (mean, mean),
+            Dist::LogNormal { .. } => (0.0, f64::INFINITY),
+            Dist::Beta { .. } => (0.0, 1.0),
+        }
+    }
+
     /// The distribution's mean (used for steady-state pipelines at the start of a run).
     pub fn mean(&self) -> f64 {
         match *self {

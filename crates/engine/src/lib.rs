@@ -5,8 +5,8 @@
 //!
 //! - [`Model`] is the chain as plain data: [`Product`]s, [`Facility`]s that make one product
 //!   from a recipe of inputs, demand [`Sink`]s, [`Supply`] links with source shares and
-//!   transit times, and [`ExportControl`]s that refuse exports of listed products to
-//!   targeted regions.
+//!   transit times and alternates, and [`Event`]s ([`disruption`]): export controls with
+//!   licences, leakage and content rules, quotas, suspensions, shocks and responses.
 //! - [`Plan`] validates a model and precomputes what does not change between replicates
 //!   (baseline flows, initial stocks, order levels); [`Plan::run`] plays one replicate for a
 //!   [`RunConfig`] (seed and replicate index) and returns a [`RunResult`]: daily series per
@@ -20,6 +20,7 @@
 //! a run is a pure function of (model, seed, replicate). `docs/model.md` states the model's
 //! semantics and assumptions; every number here follows it.
 
+pub mod disruption;
 pub mod dist;
 pub mod model;
 mod plan;
@@ -30,10 +31,15 @@ mod sim;
 mod time;
 mod validate;
 
+pub use disruption::{
+    Action, Allocation, CapacityShock, ContentRule, DemandShock, End, Event, EventId, ExportControl,
+    LaneEffect, Leakage, Licence, LogisticsShock, PriceIndex, PriorityClass, Quota, Recipient, Start,
+    Stockpile, Substitution,
+};
 pub use dist::Dist;
 pub use model::{
-    Bloc, Buyer, ControlEnd, ExportControl, Facility, FacilityId, Model, Noise, Policy, Product, ProductId,
-    Region, Sink, SinkId, Source, Stock, Supply, Targets, Unmet,
+    Alternate, Bloc, Buyer, Facility, FacilityId, Model, Noise, Policy, Product, ProductId, Region, Sink,
+    SinkId, Source, Stock, Supply, Targets, Unmet,
 };
 pub use plan::Plan;
 pub use queue::EventQueue;
@@ -45,6 +51,12 @@ pub use validate::ModelError;
 /// Checks a model without running it: every problem that would stop it.
 pub fn model_errors(model: &Model) -> Result<(), Vec<ModelError>> {
     validate::validate(model)
+}
+
+/// Mechanics the model states that this version's engine does not simulate yet, each as a
+/// [`ModelError::Unsupported`]; [`Plan::new`] refuses a model with any.
+pub fn unsupported(model: &Model) -> Vec<ModelError> {
+    validate::unsupported(model)
 }
 
 /// Validates `model` and runs one replicate: the shortest path from a model to results.

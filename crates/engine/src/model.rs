@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::disruption::{Allocation, Event, PriceIndex};
 use crate::dist::Dist;
 
 /// Index of a product in [`Model::products`].
@@ -31,6 +32,16 @@ pub const MAX_DAYS: f64 = 1000.0;
 
 /// Largest amount (units) a stock or order level may have.
 pub const MAX_UNITS: f64 = 1e12;
+
+/// Most facilities plus sinks a model may have. With the horizon it bounds the memory of
+/// the daily series.
+pub const MAX_ENTITIES: usize = 20_000;
+
+/// Most events a model may have.
+pub const MAX_EVENTS: usize = 10_000;
+
+/// Most entity-days a run may record (entities × horizon): about 2 GB of daily series.
+pub const MAX_ENTITY_DAYS: u64 = 25_000_000;
 
 /// A region: an ISO 3166-1 alpha-2 code such as `CN` or `US`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -81,8 +92,10 @@ pub struct Product {
     pub name: String,
     /// Unit that every quantity of this product is measured in (`t`, `units`, …).
     pub unit: String,
-    /// Value of one unit, in currency units; used for lost-value figures.
+    /// Value of one unit, in currency units; used for lost-value figures and content rules.
     pub value: f64,
+    /// Optional price index per market.
+    pub price: Option<PriceIndex>,
 }
 
 /// An amount of stock: a number of units, or a number of days of the holder's baseline use.
@@ -146,6 +159,15 @@ pub struct Facility {
     pub input_stock: Stock,
     /// How it orders its inputs.
     pub policy: Policy,
+    /// First day it produces (0: from the start).
+    pub online_day: u32,
+    /// Days over which capacity climbs linearly from 0 to full after `online_day`; drawn
+    /// once per replicate (0: full at once).
+    pub ramp: Dist,
+    /// How it shares out scarce stock; `None` follows [`Model::allocation`].
+    pub allocation: Option<Allocation>,
+    /// Sector (`civil`, `defence`, …), for priority allocation by its suppliers.
+    pub sector: String,
 }
 
 /// Random variation of a sink's daily demand.
@@ -223,6 +245,18 @@ pub struct Supply {
     /// Transit time of each shipment in days, drawn for each shipment and rounded to whole
     /// days (at least one).
     pub transit: Dist,
+    /// Sources the buyer may switch to when a source is cut off.
+    pub alternates: Vec<Alternate>,
+}
+
+/// A source a buyer can switch to once it is qualified.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alternate {
+    /// The alternate supplier.
+    pub from: FacilityId,
+    /// Days from the cut-off until it is qualified; drawn once per replicate (0: already
+    /// qualified).
+    pub qualify: Dist,
 }
 
 /// Which destinations an export control applies to.
@@ -247,32 +281,6 @@ impl Targets {
     }
 }
 
-/// When an export control ends.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ControlEnd {
-    /// On this day (0-based from the start date).
-    Day(u32),
-    /// This many days after it starts, drawn once per replicate.
-    After(Dist),
-}
-
-/// An export control: the issuer refuses exports of listed products to targeted regions.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ExportControl {
-    /// Identifier (e.g. `mofcom-18-2025`).
-    pub id: String,
-    /// The region whose exporters are bound.
-    pub issuer: Region,
-    /// Products covered.
-    pub products: Vec<ProductId>,
-    /// Destinations covered (exports only: sales inside the issuer are never covered).
-    pub targets: Targets,
-    /// First day it applies (0-based from the start date).
-    pub start_day: u32,
-    /// When it ends; `None` for never.
-    pub end: Option<ControlEnd>,
-}
-
 /// A whole chain and the events that disturb it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Model {
@@ -286,8 +294,10 @@ pub struct Model {
     pub sinks: Vec<Sink>,
     /// Supply links: at most one per (buyer, product).
     pub supplies: Vec<Supply>,
-    /// Export controls.
-    pub controls: Vec<ExportControl>,
+    /// Events: controls, shocks and responses.
+    pub events: Vec<Event>,
+    /// How suppliers share out scarce stock, unless a facility says otherwise.
+    pub allocation: Allocation,
     /// Days simulated.
     pub horizon_days: u32,
 }

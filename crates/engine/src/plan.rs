@@ -2,6 +2,7 @@
 //! buyer-side stock points, baseline flows, initial stocks and order levels, and which
 //! controls can touch which supplier.
 
+use crate::disruption::{Action, Start};
 use crate::model::{Buyer, FacilityId, Model, Noise, Policy, Region, Stock};
 use crate::rng::entity_key;
 use crate::validate::{ModelError, validate};
@@ -72,7 +73,8 @@ pub struct Plan<'m> {
     pub(crate) sink_slot: Vec<usize>,
     /// Initial output stock (and output target) of each facility, micro-units.
     pub(crate) output_target: Vec<i64>,
-    /// Controls that can bind each facility (issuer is its region, product is its product).
+    /// Controls that can bind each facility (issuer is its region, product is its product):
+    /// indices into `model.events` of the export controls that bind each facility.
     pub(crate) facility_controls: Vec<Vec<usize>>,
     /// The first day a disruptive event happens, if any does within the horizon.
     pub(crate) first_disruption_day: Option<u32>,
@@ -82,6 +84,10 @@ impl<'m> Plan<'m> {
     /// Validates the model and prepares it for runs.
     pub fn new(model: &'m Model) -> Result<Plan<'m>, Vec<ModelError>> {
         validate(model)?;
+        let unsupported = crate::validate::unsupported(model);
+        if !unsupported.is_empty() {
+            return Err(unsupported);
+        }
         let order = supplier_order(model).map_err(|cycle| vec![ModelError::SupplyCycle { cycle }])?;
         let supply_of = |buyer: Buyer, product| {
             model
@@ -210,14 +216,24 @@ impl<'m> Plan<'m> {
             .facilities
             .iter()
             .map(|facility| {
-                (model.controls.iter().enumerate())
-                    .filter(|(_, c)| c.issuer == facility.region && c.products.contains(&facility.product))
+                (model.events.iter().enumerate())
+                    .filter(|(_, e)| match &e.action {
+                        Action::ExportControl(c) => {
+                            c.issuer == facility.region && c.products.contains(&facility.product)
+                        }
+                        _ => false,
+                    })
                     .map(|(index, _)| index)
                     .collect()
             })
             .collect();
-        let first_disruption_day =
-            (model.controls.iter()).map(|c| c.start_day).filter(|&day| day < model.horizon_days).min();
+        let first_disruption_day = (model.events.iter())
+            .filter_map(|e| match e.start {
+                Start::Day(day) => Some(day),
+                Start::After { .. } => None,
+            })
+            .filter(|&day| day < model.horizon_days)
+            .min();
 
         Ok(Plan {
             model,

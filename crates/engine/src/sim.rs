@@ -1,7 +1,8 @@
 //! The event loop of one replicate: state, event handlers, and recording.
 
+use crate::disruption::{Action, End, ExportControl, Start};
 use crate::dist::{Dist, poisson};
-use crate::model::{ControlEnd, Noise, Unmet};
+use crate::model::{Noise, Unmet};
 use crate::plan::{Plan, to_qty, to_units};
 use crate::queue::EventQueue;
 use crate::result::{
@@ -137,23 +138,25 @@ impl<'p, 'm> Simulation<'p, 'm> {
         let mut events = Vec::new();
 
         // Controls: start and (drawn once per replicate) end.
-        let control_active = vec![false; model.controls.len()];
-        for (index, control) in model.controls.iter().enumerate() {
-            let end_day = match &control.end {
+        let control_active = vec![false; model.events.len()];
+        for (index, event) in model.events.iter().enumerate() {
+            // Plan::new refuses every other event type and start (see `unsupported`).
+            let (Action::ExportControl(_), Start::Day(start_day)) = (&event.action, &event.start) else {
+                continue;
+            };
+            let start_day = *start_day;
+            let end_day = match &event.end {
                 None => None,
-                Some(ControlEnd::Day(day)) => Some(*day),
-                Some(ControlEnd::After(dist)) => {
-                    let mut rng = stream(seed, replicate, entity_key(&control.id), Purpose::Parameters);
+                Some(End::Day(day)) => Some(*day),
+                Some(End::After(dist)) => {
+                    let mut rng = stream(seed, replicate, entity_key(&event.id), Purpose::Parameters);
                     let days = dist.sample(&mut rng).round().clamp(0.0, f64::from(horizon));
-                    Some(control.start_day.saturating_add(days as u32))
+                    Some(start_day.saturating_add(days as u32))
                 }
             };
-            let end_day = end_day.filter(|&end| end < horizon && end > control.start_day);
-            if control.start_day < horizon && end_day.is_none_or(|end| end > control.start_day) {
-                queue.schedule(
-                    SimTime::at(control.start_day, Phase::Morning),
-                    Event::ControlStart(index as u32),
-                );
+            let end_day = end_day.filter(|&end| end < horizon && end > start_day);
+            if start_day < horizon && end_day.is_none_or(|end| end > start_day) {
+                queue.schedule(SimTime::at(start_day, Phase::Morning), Event::ControlStart(index as u32));
                 if let Some(end) = end_day {
                     queue.schedule(SimTime::at(end, Phase::Morning), Event::ControlEnd(index as u32));
                 }
@@ -233,7 +236,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             queue.schedule(SimTime::at(0, Phase::Allocate), Event::Allocate(facility));
         }
         queue.schedule(SimTime::at(0, Phase::Record), Event::Record);
-        events.reserve(2 * model.controls.len());
+        events.reserve(2 * model.events.len());
 
         let n_series = series_names(plan).len();
         let series = vec![Vec::with_capacity(horizon as usize); n_series];
@@ -308,7 +311,8 @@ impl<'p, 'm> Simulation<'p, 'm> {
 
     fn set_control(&mut self, day: u32, control: usize, active: bool) {
         let model = self.plan.model;
-        let spec = &model.controls[control];
+        let event = &model.events[control];
+        let Action::ExportControl(spec) = &event.action else { return };
         self.control_active[control] = active;
         let products: Vec<&str> =
             spec.products.iter().map(|p| model.products[p.0 as usize].id.as_str()).collect();
@@ -330,7 +334,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
                 format!("{} lifts its ban on exports of {}", spec.issuer, products.join(", ")),
             )
         };
-        self.events.push(EventRecord { day, kind, subject: spec.id.clone(), detail });
+        self.events.push(EventRecord { day, kind, subject: event.id.clone(), detail });
     }
 
     fn demand(&mut self, day: u32, sink_index: usize) {
@@ -423,9 +427,10 @@ impl<'p, 'm> Simulation<'p, 'm> {
     fn is_held(&self, index: usize, destination: crate::model::Region) -> bool {
         let plan = self.plan;
         destination != plan.model.facilities[index].region
-            && plan.facility_controls[index]
-                .iter()
-                .any(|&c| self.control_active[c] && plan.model.controls[c].targets.covers(destination))
+            && plan.facility_controls[index].iter().any(|&c| {
+                self.control_active[c]
+                    && control(plan.model, c).is_some_and(|c| c.targets.covers(destination))
+            })
     }
 
     /// Open orders of facility `index` that no active control holds.
@@ -706,6 +711,14 @@ fn distribute_remainder(mut left: i64, remainders: &mut [(f64, usize)], out: &mu
         }
         out[index] += 1;
         left -= 1;
+    }
+}
+
+/// The export control of event `index` (`facility_controls` holds only such indices).
+fn control(model: &crate::Model, index: usize) -> Option<&ExportControl> {
+    match &model.events[index].action {
+        Action::ExportControl(control) => Some(control),
+        _ => None,
     }
 }
 

@@ -3,8 +3,12 @@
 //! The scenario loader reports the same problems earlier, with file locations; these checks
 //! guard models built through the API.
 
+use crate::disruption::{Action, Allocation, End, PriorityClass, Recipient, Start};
 use crate::dist::Dist;
-use crate::model::{Buyer, MAX_DAYS, MAX_HORIZON_DAYS, MAX_RATE, MAX_UNITS, Model, Policy, Stock};
+use crate::model::{
+    Buyer, MAX_DAYS, MAX_ENTITIES, MAX_ENTITY_DAYS, MAX_EVENTS, MAX_HORIZON_DAYS, MAX_RATE, MAX_UNITS, Model,
+    Policy, Stock,
+};
 
 /// A problem that stops a model from running.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -94,6 +98,40 @@ pub enum ModelError {
         /// Facility id.
         facility: String,
     },
+    /// The model is larger than the engine accepts.
+    #[error("{count} {what} is over the limit of {limit}")]
+    TooLarge {
+        /// What is counted.
+        what: &'static str,
+        /// How many there are.
+        count: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Events that start after each other in a loop, so none can start.
+    #[error("events start after each other in a loop: {}", cycle.join(" -> "))]
+    StartCycle {
+        /// Event ids on the loop.
+        cycle: Vec<String>,
+    },
+    /// A `suspend` names an event that is not a control.
+    #[error("{event} suspends {target}, which is a {kind} event, not an export control or quota")]
+    SuspendsNonControl {
+        /// The suspending event.
+        event: String,
+        /// The event it names.
+        target: String,
+        /// That event's type.
+        kind: &'static str,
+    },
+    /// A mechanic the scenario language states but this version's engine does not play.
+    #[error("{owner} uses {what}, which this version of the engine does not simulate yet")]
+    Unsupported {
+        /// The entity or event that uses it.
+        owner: String,
+        /// The mechanic.
+        what: &'static str,
+    },
     /// Two entities of one kind share an id.
     #[error("two {what} have the id {id}")]
     DuplicateId {
@@ -168,20 +206,43 @@ pub fn validate(model: &Model) -> Result<(), Vec<ModelError>> {
     check_ids(&mut errors, "products", model.products.iter().map(|p| p.id.as_str()));
     check_ids(&mut errors, "facilities", model.facilities.iter().map(|f| f.id.as_str()));
     check_ids(&mut errors, "sinks", model.sinks.iter().map(|s| s.id.as_str()));
-    check_ids(&mut errors, "controls", model.controls.iter().map(|c| c.id.as_str()));
-    for control in &model.controls {
-        for product in &control.products {
-            if product.0 >= n_products {
-                errors.push(ModelError::UnknownIndex {
-                    owner: control.id.clone(),
-                    what: "product",
-                    index: product.0,
-                });
-            }
+    check_ids(&mut errors, "events", model.events.iter().map(|e| e.id.as_str()));
+    check_events(model, &mut errors);
+    for facility in &model.facilities {
+        check_dist(&mut errors, &facility.id, "ramp", &facility.ramp);
+        if let Some(allocation) = &facility.allocation {
+            check_allocation(&mut errors, &facility.id, allocation);
         }
-        if let Some(crate::model::ControlEnd::After(dist)) = &control.end {
-            check_dist(&mut errors, &control.id, "end", dist);
+    }
+    check_allocation(&mut errors, "the model", &model.allocation);
+    for product in &model.products {
+        if let Some(price) = &product.price {
+            number(&mut errors, &product.id, "price elasticity", price.elasticity, 0.0, 1e3);
+            number(&mut errors, &product.id, "price adjust", price.adjust_days, 0.0, MAX_DAYS);
         }
+    }
+    let entities = model.facilities.len() + model.sinks.len();
+    if entities > MAX_ENTITIES {
+        errors.push(ModelError::TooLarge {
+            what: "facilities and sinks",
+            count: entities as u64,
+            limit: MAX_ENTITIES as u64,
+        });
+    }
+    if model.events.len() > MAX_EVENTS {
+        errors.push(ModelError::TooLarge {
+            what: "events",
+            count: model.events.len() as u64,
+            limit: MAX_EVENTS as u64,
+        });
+    }
+    let entity_days = entities as u64 * u64::from(horizon);
+    if entity_days > MAX_ENTITY_DAYS {
+        errors.push(ModelError::TooLarge {
+            what: "entity-days (facilities and sinks times horizon days)",
+            count: entity_days,
+            limit: MAX_ENTITY_DAYS,
+        });
     }
     // Links point at existing entities and products before anything looks them up.
     if !errors.is_empty() {
@@ -334,4 +395,243 @@ fn check_ids<'a>(errors: &mut Vec<ModelError>, what: &'static str, ids: impl Ite
             errors.push(ModelError::DuplicateId { what, id: id.to_owned() });
         }
     }
+}
+
+fn check_events(model: &Model, errors: &mut Vec<ModelError>) {
+    let n_products = model.products.len() as u32;
+    let n_facilities = model.facilities.len() as u32;
+    let n_sinks = model.sinks.len() as u32;
+    let n_events = model.events.len() as u32;
+    for event in &model.events {
+        let owner = event.id.as_str();
+        let index_ok = |errors: &mut Vec<ModelError>, what, index: u32, len: u32| {
+            if index >= len {
+                errors.push(ModelError::UnknownIndex { owner: owner.to_owned(), what, index });
+            }
+        };
+        match &event.start {
+            Start::Day(_) => {}
+            Start::After { event: other, delay } => {
+                index_ok(errors, "event", other.0, n_events);
+                check_dist(errors, owner, "start delay", delay);
+            }
+        }
+        if let Some(End::After(dist)) = &event.end {
+            check_dist(errors, owner, "end", dist);
+        }
+        let unit = |errors: &mut Vec<ModelError>, field: &'static str, dist: &crate::Dist| {
+            check_dist(errors, owner, field, dist);
+            let (low, high) = dist.support();
+            if low < 0.0 || high > 1.0 {
+                errors.push(ModelError::InvalidNumber {
+                    owner: owner.to_owned(),
+                    field,
+                    reason: format!("ranges over [{low}, {high}]; it must stay in [0, 1]"),
+                });
+            }
+        };
+        match &event.action {
+            Action::ExportControl(control) => {
+                for product in &control.products {
+                    index_ok(errors, "product", product.0, n_products);
+                }
+                if let Some(licence) = &control.licence {
+                    unit(errors, "licence approval", &licence.approval);
+                    unit(errors, "licence partial", &licence.partial);
+                    check_dist(errors, owner, "licence review", &licence.review);
+                    if let Some(reapply) = &licence.reapply {
+                        check_dist(errors, owner, "licence reapply", reapply);
+                    }
+                }
+                if let Some(leakage) = &control.leakage {
+                    unit(errors, "leakage share", &leakage.share);
+                    check_dist(errors, owner, "leakage delay", &leakage.delay);
+                }
+                if let Some(content) = &control.content {
+                    number(errors, owner, "content threshold", content.threshold, 0.0, 1.0);
+                    for product in &content.applies_to {
+                        index_ok(errors, "product", product.0, n_products);
+                    }
+                }
+            }
+            Action::Quota(quota) => {
+                for product in &quota.products {
+                    index_ok(errors, "product", product.0, n_products);
+                }
+                check_dist(errors, owner, "amount", &quota.amount);
+                if quota.period_days == 0 || f64::from(quota.period_days) > MAX_DAYS {
+                    errors.push(ModelError::InvalidNumber {
+                        owner: owner.to_owned(),
+                        field: "period",
+                        reason: format!("is {} days; it must be 1 to {MAX_DAYS} days", quota.period_days),
+                    });
+                }
+            }
+            Action::Suspend { control } => {
+                index_ok(errors, "event", control.0, n_events);
+                if let Some(target) = model.events.get(control.0 as usize) {
+                    if !matches!(target.action, Action::ExportControl(_) | Action::Quota(_)) {
+                        errors.push(ModelError::SuspendsNonControl {
+                            event: event.id.clone(),
+                            target: target.id.clone(),
+                            kind: target.action.type_name(),
+                        });
+                    }
+                }
+            }
+            Action::Capacity(shock) => {
+                for facility in &shock.facilities {
+                    index_ok(errors, "facility", facility.0, n_facilities);
+                }
+                unit(errors, "remaining", &shock.remaining);
+                check_dist(errors, owner, "recovery", &shock.recovery);
+            }
+            Action::Demand(shock) => {
+                for sink in &shock.sinks {
+                    index_ok(errors, "sink", sink.0, n_sinks);
+                }
+                check_dist(errors, owner, "factor", &shock.factor);
+            }
+            Action::Logistics(shock) => {
+                if let crate::disruption::LaneEffect::Delay(delay) = &shock.effect {
+                    check_dist(errors, owner, "extra", delay);
+                }
+            }
+            Action::Stockpile(stockpile) => {
+                index_ok(errors, "product", stockpile.product.0, n_products);
+                check_dist(errors, owner, "amount", &stockpile.amount);
+                number(errors, owner, "release threshold", stockpile.threshold, 0.0, 1.0);
+                number(errors, owner, "release rate", stockpile.rate, 0.0, MAX_RATE);
+                for recipient in &stockpile.to {
+                    match recipient {
+                        Recipient::Buyer(Buyer::Facility(f)) => {
+                            index_ok(errors, "facility", f.0, n_facilities)
+                        }
+                        Recipient::Buyer(Buyer::Sink(s)) => index_ok(errors, "sink", s.0, n_sinks),
+                        Recipient::Regions(_) => {}
+                    }
+                }
+            }
+            Action::Substitute(substitution) => {
+                index_ok(errors, "facility", substitution.facility.0, n_facilities);
+                index_ok(errors, "product", substitution.input.0, n_products);
+                index_ok(errors, "product", substitution.by.0, n_products);
+                number(errors, owner, "ratio", substitution.ratio, f64::MIN_POSITIVE, 1e6);
+                number(errors, owner, "penalty", substitution.penalty, 0.0, 0.999_999);
+                check_dist(errors, owner, "delay", &substitution.delay);
+            }
+        }
+    }
+    if errors.is_empty() {
+        if let Some(cycle) = start_cycle(model) {
+            errors.push(ModelError::StartCycle { cycle });
+        }
+    }
+}
+
+/// The first loop of events that start after each other, if any.
+fn start_cycle(model: &Model) -> Option<Vec<String>> {
+    let after = |index: usize| match &model.events[index].start {
+        Start::After { event, .. } => Some(event.0 as usize),
+        Start::Day(_) => None,
+    };
+    // Each event has at most one predecessor: follow the chain from every event, at most
+    // `n` steps; a chain longer than that has looped.
+    let n = model.events.len();
+    for first in 0..n {
+        let mut chain = vec![first];
+        let mut current = first;
+        while let Some(next) = after(current) {
+            if let Some(position) = chain.iter().position(|&c| c == next) {
+                let mut cycle: Vec<String> =
+                    chain[position..].iter().map(|&i| model.events[i].id.clone()).collect();
+                cycle.push(model.events[next].id.clone());
+                return Some(cycle);
+            }
+            if chain.len() > n {
+                break;
+            }
+            chain.push(next);
+            current = next;
+        }
+    }
+    None
+}
+
+fn check_allocation(errors: &mut Vec<ModelError>, owner: &str, allocation: &Allocation) {
+    if let Allocation::Priority(classes) = allocation {
+        if classes.is_empty() {
+            errors.push(ModelError::InvalidNumber {
+                owner: owner.to_owned(),
+                field: "allocation order",
+                reason: "is empty; list at least one class".to_owned(),
+            });
+        }
+        for class in classes {
+            if let PriorityClass::Regions(regions) = class {
+                if regions.is_empty() {
+                    errors.push(ModelError::InvalidNumber {
+                        owner: owner.to_owned(),
+                        field: "allocation order",
+                        reason: "names a class with no regions".to_owned(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Mechanics the model states that this version's engine does not simulate yet.
+pub fn unsupported(model: &Model) -> Vec<ModelError> {
+    let mut found = Vec::new();
+    let mut add = |owner: &str, what: &'static str| {
+        found.push(ModelError::Unsupported { owner: owner.to_owned(), what });
+    };
+    for product in &model.products {
+        if product.price.is_some() {
+            add(&product.id, "a price index");
+        }
+    }
+    for facility in &model.facilities {
+        if facility.online_day > 0 || facility.ramp != crate::Dist::Const(0.0) {
+            add(&facility.id, "an online date or ramp");
+        }
+        if facility.allocation.as_ref().is_some_and(|a| *a != Allocation::Proportional) {
+            add(&facility.id, "priority allocation");
+        }
+    }
+    if model.allocation != Allocation::Proportional {
+        add("the scenario", "priority allocation");
+    }
+    for supply in &model.supplies {
+        if !supply.alternates.is_empty() {
+            add(model.buyer_name(supply.buyer), "alternate sources");
+        }
+    }
+    for event in &model.events {
+        if matches!(event.start, Start::After { .. }) {
+            add(&event.id, "a start after another event");
+        }
+        match &event.action {
+            Action::ExportControl(control) => {
+                if control.licence.is_some() {
+                    add(&event.id, "licences");
+                }
+                if control.leakage.is_some() {
+                    add(&event.id, "leakage");
+                }
+                if control.content.is_some() {
+                    add(&event.id, "a content rule");
+                }
+            }
+            Action::Quota(_) => add(&event.id, "quotas"),
+            Action::Suspend { .. } => add(&event.id, "suspensions"),
+            Action::Capacity(_) => add(&event.id, "capacity shocks"),
+            Action::Demand(_) => add(&event.id, "demand shocks"),
+            Action::Logistics(_) => add(&event.id, "logistics shocks"),
+            Action::Stockpile(_) => add(&event.id, "stockpiles"),
+            Action::Substitute(_) => add(&event.id, "substitution"),
+        }
+    }
+    found
 }

@@ -3,19 +3,19 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::path::Path;
 
 use chokepoint_engine::{
-    Bloc, Buyer, ControlEnd, ExportControl, Facility, FacilityId, Model, Noise, Policy, Product, ProductId,
-    Region, Sink, SinkId, Source, Stock, Supply, Targets, Unmet, model::MAX_HORIZON_DAYS,
+    Allocation, Bloc, Buyer, Facility, FacilityId, Model, Noise, Policy, PriceIndex, PriorityClass, Product,
+    ProductId, Region, Sink, SinkId, Source, Stock, Supply, Targets, Unmet,
+    model::{MAX_ENTITIES, MAX_ENTITY_DAYS, MAX_EVENTS, MAX_HORIZON_DAYS, MAX_RATE},
 };
 use toml::Value;
 
-use crate::diagnostic::{Diagnostic, Report, did_you_mean};
-use crate::raw::{Loc, RawEvent, RawPolicy, RawScenario};
+use crate::diagnostic::{Diagnostic, Report, Severity, Sources, did_you_mean};
+use crate::document::{self, ReadFile};
+use crate::raw::{Loc, RawAllocation, RawPolicy, RawScenario};
 use crate::values;
-
-/// Largest scenario file read, in bytes.
-pub const MAX_FILE_BYTES: usize = 16 << 20;
 
 /// A validated scenario: the engine model and what the scenario says about running and
 /// reporting it.
@@ -33,6 +33,8 @@ pub struct Scenario {
     pub model: Model,
     /// Report settings.
     pub report: ReportSpec,
+    /// Monte Carlo settings.
+    pub sweep: SweepSpec,
 }
 
 /// `[report]`: how results are sampled and which entities are shown.
@@ -44,6 +46,19 @@ pub struct ReportSpec {
     pub watch: Vec<String>,
 }
 
+/// `[sweep]`: replicates per point and the grid of values to sweep.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SweepSpec {
+    /// Replicates per sweep point, if the file says.
+    pub runs: Option<u32>,
+    /// Dotted key paths and the values each takes, in key order; every value has been
+    /// checked by loading the scenario with it.
+    pub grid: Vec<(String, Vec<Value>)>,
+}
+
+/// Most replicates a sweep may ask for per point.
+pub const MAX_RUNS: u32 = 10_000_000;
+
 impl Scenario {
     /// The calendar date of a day index.
     pub fn date_of(&self, day: u32) -> jiff::civil::Date {
@@ -51,78 +66,111 @@ impl Scenario {
     }
 }
 
-/// Parses and validates a scenario from its text. `file` names it in diagnostics.
+/// A scenario that loaded, with the warnings found on the way.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Warnings (no errors), with the files they point into.
+    pub warnings: Report,
+}
+
+/// Loads the scenario at `path`, reading it and the world files it extends with `read`.
 ///
-/// On success, returns the scenario with any warnings; on failure, a report of every
-/// problem found.
-pub fn load_str(file: &str, text: &str) -> Result<(Scenario, Vec<Diagnostic>), Report> {
-    let report = |diagnostics| Report { file: file.to_owned(), source: text.to_owned(), diagnostics };
-    if text.len() > MAX_FILE_BYTES {
-        return Err(report(vec![Diagnostic {
-            severity: crate::Severity::Error,
-            message: format!(
-                "the file is {} bytes; scenario files are limited to {MAX_FILE_BYTES}",
-                text.len()
-            ),
-            span: None,
-            hint: Some("split the world into a smaller file".to_owned()),
-        }]));
+/// On failure, returns a report of every problem found.
+pub fn load_path(path: &Path, read: &mut ReadFile<'_>) -> Result<Loaded, Report> {
+    let mut sources = Sources::default();
+    let mut diagnostics = Vec::new();
+    if !document::read_chain(path, read, &mut sources, &mut diagnostics) {
+        return Err(Report { sources, diagnostics });
     }
-    let raw: RawScenario = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(error) => {
-            let span = error.span().unwrap_or(0..0);
-            let message = error.message().trim_end().to_owned();
-            let hint = parse_hint(&message);
-            let mut diagnostic = Diagnostic::error(message, span);
-            diagnostic.hint = hint;
-            return Err(report(vec![diagnostic]));
+    let scenario = build(&sources, &[], &mut diagnostics);
+    let scenario = scenario.and_then(|scenario| {
+        let sweep = crate::sweep::check_grid(&sources, &scenario, &mut diagnostics);
+        sweep.map(|grid| Scenario { sweep: SweepSpec { grid, ..scenario.sweep.clone() }, ..scenario })
+    });
+    finish(sources, diagnostics, scenario)
+}
+
+/// Loads a scenario from its text; `file` names it in diagnostics. A file loaded this way
+/// cannot extend a world file (use [`load_path`]).
+pub fn load_str(file: &str, text: &str) -> Result<Loaded, Report> {
+    let mut read = |path: &Path| {
+        if path == Path::new(file) {
+            Ok(text.to_owned())
+        } else {
+            Err("a scenario loaded from text cannot extend other files".to_owned())
         }
     };
-    let mut builder = Builder::default();
-    let scenario = builder.scenario(&raw);
-    builder.diagnostics.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
+    load_path(Path::new(file), &mut read)
+}
+
+/// Sorts the diagnostics (errors first, then by place) and decides.
+pub(crate) fn finish(
+    sources: Sources,
+    mut diagnostics: Vec<Diagnostic>,
+    scenario: Option<Scenario>,
+) -> Result<Loaded, Report> {
+    diagnostics.sort_by_key(|d| (d.severity, d.span.as_ref().map_or(usize::MAX, |s| s.start)));
+    diagnostics.dedup();
+    let report = Report { sources, diagnostics };
     match scenario {
-        Some(scenario) if !builder.diagnostics.iter().any(|d| d.severity == crate::Severity::Error) => {
-            Ok((scenario, builder.diagnostics))
-        }
-        _ => Err(report(builder.diagnostics)),
+        Some(scenario) if !report.has_errors() => Ok(Loaded { scenario, warnings: report }),
+        _ => Err(report),
     }
 }
 
-fn parse_hint(message: &str) -> Option<String> {
-    if message.contains("unknown field") {
-        Some("check the spelling; docs/scenario-format.md lists every key".to_owned())
-    } else if message.contains("missing field") {
-        Some("add the key; docs/scenario-format.md says what it means".to_owned())
-    } else if message.contains("invalid type") {
-        Some("docs/scenario-format.md gives the type of every key".to_owned())
-    } else {
-        None
+/// Builds the scenario of the files in `sources` with `overrides` applied (dotted path,
+/// value); `None` when anything is wrong (the problems are in `diagnostics`).
+pub(crate) fn build(
+    sources: &Sources,
+    overrides: &[crate::sweep::Override<'_>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Scenario> {
+    let mut tree = document::merged_tree(sources);
+    for o in overrides {
+        if let Err(d) = crate::sweep::apply(&mut tree, o) {
+            diagnostics.push(*d);
+        }
     }
+    let raw = crate::parse::raw_scenario(tree, diagnostics);
+    let mut builder = Builder::default();
+    let scenario = builder.scenario(&raw);
+    diagnostics.extend(builder.diagnostics);
+    scenario
 }
 
 #[derive(Default)]
-struct Builder {
-    diagnostics: Vec<Diagnostic>,
-    products: BTreeMap<String, (ProductId, Range<usize>)>,
-    facilities: BTreeMap<String, (FacilityId, Range<usize>)>,
-    sinks: BTreeMap<String, (SinkId, Range<usize>)>,
-    blocs: BTreeMap<String, Vec<Region>>,
+pub(crate) struct Builder {
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) products: BTreeMap<String, (ProductId, Range<usize>)>,
+    pub(crate) facilities: BTreeMap<String, (FacilityId, Range<usize>)>,
+    pub(crate) sinks: BTreeMap<String, (SinkId, Range<usize>)>,
+    pub(crate) blocs: BTreeMap<String, Vec<Region>>,
+    pub(crate) sectors: Vec<String>,
+    /// The scenario's start date, once known.
+    pub(crate) start: Option<jiff::civil::Date>,
+    /// Where each event is declared, by id.
+    pub(crate) events: BTreeMap<String, Range<usize>>,
 }
 
 impl Builder {
-    fn error(&mut self, message: impl Into<String>, span: Range<usize>) -> &mut Diagnostic {
+    pub(crate) fn error(&mut self, message: impl Into<String>, span: Range<usize>) -> &mut Diagnostic {
         self.diagnostics.push(Diagnostic::error(message, span));
         self.diagnostics.last_mut().expect("just pushed")
     }
 
-    fn ok<T>(&mut self, checked: Result<T, Diagnostic>) -> Option<T> {
+    pub(crate) fn warning(&mut self, message: impl Into<String>, span: Range<usize>) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic::warning(message, span));
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    pub(crate) fn ok<T>(&mut self, checked: Result<T, Diagnostic>) -> Option<T> {
         checked.map_err(|d| self.diagnostics.push(d)).ok()
     }
 
     /// Reports an unknown id, suggesting the closest known one or saying where to declare it.
-    fn unknown<'k>(
+    pub(crate) fn unknown<'k>(
         &mut self,
         message: String,
         id: &Loc<String>,
@@ -136,7 +184,7 @@ impl Builder {
         self.error(message, id.span()).hint = Some(hint);
     }
 
-    fn product(&mut self, id: &Loc<String>, what: &str) -> Option<ProductId> {
+    pub(crate) fn product(&mut self, id: &Loc<String>, what: &str) -> Option<ProductId> {
         if let Some((product, _)) = self.products.get(id.get_ref()) {
             return Some(*product);
         }
@@ -146,7 +194,7 @@ impl Builder {
         None
     }
 
-    fn facility(&mut self, id: &Loc<String>, what: &str) -> Option<FacilityId> {
+    pub(crate) fn facility(&mut self, id: &Loc<String>, what: &str) -> Option<FacilityId> {
         if let Some((facility, _)) = self.facilities.get(id.get_ref()) {
             return Some(*facility);
         }
@@ -156,7 +204,17 @@ impl Builder {
         None
     }
 
-    fn buyer(&mut self, id: &Loc<String>) -> Option<Buyer> {
+    pub(crate) fn sink(&mut self, id: &Loc<String>, what: &str) -> Option<SinkId> {
+        if let Some((sink, _)) = self.sinks.get(id.get_ref()) {
+            return Some(*sink);
+        }
+        let known: Vec<String> = self.sinks.keys().cloned().collect();
+        let message = format!("{what}: unknown demand sink '{}'", id.get_ref());
+        self.unknown(message, id, known.iter().map(String::as_str), "declare it under [demand.<id>]");
+        None
+    }
+
+    pub(crate) fn buyer(&mut self, id: &Loc<String>, what: &str) -> Option<Buyer> {
         if let Some((facility, _)) = self.facilities.get(id.get_ref()) {
             return Some(Buyer::Facility(*facility));
         }
@@ -166,7 +224,7 @@ impl Builder {
         let known: Vec<String> = self.facilities.keys().chain(self.sinks.keys()).cloned().collect();
         let declare = "a buyer is a facility ([facilities.<id>]) or a demand sink ([demand.<id>])";
         self.unknown(
-            format!("unknown buyer '{}'", id.get_ref()),
+            format!("{what}: unknown buyer '{}'", id.get_ref()),
             id,
             known.iter().map(String::as_str),
             declare,
@@ -174,22 +232,54 @@ impl Builder {
         None
     }
 
+    /// Checks that an id can be used in dotted key paths and outputs.
+    fn id(&mut self, id: &Loc<String>, what: &str) {
+        let text = id.get_ref();
+        let ok = !text.is_empty()
+            && text.len() <= 64
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok {
+            self.error(format!("{what} id '{text}' is not a valid id"), id.span()).hint = Some(
+                "ids are 1 to 64 ASCII letters, digits, '_' and '-' (they appear in key paths and CSV files)"
+                    .to_owned(),
+            );
+        }
+    }
+
     fn scenario(&mut self, raw: &RawScenario) -> Option<Scenario> {
-        let header = raw.scenario.get_ref();
-        let start = self.ok(values::date(&header.start, "scenario.start"));
-        let horizon = self.ok(values::whole_days(&header.horizon, "scenario.horizon", 1, u32::MAX));
-        let horizon = horizon.and_then(|days| {
-            if days > MAX_HORIZON_DAYS {
-                self.error(
-                    format!("the horizon of {days} days is longer than the limit of {MAX_HORIZON_DAYS} days (100 years)"),
-                    header.horizon.span(),
-                )
-                .hint = Some("shorten it: results are kept for every day of the run".to_owned());
+        let Some(header) = &raw.scenario else {
+            self.diagnostics.push(
+                Diagnostic::unlocated("the file has no [scenario] section")
+                    .with_hint("start the file with [scenario] and its name, start and horizon"),
+            );
+            return None;
+        };
+        let header_span = header.span();
+        let header = header.get_ref();
+        let name = match &header.name {
+            Some(name) => Some(name.get_ref().clone()),
+            None => {
+                self.error("[scenario] needs a `name`", header_span.clone()).hint =
+                    Some("name = \"what the scenario shows, in a sentence\"".to_owned());
                 None
-            } else {
-                Some(days)
             }
-        });
+        };
+        let start = match &header.start {
+            Some(start) => self.ok(values::date(start, "scenario.start")).inspect(|s| self.start = Some(*s)),
+            None => {
+                self.error("[scenario] needs a `start` date", header_span.clone()).hint =
+                    Some("start = 2025-01-01 (the calendar date of day 0)".to_owned());
+                None
+            }
+        };
+        let horizon = match &header.horizon {
+            Some(horizon) => self.horizon(horizon),
+            None => {
+                self.error("[scenario] needs a `horizon`", header_span.clone()).hint =
+                    Some("horizon = \"365d\" (how long to simulate)".to_owned());
+                None
+            }
+        };
         let seed = match &header.seed {
             None => Some(0),
             Some(seed) if *seed.get_ref() >= 0 => Some(*seed.get_ref() as u64),
@@ -200,19 +290,26 @@ impl Builder {
         };
 
         for (name, members) in &raw.blocs {
+            self.id(name, "bloc");
             let regions: Vec<Region> =
                 members.get_ref().iter().filter_map(|m| self.ok(values::region(m, "bloc member"))).collect();
-            if Region::new(name.get_ref()).is_some() || name.get_ref() == "all" {
+            if Region::new(name.get_ref()).is_some() || ["all", "domestic"].contains(&name.get_ref().as_str())
+            {
                 self.error(
-                    format!("bloc name '{}' is taken by a region code or 'all'", name.get_ref()),
+                    format!("bloc name '{}' is taken by a region code or a keyword", name.get_ref()),
                     name.span(),
-                );
+                )
+                .hint = Some("name blocs in lower case, like pax_silica".to_owned());
+            }
+            if members.get_ref().is_empty() {
+                self.warning(format!("bloc '{}' has no members", name.get_ref()), members.span());
             }
             self.blocs.insert(name.get_ref().clone(), regions);
         }
 
         let mut model = Model::default();
         for (id, raw_product) in &raw.products {
+            self.id(id, "product");
             let index = ProductId(model.products.len() as u32);
             self.products.insert(id.get_ref().clone(), (index, id.span()));
             let raw_product = raw_product.get_ref();
@@ -222,25 +319,59 @@ impl Builder {
                     self.error(
                         format!("products.{}.value must be 0 or more, found {value}", id.get_ref()),
                         v.span(),
-                    );
+                    )
+                    .hint = Some("the value of one unit, in currency units".to_owned());
                 }
             }
+            let price = raw_product.price.as_ref().and_then(|p| self.price(p, id.get_ref()));
             model.products.push(Product {
                 id: id.get_ref().clone(),
                 name: raw_product.name.as_ref().map_or_else(|| id.get_ref().clone(), |n| n.get_ref().clone()),
                 unit: raw_product.unit.as_ref().map_or_else(|| "units".to_owned(), |u| u.get_ref().clone()),
                 value,
+                price,
             });
         }
         for (index, (id, _)) in raw.facilities.iter().enumerate() {
+            self.id(id, "facility");
             self.facilities.insert(id.get_ref().clone(), (FacilityId(index as u32), id.span()));
         }
         for (index, (id, _)) in raw.demand.iter().enumerate() {
+            self.id(id, "demand");
             if self.facilities.contains_key(id.get_ref()) {
                 self.error(format!("'{}' is both a facility and a demand sink", id.get_ref()), id.span())
                     .hint = Some("give every facility and sink its own id".to_owned());
             }
             self.sinks.insert(id.get_ref().clone(), (SinkId(index as u32), id.span()));
+        }
+        let entities = raw.facilities.len() + raw.demand.len();
+        if entities > MAX_ENTITIES {
+            self.diagnostics.push(
+                Diagnostic::unlocated(format!(
+                    "the scenario has {entities} facilities and sinks; the limit is {MAX_ENTITIES}"
+                ))
+                .with_hint("model at a coarser grain (one facility per country and product)"),
+            );
+            return None;
+        }
+        self.sectors = raw
+            .demand
+            .iter()
+            .filter_map(|(_, d)| d.get_ref().sector.as_ref())
+            .chain(raw.facilities.iter().filter_map(|(_, f)| f.get_ref().sector.as_ref()))
+            .map(|s| s.get_ref().clone())
+            .chain(["civil".to_owned()])
+            .collect();
+        self.sectors.sort();
+        self.sectors.dedup();
+        for (id, _) in raw.event.iter().filter_map(|e| crate::events::id_of(e.get_ref()).map(|id| (id, e))) {
+            if let Some(first) = self.events.get(id.get_ref()).cloned() {
+                let _ = first;
+                self.error(format!("two events have the id '{}'", id.get_ref()), id.span()).hint =
+                    Some("another event already has it; give each event its own id".to_owned());
+            } else {
+                self.events.insert(id.get_ref().clone(), id.span());
+            }
         }
 
         for (id, facility) in &raw.facilities {
@@ -253,9 +384,40 @@ impl Builder {
                 model.sinks.push(sink);
             }
         }
+        model.allocation = match &raw.allocation {
+            Some(allocation) => self.allocation(allocation, "allocation").unwrap_or_default(),
+            None => Allocation::Proportional,
+        };
+
+        let (Some(start), Some(horizon)) = (start, horizon) else {
+            return None;
+        };
+        if raw.event.len() > MAX_EVENTS {
+            self.diagnostics.push(Diagnostic::unlocated(format!(
+                "the scenario has {} events; the limit is {MAX_EVENTS}",
+                raw.event.len()
+            )));
+            return None;
+        }
+        let entity_days = entities as u64 * u64::from(horizon);
+        if entity_days > MAX_ENTITY_DAYS {
+            let span = header.horizon.as_ref().map_or(header_span.clone(), |h| h.span());
+            self.error(
+                format!(
+                    "{entities} facilities and sinks over {horizon} days is {entity_days} entity-days; \
+                     the limit is {MAX_ENTITY_DAYS}"
+                ),
+                span,
+            )
+            .hint = Some(
+                "shorten the horizon or model fewer entities: every entity keeps a daily series".to_owned(),
+            );
+            return None;
+        }
+        let substitutes = crate::events::substitutes(raw);
         let mut supply_spans = BTreeMap::new();
         for supply in &raw.supply {
-            if let Some(link) = self.build_supply(supply, &model) {
+            if let Some(link) = self.build_supply(supply, &model, &substitutes) {
                 if supply_spans.insert((link.buyer, link.product), supply.span()).is_some() {
                     self.error(
                         format!(
@@ -272,56 +434,199 @@ impl Builder {
         }
         self.check_needs(raw, &model, &supply_spans);
 
-        let (Some(start), Some(horizon)) = (start, horizon) else {
-            return None;
-        };
-        let mut control_ids = BTreeMap::new();
-        for event in &raw.event {
-            if let Some(control) = self.build_event(event.get_ref(), start, horizon) {
-                if control_ids.insert(control.id.clone(), ()).is_some() {
-                    let span = event.get_ref().id.as_ref().map_or(event.span(), |id| id.span());
-                    self.error(format!("two events have the id '{}'", control.id), span);
-                }
-                model.controls.push(control);
-            }
-        }
-        let report = self.build_report(raw.report.as_ref());
         model.horizon_days = horizon;
+        model.events = crate::events::build(self, raw, start, horizon, &model);
+        let report = self.build_report(raw.report.as_ref());
+        let sweep = self.build_sweep(raw);
         model.blocs = self
             .blocs
             .iter()
             .map(|(name, members)| Bloc { name: name.clone(), members: members.clone() })
             .collect();
 
-        if self.diagnostics.iter().any(|d| d.severity == crate::Severity::Error) {
+        if self.diagnostics.iter().any(|d| d.severity == Severity::Error) {
             return None;
         }
-        // What the file-level checks cannot see (a supply cycle) the engine still reports.
+        // What the file-level checks cannot see (a supply or escalation loop) the engine
+        // still reports.
         if let Err(errors) = chokepoint_engine::model_errors(&model) {
             for error in errors {
                 let span = match &error {
                     chokepoint_engine::ModelError::SupplyCycle { cycle } => {
                         cycle.first().and_then(|id| self.facilities.get(id)).map(|(_, span)| span.clone())
                     }
+                    chokepoint_engine::ModelError::StartCycle { cycle } => {
+                        cycle.first().and_then(|id| self.events.get(id)).cloned()
+                    }
                     _ => None,
                 };
                 self.diagnostics.push(Diagnostic {
-                    severity: crate::Severity::Error,
+                    severity: Severity::Error,
                     message: error.to_string(),
                     span,
-                    hint: None,
+                    hint: Some(match error {
+                        chokepoint_engine::ModelError::SupplyCycle { .. } => {
+                            "a facility cannot depend on its own output; break the loop".to_owned()
+                        }
+                        chokepoint_engine::ModelError::StartCycle { .. } => {
+                            "give one of the events a date as its start".to_owned()
+                        }
+                        _ => "see docs/model.md".to_owned(),
+                    }),
                 });
             }
             return None;
         }
+        // Mechanics the engine of this version does not play: `run` refuses them.
+        for problem in chokepoint_engine::unsupported(&model) {
+            if let chokepoint_engine::ModelError::Unsupported { owner, .. } = &problem {
+                let span = (self.events.get(owner).cloned())
+                    .or_else(|| self.facilities.get(owner).map(|(_, s)| s.clone()))
+                    .or_else(|| self.sinks.get(owner).map(|(_, s)| s.clone()))
+                    .or_else(|| self.products.get(owner).map(|(_, s)| s.clone()));
+                self.diagnostics.push(Diagnostic {
+                    severity: Severity::Warning,
+                    message: problem.to_string(),
+                    span,
+                    hint: Some(
+                        "the file is valid, but `chokepoint run` refuses it until the engine plays this"
+                            .to_owned(),
+                    ),
+                });
+            }
+        }
         Some(Scenario {
-            name: header.name.get_ref().clone(),
+            name: name?,
             description: header.description.as_ref().map(|d| d.get_ref().clone()),
             start,
             seed: seed?,
             model,
             report: report?,
+            sweep: sweep?,
         })
+    }
+
+    fn horizon(&mut self, value: &Loc<crate::raw::Duration>) -> Option<u32> {
+        let days = self.ok(values::whole_days(value, "scenario.horizon", 1, u32::MAX))?;
+        if days > MAX_HORIZON_DAYS {
+            self.error(
+                format!("the horizon of {days} days is longer than the limit of {MAX_HORIZON_DAYS} days (100 years)"),
+                value.span(),
+            )
+            .hint = Some("shorten it: results are kept for every day of the run".to_owned());
+            return None;
+        }
+        Some(days)
+    }
+
+    fn price(&mut self, raw: &Loc<crate::raw::RawPrice>, product: &str) -> Option<PriceIndex> {
+        let price = raw.get_ref();
+        let elasticity = *price.elasticity.get_ref();
+        if !elasticity.is_finite() || !(0.0..=1000.0).contains(&elasticity) {
+            self.error(
+                format!("products.{product}.price.elasticity must be from 0 to 1000, found {elasticity}"),
+                price.elasticity.span(),
+            );
+            return None;
+        }
+        let adjust_days = match &price.adjust {
+            Some(adjust) => self.ok(values::days(adjust, &format!("products.{product}.price.adjust")))?,
+            None => 30.0,
+        };
+        Some(PriceIndex { elasticity, adjust_days })
+    }
+
+    /// `[allocation]` or a facility's `allocation`.
+    pub(crate) fn allocation(&mut self, raw: &Loc<RawAllocation>, owner: &str) -> Option<Allocation> {
+        let allocation = raw.get_ref();
+        match allocation.rule.get_ref().as_str() {
+            "proportional" => {
+                if let Some(order) = &allocation.order {
+                    self.warning(
+                        format!("{owner}.order is ignored by the proportional rule"),
+                        order.span(),
+                    )
+                    .hint = Some("write rule = \"priority\" to serve classes in order".to_owned());
+                }
+                Some(Allocation::Proportional)
+            }
+            "priority" => {
+                let Some(order) = &allocation.order else {
+                    self.error(
+                        format!("{owner}: the priority rule needs an `order`"),
+                        allocation.rule.span(),
+                    )
+                    .hint = Some("order = [\"defence\", \"domestic\", \"pax_silica\", \"all\"]".to_owned());
+                    return None;
+                };
+                if order.get_ref().is_empty() {
+                    self.error(format!("{owner}.order is empty"), order.span());
+                    return None;
+                }
+                let mut classes = Vec::new();
+                for class in order.get_ref() {
+                    let name = class.get_ref().as_str();
+                    let parsed = match name {
+                        "domestic" => Some(PriorityClass::Domestic),
+                        "all" => Some(PriorityClass::All),
+                        _ => {
+                            if let Some(members) = self.blocs.get(name) {
+                                Some(PriorityClass::Regions(members.clone()))
+                            } else if let Some(region) = Region::new(name) {
+                                Some(PriorityClass::Regions(vec![region]))
+                            } else if self.sectors.iter().any(|s| s == name) {
+                                Some(PriorityClass::Sector(name.to_owned()))
+                            } else {
+                                let known: Vec<String> = ["domestic", "all"]
+                                    .into_iter()
+                                    .map(str::to_owned)
+                                    .chain(self.blocs.keys().cloned())
+                                    .chain(self.sectors.iter().cloned())
+                                    .collect();
+                                let hint = match did_you_mean(name, known.iter().map(String::as_str)) {
+                                    Some(s) => format!("did you mean '{s}'?"),
+                                    None => "a class is \"domestic\", \"all\", a sector used by a buyer, a bloc or a region code".to_owned(),
+                                };
+                                self.error(format!("{owner}.order: unknown class '{name}'"), class.span())
+                                    .hint = Some(hint);
+                                None
+                            }
+                        }
+                    };
+                    classes.extend(parsed);
+                }
+                (classes.len() == order.get_ref().len()).then_some(Allocation::Priority(classes))
+            }
+            other => {
+                self.error(format!("{owner}.rule: unknown rule '{other}'"), allocation.rule.span()).hint =
+                    Some("rule = \"proportional\" or \"priority\"".to_owned());
+                None
+            }
+        }
+    }
+
+    fn build_sweep(&mut self, raw: &RawScenario) -> Option<SweepSpec> {
+        let Some(sweep) = &raw.sweep else { return Some(SweepSpec::default()) };
+        let sweep = sweep.get_ref();
+        let runs = match &sweep.runs {
+            None => None,
+            Some(runs) if (1..=i64::from(MAX_RUNS)).contains(runs.get_ref()) => Some(*runs.get_ref() as u32),
+            Some(runs) => {
+                self.error(
+                    format!("sweep.runs must be from 1 to {MAX_RUNS}, found {}", runs.get_ref()),
+                    runs.span(),
+                )
+                .hint = Some("1,000 runs give percentiles to about ±1 %".to_owned());
+                return None;
+            }
+        };
+        for (key, values) in &sweep.grid {
+            if values.get_ref().is_empty() {
+                self.error(format!("sweep.grid.\"{}\" lists no values", key.get_ref()), values.span());
+            }
+        }
+        // The values themselves are checked by loading the scenario with each (crate::sweep).
+        Some(SweepSpec { runs, grid: Vec::new() })
     }
 
     fn build_policy(&mut self, raw: Option<&Loc<RawPolicy>>, owner: &str) -> Option<Policy> {
@@ -385,19 +690,65 @@ impl Builder {
         let owner = format!("facilities.{}", id.get_ref());
         let region = self.ok(values::region(&raw.region, &format!("{owner}.region")));
         let product = self.product(&raw.product, &format!("{owner}.product"));
-        let capacity = self.ok(values::dist(&raw.capacity, &format!("{owner}.capacity"), false));
-        if let Some(capacity) = &capacity {
-            let mean = capacity.mean();
-            if !(0.0..=chokepoint_engine::model::MAX_RATE).contains(&mean) {
-                self.error(
-                    format!("{owner}.capacity must be from 0 to 1e9 units a day, found {mean}"),
-                    raw.capacity.span(),
-                )
-                .hint = Some("capacity is units of the product per day".to_owned());
+        let depot = match &raw.kind {
+            None => false,
+            Some(kind) if kind.get_ref() == "plant" => false,
+            Some(kind) if kind.get_ref() == "depot" => true,
+            Some(kind) => {
+                self.error(format!("{owner}.kind: unknown kind '{}'", kind.get_ref()), kind.span()).hint =
+                    Some(
+                        "kind = \"plant\" (makes its product) or \"depot\" (holds and passes it on)"
+                            .to_owned(),
+                    );
+                false
             }
-        }
+        };
+        let capacity = match &raw.capacity {
+            Some(capacity) => {
+                let dist = self.ok(values::dist(capacity, &format!("{owner}.capacity"), false));
+                if let Some(dist) = &dist {
+                    let (low, _) = dist.support();
+                    let mean = dist.mean();
+                    if !(0.0..=MAX_RATE).contains(&mean)
+                        || low < 0.0 && matches!(dist, chokepoint_engine::Dist::Const(_))
+                    {
+                        self.error(
+                            format!("{owner}.capacity must be from 0 to 1e9 units a day, found {mean}"),
+                            capacity.span(),
+                        )
+                        .hint = Some(
+                            "capacity is units of the product per day; 0 for a plant that is shut".to_owned(),
+                        );
+                    } else if low < 0.0 {
+                        self.warning(
+                            format!("{owner}.capacity can draw below 0; such draws count as 0"),
+                            capacity.span(),
+                        )
+                        .hint = Some(
+                            "use a lognormal, triangular or uniform distribution for capacities".to_owned(),
+                        );
+                    }
+                }
+                dist
+            }
+            None if depot => Some(chokepoint_engine::Dist::Const(MAX_RATE)),
+            None => {
+                self.error(format!("{owner} needs a `capacity`"), id.span()).hint =
+                    Some("capacity = units of its product per day, e.g. capacity = 120.0".to_owned());
+                None
+            }
+        };
         let mut recipe = Vec::new();
-        for (input, amount) in &raw.inputs {
+        if depot {
+            if let Some((input, _)) = raw.inputs.first() {
+                self.error(format!("{owner} is a depot, so it has no `inputs`"), input.span()).hint = Some(
+                    "a depot buys and passes on its own product; remove `inputs` or make it a plant"
+                        .to_owned(),
+                );
+            }
+            recipe.extend(product.map(|p| (p, 1.0)));
+        }
+        for (input, amount) in raw.inputs.iter().filter(|_| !depot) {
             let input_id = self.product(input, &format!("{owner}.inputs"));
             let per_unit = *amount.get_ref();
             if !per_unit.is_finite() || per_unit <= 0.0 || per_unit > 1e6 {
@@ -407,11 +758,17 @@ impl Builder {
                         input.get_ref()
                     ),
                     amount.span(),
+                )
+                .hint = Some(
+                    "a recipe gives units of each input per unit of output; leave out inputs it does not use"
+                        .to_owned(),
                 );
             }
             if let (Some(input_id), Some(product)) = (input_id, product) {
                 if input_id == product {
-                    self.error(format!("{owner} uses its own product as an input"), input.span());
+                    self.error(format!("{owner} uses its own product as an input"), input.span()).hint = Some(
+                        "a facility that passes on its own product is a depot: kind = \"depot\"".to_owned(),
+                    );
                 }
             }
             recipe.extend(input_id.map(|p| (p, per_unit)));
@@ -436,6 +793,28 @@ impl Builder {
                 .hint =
                 Some("write policy = { target = \"30d\" }: units of which input would it be?".to_owned());
         }
+        let online_day = match &raw.online {
+            None => Some(0),
+            Some(online) => self.start.and_then(|start| {
+                let date = self.ok(values::date(online, &format!("{owner}.online")))?;
+                let day = date_to_day(start, date);
+                if day < 0 {
+                    self.warning(
+                        format!("{owner}.online is before the scenario starts; it is online from day 0"),
+                        online.span(),
+                    );
+                }
+                Some(day.clamp(0, i64::from(u32::MAX)) as u32)
+            }),
+        };
+        let ramp = match &raw.ramp {
+            None => Some(chokepoint_engine::Dist::Const(0.0)),
+            Some(ramp) => self.ok(values::dist(ramp, &format!("{owner}.ramp"), true)),
+        };
+        let allocation = match &raw.allocation {
+            None => Some(None),
+            Some(allocation) => self.allocation(allocation, &format!("{owner}.allocation")).map(Some),
+        };
         Some(Facility {
             id: id.get_ref().clone(),
             region: region?,
@@ -445,10 +824,14 @@ impl Builder {
             output_stock: output_stock?,
             input_stock: input_stock?,
             policy: policy?,
+            online_day: online_day?,
+            ramp: ramp?,
+            allocation: allocation?,
+            sector: raw.sector.as_ref().map_or_else(|| "civil".to_owned(), |s| s.get_ref().clone()),
         })
     }
 
-    fn build_sink(&mut self, id: &Loc<String>, raw: &crate::raw::RawDemand) -> Option<Sink> {
+    fn build_sink(&mut self, id: &Loc<String>, raw: &crate::raw::RawSink) -> Option<Sink> {
         let owner = format!("demand.{}", id.get_ref());
         let region = self.ok(values::region(&raw.region, &format!("{owner}.region")));
         let product = self.product(&raw.product, &format!("{owner}.product"));
@@ -471,10 +854,10 @@ impl Builder {
         }
         let noise = match &raw.noise {
             None => Some(Noise::None),
-            Some(value) => match value.get_ref() {
-                Value::String(s) if s == "poisson" => Some(Noise::Poisson),
-                Value::String(s) if s == "none" => Some(Noise::None),
-                Value::String(s) => {
+            Some(value) => match value.get_ref().0 {
+                Value::String(ref s) if s == "poisson" => Some(Noise::Poisson),
+                Value::String(ref s) if s == "none" => Some(Noise::None),
+                Value::String(ref s) => {
                     self.error(format!("{owner}.noise: unknown noise \"{s}\""), value.span()).hint =
                         Some("use \"poisson\", \"none\", or a relative distribution like { normal = { sd = 0.1 } }".to_owned());
                     None
@@ -513,9 +896,14 @@ impl Builder {
         })
     }
 
-    fn build_supply(&mut self, raw: &Loc<crate::raw::RawSupply>, model: &Model) -> Option<Supply> {
+    fn build_supply(
+        &mut self,
+        raw: &Loc<crate::raw::RawSupply>,
+        model: &Model,
+        substitutes: &[(String, String)],
+    ) -> Option<Supply> {
         let supply = raw.get_ref();
-        let buyer = self.buyer(&supply.buyer);
+        let buyer = self.buyer(&supply.buyer, "supply.buyer");
         let product = self.product(&supply.product, "supply.product");
         let transit = self.ok(values::dist(&supply.transit, "supply.transit", true));
         if let Some(t) = &transit {
@@ -582,11 +970,12 @@ impl Builder {
         }
         if let (Some(buyer), Some(product)) = (buyer, product) {
             let uses = match buyer {
-                Buyer::Facility(_) => model
-                    .facilities
-                    .iter()
-                    .find(|x| x.id == *supply.buyer.get_ref())
-                    .map(|x| x.recipe.iter().any(|&(p, _)| p == product)),
+                Buyer::Facility(_) => {
+                    model.facilities.iter().find(|x| x.id == *supply.buyer.get_ref()).map(|x| {
+                        x.recipe.iter().any(|&(p, _)| p == product)
+                            || substitutes.iter().any(|(f, by)| f == &x.id && by == supply.product.get_ref())
+                    })
+                }
                 Buyer::Sink(_) => {
                     model.sinks.iter().find(|x| x.id == *supply.buyer.get_ref()).map(|x| x.product == product)
                 }
@@ -597,11 +986,46 @@ impl Builder {
                     supply.product.span(),
                 )
                 .hint = Some(
-                    "a facility buys the products in its `inputs`; a sink buys its `product`".to_owned(),
+                    "a facility buys the products in its `inputs` (or a substitute); a sink buys its `product`".to_owned(),
                 );
             }
         }
-        Some(Supply { buyer: buyer?, product: product?, sources, transit: transit? })
+        let mut alternates = Vec::new();
+        for alternate in supply.alternates.iter().flat_map(|a| a.get_ref()) {
+            let alternate = alternate.get_ref();
+            let from = self.facility(&alternate.from, "supply.alternates.from");
+            if supply.sources.get_ref().iter().any(|s| s.get_ref().from.get_ref() == alternate.from.get_ref())
+            {
+                self.warning(
+                    format!("{} is both a source and an alternate", alternate.from.get_ref()),
+                    alternate.from.span(),
+                )
+                .hint = Some("an alternate is a supplier the buyer does not use yet".to_owned());
+            }
+            if let (Some(_), Some(product)) = (from, product) {
+                if let Some(facility) = model.facilities.iter().find(|f| f.id == *alternate.from.get_ref()) {
+                    if facility.product != product {
+                        let made = &model.products[facility.product.0 as usize].id;
+                        self.error(
+                            format!(
+                                "alternate {} makes {made}, not {}",
+                                alternate.from.get_ref(),
+                                supply.product.get_ref()
+                            ),
+                            alternate.from.span(),
+                        );
+                    }
+                }
+            }
+            let qualify = match &alternate.qualify {
+                None => Some(chokepoint_engine::Dist::Const(0.0)),
+                Some(q) => self.ok(values::dist(q, "supply.alternates.qualify", true)),
+            };
+            if let (Some(from), Some(qualify)) = (from, qualify) {
+                alternates.push(chokepoint_engine::Alternate { from, qualify });
+            }
+        }
+        Some(Supply { buyer: buyer?, product: product?, sources, transit: transit?, alternates })
     }
 
     /// Every input and every sink needs a supply link.
@@ -673,154 +1097,16 @@ impl Builder {
         }
     }
 
-    fn build_event(
+    pub(crate) fn targets(
         &mut self,
-        raw: &RawEvent,
-        start: jiff::civil::Date,
-        horizon: u32,
-    ) -> Option<ExportControl> {
-        match raw.kind.get_ref().as_str() {
-            "export_control" => {}
-            planned @ ("quota" | "suspend" | "capacity" | "demand" | "stockpile" | "substitute"
-            | "facility_online") => {
-                self.error(
-                    format!("event type '{planned}' is not supported by this version yet"),
-                    raw.kind.span(),
-                )
-                .hint =
-                    Some("this version replays `export_control` events; the others are planned".to_owned());
-                return None;
-            }
-            other => {
-                let suggestion = did_you_mean(other, ["export_control"].into_iter());
-                self.error(format!("unknown event type '{other}'"), raw.kind.span()).hint =
-                    Some(suggestion.map_or("event types: export_control".to_owned(), |s| {
-                        format!("did you mean '{s}'?")
-                    }));
-                return None;
-            }
-        }
-        let Some(id) = &raw.id else {
-            self.error("an export_control needs an `id`", raw.kind.span()).hint =
-                Some("name it after the measure, e.g. id = \"mofcom-18-2025\"".to_owned());
-            return None;
-        };
-        let owner = format!("event {}", id.get_ref());
-        let issuer = match &raw.issuer {
-            Some(issuer) => self.ok(values::region(issuer, &format!("{owner}: issuer"))),
-            None => {
-                self.error(format!("{owner} needs an `issuer` region"), id.span());
-                None
-            }
-        };
-        let products = match &raw.products {
-            Some(list) if list.get_ref().is_empty() => {
-                self.error(format!("{owner}: `products` is empty"), list.span());
-                None
-            }
-            Some(list) => {
-                let ids: Vec<Option<ProductId>> =
-                    list.get_ref().iter().map(|p| self.product(p, &format!("{owner}: products"))).collect();
-                ids.into_iter().collect::<Option<Vec<_>>>()
-            }
-            None => {
-                self.error(format!("{owner} needs `products`"), id.span());
-                None
-            }
-        };
-        let targets = match &raw.targets {
-            Some(targets) => self.targets(targets, &owner),
-            None => {
-                self.error(format!("{owner} needs `targets`"), id.span()).hint = Some(
-                    "targets = \"all\", a region, a bloc, a list of them, or { all_except = [...] }"
-                        .to_owned(),
-                );
-                None
-            }
-        };
-        let start_day = match &raw.start {
-            Some(date) => self
-                .ok(values::date(date, &format!("{owner}: start")))
-                .and_then(|d| self.day(start, d, date, horizon, &owner)),
-            None => {
-                self.error(format!("{owner} needs a `start` date"), id.span());
-                None
-            }
-        };
-        let end = match &raw.end {
-            None => Some(None),
-            Some(value) => {
-                match value.get_ref() {
-                    Value::Datetime(_) => {
-                        let date = self.ok(values::date(value, &format!("{owner}: end")))?;
-                        let day = date_to_day(start, date);
-                        if let Some(start_day) = start_day {
-                            if day <= i64::from(start_day) {
-                                self.error(
-                                    format!("{owner} ends on {date}, not after it starts"),
-                                    value.span(),
-                                );
-                                return None;
-                            }
-                        }
-                        Some(Some(ControlEnd::Day(day.clamp(0, i64::from(u32::MAX)) as u32)))
-                    }
-                    Value::Table(table) if table.len() == 1 && table.contains_key("after") => {
-                        let after = table.get("after").expect("checked above").clone();
-                        let after = Loc::new(value.span(), after);
-                        self.ok(values::dist(&after, &format!("{owner}: end.after"), true))
-                            .map(|d| Some(ControlEnd::After(d)))
-                    }
-                    _ => {
-                        self.error(format!("{owner}: `end` must be a date or {{ after = <days> }}"), value.span()).hint =
-                        Some("write end = 2025-12-31, or end = { after = \"180d\" }, or a distribution of days".to_owned());
-                        None
-                    }
-                }
-            }
-        };
-        Some(ExportControl {
-            id: id.get_ref().clone(),
-            issuer: issuer?,
-            products: products?,
-            targets: targets?,
-            start_day: start_day?,
-            end: end?,
-        })
-    }
-
-    fn day(
-        &mut self,
-        start: jiff::civil::Date,
-        date: jiff::civil::Date,
-        value: &Loc<Value>,
-        horizon: u32,
+        value: &Loc<impl values::Shape>,
         owner: &str,
-    ) -> Option<u32> {
-        let day = date_to_day(start, date);
-        if day < 0 {
-            self.error(
-                format!("{owner} starts on {date}, before the scenario starts ({start})"),
-                value.span(),
-            )
-            .hint = Some("move scenario.start earlier, or the event later".to_owned());
-            return None;
-        }
-        if day >= i64::from(horizon) {
-            self.diagnostics.push(
-                Diagnostic::warning(
-                    format!("{owner} starts on {date}, after the horizon ends; it never applies"),
-                    value.span(),
-                )
-                .with_hint("lengthen scenario.horizon to see it"),
-            );
-        }
-        Some(day.min(i64::from(u32::MAX)) as u32)
-    }
-
-    fn targets(&mut self, value: &Loc<Value>, owner: &str) -> Option<Targets> {
-        let hint = "targets = \"all\", a region code, a bloc name, a list of them, or { all_except = [...] }";
-        let names: Vec<(String, Range<usize>)> = match value.get_ref() {
+        key: &str,
+    ) -> Option<Targets> {
+        let hint = format!(
+            "{key} = \"all\", a region code, a bloc name, a list of them, or {{ all_except = [...] }}"
+        );
+        let names: Vec<(String, Range<usize>)> = match value.get_ref().value() {
             Value::String(s) if s == "all" => return Some(Targets::All),
             Value::String(s) => vec![(s.clone(), value.span())],
             Value::Array(items) => {
@@ -836,25 +1122,26 @@ impl Builder {
                 return self.resolve_regions(&names, owner).map(Targets::AllExcept);
             }
             _ => {
-                self.error(format!("{owner}: `targets` is not understood"), value.span()).hint =
-                    Some(hint.to_owned());
+                self.error(format!("{owner}: `{key}` is not understood"), value.span()).hint =
+                    Some(hint.clone());
                 return None;
             }
         };
-        if let Value::Array(items) = value.get_ref() {
+        if let Value::Array(items) = value.get_ref().value() {
             if items.len() != names.len() || items.is_empty() {
-                self.error(
-                    format!("{owner}: `targets` must list region codes or bloc names"),
-                    value.span(),
-                )
-                .hint = Some(hint.to_owned());
+                self.error(format!("{owner}: `{key}` must list region codes or bloc names"), value.span())
+                    .hint = Some(hint.clone());
                 return None;
             }
         }
         self.resolve_regions(&names, owner).map(Targets::Only)
     }
 
-    fn resolve_regions(&mut self, names: &[(String, Range<usize>)], owner: &str) -> Option<Vec<Region>> {
+    pub(crate) fn resolve_regions(
+        &mut self,
+        names: &[(String, Range<usize>)],
+        owner: &str,
+    ) -> Option<Vec<Region>> {
         let mut regions = Vec::new();
         let mut ok = true;
         for (name, span) in names {
@@ -889,7 +1176,7 @@ impl Builder {
             None => 1,
         };
         let mut watch = Vec::new();
-        for id in report.watch.iter().flatten() {
+        for id in report.watch.iter().flat_map(|w| w.get_ref()) {
             if self.facilities.contains_key(id.get_ref()) || self.sinks.contains_key(id.get_ref()) {
                 watch.push(id.get_ref().clone());
             } else {
@@ -918,7 +1205,7 @@ fn default_stock(policy: Policy) -> Stock {
     }
 }
 
-fn bounded(stock: Stock, value: &Loc<Value>) -> Result<Stock, Diagnostic> {
+fn bounded(stock: Stock, value: &Loc<crate::raw::StockAmount>) -> Result<Stock, Diagnostic> {
     let (amount, max, unit) = match stock {
         Stock::Days(days) => (days, chokepoint_engine::model::MAX_DAYS, "days"),
         Stock::Units(units) => (units, chokepoint_engine::model::MAX_UNITS, "units"),
@@ -932,6 +1219,6 @@ fn bounded(stock: Stock, value: &Loc<Value>) -> Result<Stock, Diagnostic> {
     Ok(stock)
 }
 
-fn date_to_day(start: jiff::civil::Date, date: jiff::civil::Date) -> i64 {
+pub(crate) fn date_to_day(start: jiff::civil::Date, date: jiff::civil::Date) -> i64 {
     start.until(date).map_or(0, |span| i64::from(span.get_days()))
 }

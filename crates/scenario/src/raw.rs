@@ -1,199 +1,538 @@
-//! The permissive raw layer: the TOML shape of a scenario file, deserialised as it is
-//! written, with the location of every value kept for diagnostics. Nothing here is checked
-//! beyond TOML types; [`crate::build`] turns it into a validated model.
+//! The raw layer: the TOML shape of a scenario file, deserialised as it is written, with
+//! the location of every value kept for diagnostics. Nothing here is checked beyond TOML
+//! types; `build` turns it into a validated model.
 //!
-//! Values that can take several shapes (distributions, durations, stocks, targets, ends)
-//! are kept as [`toml::Value`] and interpreted by the validator, which knows their context.
+//! These types are also the source of the JSON Schema ([`crate::json_schema`]): every key
+//! a file may hold is a field here, and its doc comment is the schema's description.
+//!
+//! Values that can take several shapes (distributions, durations, stocks, targets, dates,
+//! starts and ends) are kept as [`toml::Value`] inside a newtype that names the shape
+//! ([`Uncertain`], [`Duration`], …); the validator interprets them, and each newtype's
+//! schema lists the shapes it accepts.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use toml::Spanned;
 
-/// A value with its byte range in the file.
-pub type Loc<T> = Spanned<T>;
+/// A value with its range in the scenario's offset space (see [`crate::Sources`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loc<T>(pub Spanned<T>);
 
-/// Entries of a table whose keys are ids, in file order.
+impl<T> Loc<T> {
+    /// A value at `span`.
+    pub fn new(span: std::ops::Range<usize>, value: T) -> Self {
+        Loc(Spanned::new(span, value))
+    }
+    /// The value.
+    pub fn get_ref(&self) -> &T {
+        self.0.get_ref()
+    }
+    /// Where the value is.
+    pub fn span(&self) -> std::ops::Range<usize> {
+        self.0.span()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Loc<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::<T>::deserialize(deserializer).map(Loc)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Loc<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// Entries of a table whose keys are ids, in key order.
 pub type Entries<T> = Vec<(Loc<String>, Loc<T>)>;
 
-/// A whole scenario file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A whole scenario file (or world file).
+#[derive(Debug, Default, JsonSchema)]
+#[schemars(
+    title = "chokepoint scenario",
+    description = "A supply chain, the export controls and shocks that hit it, and how to report the \
+                   run. Reference: docs/scenario-format.md.",
+    deny_unknown_fields
+)]
 pub struct RawScenario {
-    /// `[scenario]`: name, dates, seed.
-    pub scenario: Loc<RawHeader>,
-    /// `[blocs]`: named sets of regions.
-    #[serde(default, deserialize_with = "entries")]
+    /// Name, dates, seed, and the world file this scenario extends.
+    pub scenario: Option<Loc<RawHeader>>,
+    /// Named sets of region codes, usable wherever regions are listed.
+    #[schemars(with = "Option<BTreeMap<String, Vec<String>>>")]
     pub blocs: Entries<Vec<Loc<String>>>,
-    /// `[products.<id>]`.
-    #[serde(default, deserialize_with = "entries")]
+    /// Traded products, keyed by id.
+    #[schemars(with = "Option<BTreeMap<String, RawProduct>>")]
     pub products: Entries<RawProduct>,
-    /// `[facilities.<id>]`.
-    #[serde(default, deserialize_with = "entries")]
+    /// Plants and depots, keyed by id.
+    #[schemars(with = "Option<BTreeMap<String, RawFacility>>")]
     pub facilities: Entries<RawFacility>,
-    /// `[[supply]]`.
-    #[serde(default)]
+    /// Where each buyer buys each product it needs.
+    #[schemars(with = "Option<Vec<RawSupply>>")]
     pub supply: Vec<Loc<RawSupply>>,
-    /// `[demand.<id>]`.
-    #[serde(default, deserialize_with = "entries")]
-    pub demand: Entries<RawDemand>,
-    /// `[[event]]`.
-    #[serde(default)]
+    /// Final users (demand sinks), keyed by id.
+    #[schemars(with = "Option<BTreeMap<String, RawSink>>")]
+    pub demand: Entries<RawSink>,
+    /// Export controls, suspensions, shocks and responses.
+    #[schemars(with = "Option<Vec<RawEvent>>")]
     pub event: Vec<Loc<RawEvent>>,
-    /// `[report]`.
+    /// How suppliers share out scarce stock.
+    pub allocation: Option<Loc<RawAllocation>>,
+    /// What `chokepoint run` reports.
     pub report: Option<Loc<RawReport>>,
+    /// Monte Carlo settings: number of runs and a grid of values to sweep.
+    pub sweep: Option<Loc<RawSweep>>,
 }
 
 /// `[scenario]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHeader {
     /// What the scenario shows, in a sentence.
-    pub name: Loc<String>,
-    /// Longer description.
+    pub name: Option<Loc<String>>,
+    /// Longer description: what happened, what it models, what it leaves out.
     pub description: Option<Loc<String>>,
-    /// Date of day 0.
-    pub start: Loc<toml::Value>,
-    /// Length of the run: a duration or a number of days.
-    pub horizon: Loc<toml::Value>,
-    /// Base seed of the random streams.
+    /// A world file to start from, relative to this file; this file adds to it and
+    /// overrides it.
+    pub extends: Option<Loc<String>>,
+    /// Calendar date of day 0.
+    pub start: Option<Loc<Date>>,
+    /// Length of the run (a duration, e.g. "730d").
+    pub horizon: Option<Loc<Duration>>,
+    /// Base seed of the random streams (0 or more).
     pub seed: Option<Loc<i64>>,
 }
 
 /// `[products.<id>]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProduct {
     /// Human-readable name.
     pub name: Option<Loc<String>>,
-    /// Unit of quantities.
+    /// Unit of quantities (t, kg, units, wafers …).
     pub unit: Option<Loc<String>>,
-    /// Value per unit.
+    /// Value of one unit, in currency units.
     pub value: Option<Loc<f64>>,
+    /// A price index per market that shortage lifts and surplus lowers.
+    pub price: Option<Loc<RawPrice>>,
+}
+
+/// `price = { … }` of a product.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    /// Relative price change per unit of shortage (or surplus) fraction.
+    pub elasticity: Loc<f64>,
+    /// Time constant of the index's adjustment (a duration).
+    pub adjust: Option<Loc<Duration>>,
 }
 
 /// `[facilities.<id>]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFacility {
-    /// Region code.
+    /// `"plant"` (default: makes its product from its inputs) or `"depot"` (holds and passes
+    /// on its product: a warehouse, port or strategic store).
+    pub kind: Option<Loc<String>>,
+    /// Region code (ISO 3166-1 alpha-2).
     pub region: Loc<String>,
-    /// Product made.
+    /// Product made (or held, for a depot).
     pub product: Loc<String>,
-    /// Units per day: a number or a distribution.
-    pub capacity: Loc<toml::Value>,
+    /// Units per day it can make (or pass on); drawn once per replicate.
+    pub capacity: Option<Loc<Uncertain>>,
     /// Units of each input per unit of output.
+    #[schemars(with = "Option<BTreeMap<String, f64>>")]
     #[serde(default, deserialize_with = "entries")]
     pub inputs: Entries<f64>,
-    /// `{ output = …, inputs = … }`.
+    /// Initial stocks: `{ output = …, inputs = … }`.
     pub stock: Option<Loc<RawFacilityStock>>,
-    /// Ordering policy.
+    /// How it orders its inputs.
     pub policy: Option<Loc<RawPolicy>>,
+    /// First day it produces (a date); before it, it makes nothing.
+    pub online: Option<Loc<Date>>,
+    /// Time to reach full capacity after coming online, linearly; drawn once per replicate.
+    pub ramp: Option<Loc<UncertainDays>>,
+    /// How it shares out scarce stock among its buyers (overrides `[allocation]`).
+    pub allocation: Option<Loc<RawAllocation>>,
+    /// Sector of the facility as a buyer (`civil`, `defence` …), for priority allocation.
+    pub sector: Option<Loc<String>>,
 }
 
 /// `stock = { output = …, inputs = … }` of a facility.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFacilityStock {
-    /// Initial output stock: units or a duration.
-    pub output: Option<Loc<toml::Value>>,
-    /// Initial stock of each input: units or a duration.
-    pub inputs: Option<Loc<toml::Value>>,
+    /// Initial output stock: units, or a duration of baseline output.
+    pub output: Option<Loc<StockAmount>>,
+    /// Initial stock of each input: units, or a duration of baseline use.
+    pub inputs: Option<Loc<StockAmount>>,
 }
 
-/// `policy = { … }`.
-#[derive(Debug, Deserialize)]
+/// `policy = { … }`: order up to days of use, or (s, S) in units.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPolicy {
-    /// Days of use to keep on hand.
-    pub target: Option<Loc<toml::Value>>,
-    /// Days between reviews.
-    pub review: Option<Loc<toml::Value>>,
-    /// s of an (s, S) policy, units.
+    /// Days of baseline use to keep on hand (order-up-to policy).
+    pub target: Option<Loc<Duration>>,
+    /// Days between reviews (a whole number of days).
+    pub review: Option<Loc<Duration>>,
+    /// s of an (s, S) policy, in units.
     pub reorder_point: Option<Loc<f64>>,
-    /// S of an (s, S) policy, units.
+    /// S of an (s, S) policy, in units.
     pub order_up_to: Option<Loc<f64>>,
 }
 
-/// `[[supply]]`.
-#[derive(Debug, Deserialize)]
+/// `[[supply]]`: where a buyer buys one product.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSupply {
-    /// Facility or demand id.
+    /// Facility or demand id that buys.
     pub buyer: Loc<String>,
     /// Product bought.
     pub product: Loc<String>,
-    /// Sources with shares.
+    /// Sources with their shares of every order.
     pub sources: Loc<Vec<Loc<RawSource>>>,
-    /// Transit time in days: a number, a duration or a distribution.
-    pub transit: Loc<toml::Value>,
+    /// Transit time of each shipment; drawn for each shipment.
+    pub transit: Loc<UncertainDays>,
+    /// Sources the buyer can switch to when a source is cut off.
+    pub alternates: Option<Loc<Vec<Loc<RawAlternate>>>>,
 }
 
 /// One entry of `sources`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
     /// Supplying facility.
     pub from: Loc<String>,
-    /// Share of orders.
+    /// Share of orders, in [0, 1]; may be left out on a single source.
     pub share: Option<Loc<f64>>,
 }
 
-/// `[demand.<id>]`.
-#[derive(Debug, Deserialize)]
+/// One entry of `alternates`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawDemand {
+pub struct RawAlternate {
+    /// The alternate supplier.
+    pub from: Loc<String>,
+    /// Time to qualify it after the cut-off; drawn once per replicate (0: already qualified).
+    pub qualify: Option<Loc<UncertainDays>>,
+}
+
+/// `[demand.<id>]`: a final user of a product.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSink {
     /// Region code.
     pub region: Loc<String>,
     /// Product consumed.
     pub product: Loc<String>,
     /// Units per day at the start.
     pub rate: Loc<f64>,
-    /// Growth per year.
+    /// Growth of the rate per year (0.05 = 5 %).
     pub growth: Option<Loc<f64>>,
-    /// `"poisson"`, `"none"` or a relative distribution.
-    pub noise: Option<Loc<toml::Value>>,
-    /// Sector for priority allocation.
+    /// Daily variation: "poisson", "none", or a relative distribution drawn each day.
+    pub noise: Option<Loc<Noise>>,
+    /// Sector (`civil`, `defence` …), for priority allocation.
     pub sector: Option<Loc<String>>,
-    /// `"lost"` or `"backlog"`.
+    /// Demand not met on the day: "lost" or "backlog".
     pub unmet: Option<Loc<String>>,
-    /// Initial stock: units or a duration.
-    pub stock: Option<Loc<toml::Value>>,
-    /// Ordering policy.
+    /// Initial stock: units, or a duration of use.
+    pub stock: Option<Loc<StockAmount>>,
+    /// How it orders.
     pub policy: Option<Loc<RawPolicy>>,
 }
 
-/// `[[event]]`: every key any event type may have; the validator checks which apply.
-#[derive(Debug, Deserialize)]
+/// `[[event]]`: its `type` says which keys apply.
+// Built once per load and read: boxing the large variant would only add noise.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RawEvent {
+    /// An export control: the issuer's exporters may not ship listed products to targets
+    /// without a licence.
+    ExportControl(RawExportControl),
+    /// A cap per period on exports of listed products to targets.
+    Quota(RawQuota),
+    /// Lifts a named control between two dates; it comes back after.
+    Suspend(RawSuspend),
+    /// A capacity shock on facilities (fire, storm, outage), with recovery.
+    Capacity(RawCapacity),
+    /// A demand shock on sinks.
+    Demand(RawDemandShock),
+    /// Longer or closed shipping lanes between regions.
+    Logistics(RawLogistics),
+    /// A strategic stockpile with its release rule.
+    Stockpile(RawStockpile),
+    /// Substitution of one input by another at an efficiency penalty.
+    Substitute(RawSubstitute),
+}
+
+impl RawEvent {
+    /// The event types, as written in files.
+    pub const TYPES: [&'static str; 8] =
+        ["export_control", "quota", "suspend", "capacity", "demand", "logistics", "stockpile", "substitute"];
+}
+
+/// `type = "export_control"`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawEvent {
-    /// Event type.
-    #[serde(rename = "type")]
-    pub kind: Loc<String>,
-    /// Identifier.
-    pub id: Option<Loc<String>>,
+pub struct RawExportControl {
+    /// Identifier, unique among events (e.g. "mofcom-18-2025").
+    pub id: Loc<String>,
     /// Issuing region.
-    pub issuer: Option<Loc<String>>,
+    pub issuer: Loc<String>,
     /// Products covered.
-    pub products: Option<Loc<Vec<Loc<String>>>>,
+    pub products: Loc<Vec<Loc<String>>>,
+    /// Destinations covered: "all", a region, a bloc, a list, or { all_except = [...] }.
+    pub targets: Loc<Targets>,
+    /// First day it applies: a date, or { event = "<id>", after = <days> }.
+    pub start: Loc<Start>,
+    /// When it ends: a date or { after = <days> }; never if left out.
+    pub end: Option<Loc<End>>,
+    /// Licence review of covered orders; without it every covered order is refused.
+    pub licence: Option<Loc<RawLicence>>,
+    /// A share of refused flow that reaches targets through third countries.
+    pub leakage: Option<Loc<RawLeakage>>,
+    /// Extraterritorial reach: products anywhere whose controlled content is at or above a
+    /// threshold.
+    pub content: Option<Loc<RawContent>>,
+}
+
+/// `licence = { … }` of an export control.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLicence {
+    /// Probability an application is approved, in [0, 1]; drawn once per replicate.
+    pub approval: Loc<Uncertain>,
+    /// Time from application to decision; drawn for each application.
+    pub review: Loc<UncertainDays>,
+    /// Share of the requested quantity an approval grants, in [0, 1]; drawn for each
+    /// approval (default 1).
+    pub partial: Option<Loc<Uncertain>>,
+    /// Time a refused buyer waits before applying again; drawn for each refusal. Left out:
+    /// no re-application.
+    pub reapply: Option<Loc<UncertainDays>>,
+}
+
+/// `leakage = { … }` of an export control.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLeakage {
+    /// Share of refused quantity that leaks, in [0, 1]; drawn once per replicate.
+    pub share: Loc<Uncertain>,
+    /// Third countries (region codes or blocs) it passes through.
+    pub via: Loc<Vec<Loc<String>>>,
+    /// Extra transit time; drawn for each leaked shipment (default 0).
+    pub delay: Option<Loc<UncertainDays>>,
+}
+
+/// `content = { … }` of an export control.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawContent {
+    /// Share of value from controlled origin-products at or above which the control
+    /// applies, in [0, 1] (0.001 for a 0.1 % rule).
+    pub threshold: Loc<f64>,
+    /// Products the rule reaches (default: every product).
+    pub applies_to: Option<Loc<Vec<Loc<String>>>>,
+}
+
+/// `type = "quota"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuota {
+    /// Identifier, unique among events.
+    pub id: Loc<String>,
+    /// Issuing region.
+    pub issuer: Loc<String>,
+    /// Products covered; the cap applies to their combined quantity.
+    pub products: Loc<Vec<Loc<String>>>,
     /// Destinations covered.
-    pub targets: Option<Loc<toml::Value>>,
-    /// Start date.
-    pub start: Option<Loc<toml::Value>>,
-    /// End: a date or `{ after = <days> }`.
-    pub end: Option<Loc<toml::Value>>,
+    pub targets: Loc<Targets>,
+    /// Units that may be exported per period; drawn once per replicate.
+    pub amount: Loc<Uncertain>,
+    /// Length of a period (default "365d").
+    pub period: Option<Loc<Duration>>,
+    /// First day it applies.
+    pub start: Loc<Start>,
+    /// When it ends; never if left out.
+    pub end: Option<Loc<End>>,
+}
+
+/// `type = "suspend"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSuspend {
+    /// Identifier, unique among events.
+    pub id: Loc<String>,
+    /// Id of the export control or quota lifted.
+    pub control: Loc<String>,
+    /// First day the control is lifted.
+    pub start: Loc<Start>,
+    /// Day the control comes back; lifted for good if left out.
+    pub end: Option<Loc<End>>,
+}
+
+/// `type = "capacity"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCapacity {
+    /// Identifier, unique among events.
+    pub id: Loc<String>,
+    /// Facilities hit.
+    pub facilities: Loc<Vec<Loc<String>>>,
+    /// Share of capacity left while the shock lasts, in [0, 1]; drawn once per replicate.
+    pub remaining: Loc<Uncertain>,
+    /// Time for capacity to climb back linearly after the end; drawn once per replicate
+    /// (default 0).
+    pub recovery: Option<Loc<UncertainDays>>,
+    /// First day of the shock.
+    pub start: Loc<Start>,
+    /// When it ends; never if left out.
+    pub end: Option<Loc<End>>,
+}
+
+/// `type = "demand"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDemandShock {
+    /// Identifier, unique among events.
+    pub id: Loc<String>,
+    /// Demand sinks hit.
+    pub sinks: Loc<Vec<Loc<String>>>,
+    /// Factor on their demand while it lasts (1.3 = 30 % more); drawn once per replicate.
+    pub factor: Loc<Uncertain>,
+    /// First day of the shock.
+    pub start: Loc<Start>,
+    /// When it ends; never if left out.
+    pub end: Option<Loc<End>>,
+}
+
+/// `type = "logistics"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogistics {
+    /// Identifier, unique among events.
+    pub id: Loc<String>,
+    /// Origins of the lanes hit: "all", a region, a bloc, a list, or { all_except = [...] }.
+    pub from: Loc<Targets>,
+    /// Destinations of the lanes hit, in the same forms.
+    pub to: Loc<Targets>,
+    /// Extra transit time per shipment; drawn for each shipment.
+    pub extra: Option<Loc<UncertainDays>>,
+    /// Whether the lanes are closed (nothing ships).
+    pub closed: Option<Loc<bool>>,
+    /// First day of the shock.
+    pub start: Loc<Start>,
+    /// When it ends; never if left out.
+    pub end: Option<Loc<End>>,
+}
+
+/// `type = "stockpile"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStockpile {
+    /// Identifier, unique among events.
+    pub id: Loc<String>,
+    /// Product held.
+    pub product: Loc<String>,
+    /// Region where it is held.
+    pub region: Loc<String>,
+    /// Units held; drawn once per replicate.
+    pub amount: Loc<Uncertain>,
+    /// When and to whom it is released.
+    pub release: Loc<RawRelease>,
+    /// First day it may be released (default: the scenario's start).
+    pub start: Option<Loc<Start>>,
+    /// Day releases stop; never if left out.
+    pub end: Option<Loc<End>>,
+}
+
+/// `release = { … }` of a stockpile.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelease {
+    /// Release to a recipient whose shortage fraction exceeds this, in [0, 1].
+    pub threshold: Loc<f64>,
+    /// Most units released per day.
+    pub rate: Loc<f64>,
+    /// Who may receive it: buyer ids, region codes or blocs (default: every buyer).
+    pub to: Option<Loc<Vec<Loc<String>>>>,
+}
+
+/// `type = "substitute"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSubstitute {
+    /// Identifier, unique among events.
+    pub id: Loc<String>,
+    /// The facility that substitutes.
+    pub facility: Loc<String>,
+    /// The input it replaces.
+    pub input: Loc<String>,
+    /// The product it uses instead (it needs a supply link for it).
+    pub by: Loc<String>,
+    /// Units of `by` per unit of `input` replaced (default 1).
+    pub ratio: Option<Loc<f64>>,
+    /// Share of output lost while substituting, in [0, 1) (default 0).
+    pub penalty: Option<Loc<f64>>,
+    /// Time from the start until the switch is made; drawn once per replicate (default 0).
+    pub delay: Option<Loc<UncertainDays>>,
+    /// When the facility starts switching.
+    pub start: Loc<Start>,
+    /// When it switches back; never if left out.
+    pub end: Option<Loc<End>>,
+}
+
+/// `[allocation]`, or `allocation = { … }` on a facility.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAllocation {
+    /// "proportional" (default) or "priority".
+    pub rule: Loc<String>,
+    /// Priority classes, first served first: "domestic", "all", a sector, a bloc or a
+    /// region code.
+    pub order: Option<Loc<Vec<Loc<String>>>>,
 }
 
 /// `[report]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReport {
-    /// Sampling step of `series.csv`.
-    pub step: Option<Loc<toml::Value>>,
-    /// Entities shown in the printed table.
-    pub watch: Option<Vec<Loc<String>>>,
+    /// Sampling step of `series.csv` (a whole number of days, e.g. "7d").
+    pub step: Option<Loc<Duration>>,
+    /// Entities shown in the printed table (default: every demand sink).
+    pub watch: Option<Loc<Vec<Loc<String>>>>,
 }
 
-/// Deserialises a table into its entries in file order, keeping the key spans.
-fn entries<'de, D, T>(deserializer: D) -> Result<Entries<T>, D::Error>
+/// `[sweep]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    /// Replicates per sweep point.
+    pub runs: Option<Loc<i64>>,
+    /// Values to sweep, keyed by the dotted path of a scenario key
+    /// (e.g. "event.mofcom-18-2025.end"); the sweep runs every combination.
+    #[schemars(with = "Option<BTreeMap<String, Vec<serde_json::Value>>>")]
+    #[serde(default, deserialize_with = "entries")]
+    pub grid: Entries<Vec<Loc<toml::Value>>>,
+}
+
+/// Deserialises a table into its entries, keeping the key spans.
+pub(crate) fn entries<'de, D, T>(deserializer: D) -> Result<Entries<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
@@ -214,3 +553,201 @@ where
     }
     deserializer.deserialize_map(Visitor(std::marker::PhantomData))
 }
+
+/// Declares a newtype over [`toml::Value`] whose schema is given by `$schema`.
+macro_rules! shape {
+    ($(#[$doc:meta])* $name:ident, $schema:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub toml::Value);
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                $schema(generator)
+            }
+        }
+    };
+}
+
+fn date_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "A TOML date without time, e.g. 2025-04-04.",
+        "type": "string",
+        "format": "date"
+    })
+}
+
+fn duration_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "A duration: a string with a unit (\"45d\" days, \"6w\" weeks) or a number of days.",
+        "oneOf": [
+            { "type": "string", "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*[dw]\\s*$" },
+            { "type": "number", "minimum": 0 }
+        ]
+    })
+}
+
+fn distribution_variants() -> Vec<serde_json::Value> {
+    let pair = |a: &str, b: &str| {
+        serde_json::json!({
+            "type": "object",
+            "properties": { a: { "type": "number" }, b: { "type": "number" } },
+            "additionalProperties": false
+        })
+    };
+    let list = |n: usize| serde_json::json!({ "type": "array", "items": { "type": "number" }, "minItems": n, "maxItems": n });
+    let one = |key: &str, body: serde_json::Value| {
+        serde_json::json!({
+            "type": "object",
+            "properties": { key: body },
+            "required": [key],
+            "additionalProperties": false
+        })
+    };
+    vec![
+        one("uniform", list(2)),
+        one("triangular", list(3)),
+        one("normal", pair("mean", "sd")),
+        one("lognormal", pair("mean", "sd")),
+        one("beta", pair("a", "b")),
+    ]
+}
+
+fn uncertain_schema(_: &mut SchemaGenerator) -> Schema {
+    let mut variants = vec![serde_json::json!({ "type": "number" })];
+    variants.extend(distribution_variants());
+    json_schema!({
+        "description": "A number, or a distribution: { uniform = [low, high] }, { triangular = [min, mode, max] }, \
+                        { normal = { mean, sd } }, { lognormal = { mean, sd } }, { beta = { a, b } }.",
+        "oneOf": variants
+    })
+}
+
+fn uncertain_days_schema(generator: &mut SchemaGenerator) -> Schema {
+    let mut variants = vec![duration_schema(generator).to_value()];
+    variants.extend(distribution_variants());
+    json_schema!({
+        "description": "A duration (\"45d\", \"6w\", or a number of days), or a distribution of days.",
+        "oneOf": variants
+    })
+}
+
+fn stock_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "A stock: a number of units, or a duration (\"30d\") of baseline flow.",
+        "oneOf": [
+            { "type": "number", "minimum": 0 },
+            { "type": "string", "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*[dw]\\s*$" }
+        ]
+    })
+}
+
+fn regions_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "Regions: \"all\", a region code, a bloc name, a list of them, or { all_except = [...] }.",
+        "oneOf": [
+            { "type": "string" },
+            { "type": "array", "items": { "type": "string" }, "minItems": 1 },
+            {
+                "type": "object",
+                "properties": { "all_except": { "type": "array", "items": { "type": "string" } } },
+                "required": ["all_except"],
+                "additionalProperties": false
+            }
+        ]
+    })
+}
+
+fn start_schema(generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "A date, or { event = \"<id>\", after = <days> }: a delay after another event starts.",
+        "oneOf": [
+            date_schema(generator),
+            {
+                "type": "object",
+                "properties": {
+                    "event": { "type": "string" },
+                    "after": uncertain_days_schema(generator)
+                },
+                "required": ["event"],
+                "additionalProperties": false
+            }
+        ]
+    })
+}
+
+fn end_schema(generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "A date, or { after = <days> }: a time after the start, drawn once per replicate.",
+        "oneOf": [
+            date_schema(generator),
+            {
+                "type": "object",
+                "properties": { "after": uncertain_days_schema(generator) },
+                "required": ["after"],
+                "additionalProperties": false
+            }
+        ]
+    })
+}
+
+fn noise_schema(generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "\"poisson\", \"none\", or a distribution of the relative deviation drawn each day \
+                        (demand = rate × max(0, 1 + x)).",
+        "oneOf": [
+            { "enum": ["poisson", "none"] },
+            uncertain_schema(generator)
+        ]
+    })
+}
+
+shape!(
+    /// A TOML date.
+    Date,
+    date_schema
+);
+shape!(
+    /// A duration: `"45d"`, `"6w"` or a number of days.
+    Duration,
+    duration_schema
+);
+shape!(
+    /// A number or a distribution.
+    Uncertain,
+    uncertain_schema
+);
+shape!(
+    /// A duration or a distribution of days.
+    UncertainDays,
+    uncertain_days_schema
+);
+shape!(
+    /// Units, or a duration of baseline flow.
+    StockAmount,
+    stock_schema
+);
+shape!(
+    /// Regions: "all", a code, a bloc, a list, or `{ all_except = [...] }`.
+    Targets,
+    regions_schema
+);
+shape!(
+    /// A date, or a delay after another event.
+    Start,
+    start_schema
+);
+shape!(
+    /// A date, or a time after the start.
+    End,
+    end_schema
+);
+shape!(
+    /// Demand noise.
+    Noise,
+    noise_schema
+);

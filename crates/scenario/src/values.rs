@@ -9,6 +9,28 @@ use crate::raw::Loc;
 
 type Checked<T> = Result<T, Diagnostic>;
 
+/// A raw value of some named shape: the TOML value inside.
+pub(crate) trait Shape {
+    fn value(&self) -> &Value;
+}
+
+impl Shape for Value {
+    fn value(&self) -> &Value {
+        self
+    }
+}
+
+macro_rules! shapes {
+    ($($name:ident),*) => {
+        $(impl Shape for crate::raw::$name {
+            fn value(&self) -> &Value {
+                &self.0
+            }
+        })*
+    };
+}
+shapes!(Date, Duration, Uncertain, UncertainDays, StockAmount, Targets, Start, End, Noise);
+
 const DURATION_HINT: &str =
     "write a duration as a string with a unit, like \"45d\" or \"6w\", or a number of days";
 
@@ -17,6 +39,12 @@ fn span<T>(value: &Loc<T>) -> std::ops::Range<usize> {
 }
 
 /// Days in a duration string (`"45d"`, `"6w"`), if it is one.
+///
+/// ```
+/// assert_eq!(chokepoint_scenario::parse_duration("6w"), Some(42.0));
+/// assert_eq!(chokepoint_scenario::parse_duration("45 d"), Some(45.0));
+/// assert_eq!(chokepoint_scenario::parse_duration("45"), None);
+/// ```
 pub fn parse_duration(text: &str) -> Option<f64> {
     let text = text.trim();
     let (number, unit) = text.split_at(text.find(|c: char| c.is_ascii_alphabetic())?);
@@ -30,8 +58,8 @@ pub fn parse_duration(text: &str) -> Option<f64> {
 }
 
 /// A number of days: an integer or float, or a duration string.
-pub fn days(value: &Loc<Value>, what: &str) -> Checked<f64> {
-    let days = match value.get_ref() {
+pub(crate) fn days(value: &Loc<impl Shape>, what: &str) -> Checked<f64> {
+    let days = match value.get_ref().value() {
         Value::Integer(n) => *n as f64,
         Value::Float(x) => *x,
         Value::String(text) => parse_duration(text).ok_or_else(|| {
@@ -57,7 +85,7 @@ pub fn days(value: &Loc<Value>, what: &str) -> Checked<f64> {
 }
 
 /// A whole number of days of at least `min`.
-pub fn whole_days(value: &Loc<Value>, what: &str, min: u32, max: u32) -> Checked<u32> {
+pub(crate) fn whole_days(value: &Loc<impl Shape>, what: &str, min: u32, max: u32) -> Checked<u32> {
     let days = days(value, what)?;
     if days.fract() != 0.0 || days < f64::from(min) || days > f64::from(max) {
         return Err(Diagnostic::error(
@@ -70,11 +98,11 @@ pub fn whole_days(value: &Loc<Value>, what: &str, min: u32, max: u32) -> Checked
 }
 
 /// A TOML date (no time, no offset), checked against the calendar.
-pub fn date(value: &Loc<Value>, what: &str) -> Checked<jiff::civil::Date> {
+pub(crate) fn date(value: &Loc<impl Shape>, what: &str) -> Checked<jiff::civil::Date> {
     let hint = "write a date as a bare TOML date, like 2025-04-04 (no quotes, no time)";
-    let Value::Datetime(datetime) = value.get_ref() else {
+    let Value::Datetime(datetime) = value.get_ref().value() else {
         return Err(Diagnostic::error(
-            format!("{what} must be a date, found {}", value.get_ref().type_str()),
+            format!("{what} must be a date, found {}", value.get_ref().value().type_str()),
             span(value),
         )
         .with_hint(hint));
@@ -104,10 +132,10 @@ fn number(value: &Value) -> Option<f64> {
 }
 
 /// A number or a distribution. With `allow_duration`, strings like `"45d"` are days.
-pub fn dist(value: &Loc<Value>, what: &str, allow_duration: bool) -> Checked<Dist> {
+pub(crate) fn dist(value: &Loc<impl Shape>, what: &str, allow_duration: bool) -> Checked<Dist> {
     let bad = |message: String| Diagnostic::error(message, span(value)).with_hint(DIST_HINT);
-    let dist = match value.get_ref() {
-        Value::Integer(_) | Value::Float(_) => Dist::Const(number(value.get_ref()).unwrap_or(0.0)),
+    let dist = match value.get_ref().value() {
+        Value::Integer(_) | Value::Float(_) => Dist::Const(number(value.get_ref().value()).unwrap_or(0.0)),
         Value::String(_) if allow_duration => Dist::Const(days(value, what)?),
         Value::Table(table) => {
             let mut entries = table.iter();
@@ -180,8 +208,8 @@ pub fn dist(value: &Loc<Value>, what: &str, allow_duration: bool) -> Checked<Dis
 }
 
 /// A stock: a number of units, or a duration meaning days of baseline flow.
-pub fn stock(value: &Loc<Value>, what: &str) -> Checked<chokepoint_engine::Stock> {
-    match value.get_ref() {
+pub(crate) fn stock(value: &Loc<impl Shape>, what: &str) -> Checked<chokepoint_engine::Stock> {
+    match value.get_ref().value() {
         Value::String(_) => Ok(chokepoint_engine::Stock::Days(days(value, what)?)),
         other => match number(other) {
             Some(units) if units.is_finite() && units >= 0.0 => Ok(chokepoint_engine::Stock::Units(units)),
@@ -198,7 +226,7 @@ pub fn stock(value: &Loc<Value>, what: &str) -> Checked<chokepoint_engine::Stock
 }
 
 /// A region code: two upper-case letters (ISO 3166-1 alpha-2).
-pub fn region(value: &Loc<String>, what: &str) -> Checked<Region> {
+pub(crate) fn region(value: &Loc<String>, what: &str) -> Checked<Region> {
     Region::new(value.get_ref()).ok_or_else(|| {
         let hint = if value.get_ref().len() == 2 {
             format!("region codes are upper case: \"{}\"", value.get_ref().to_uppercase())

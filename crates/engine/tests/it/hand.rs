@@ -129,7 +129,9 @@ fn two_buyers(ban: Option<chokepoint_engine::Targets>) -> chokepoint_engine::Mod
 
 fn ban_all(model: &mut chokepoint_engine::Model, targets: chokepoint_engine::Targets) {
     ban(model, "ore-ban", "CN", &["ore"], 0, None);
-    model.controls[0].targets = targets;
+    if let chokepoint_engine::Action::ExportControl(control) = &mut model.events[0].action {
+        control.targets = targets;
+    }
 }
 
 #[test]

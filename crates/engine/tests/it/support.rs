@@ -11,7 +11,13 @@ pub fn model(products: &[&str], horizon_days: u32) -> Model {
     Model {
         products: products
             .iter()
-            .map(|id| Product { id: (*id).into(), name: (*id).into(), unit: "t".into(), value: 1.0 })
+            .map(|id| Product {
+                id: (*id).into(),
+                name: (*id).into(),
+                unit: "t".into(),
+                value: 1.0,
+                price: None,
+            })
             .collect(),
         horizon_days,
         ..Model::default()
@@ -40,6 +46,10 @@ pub fn facility(
         output_stock: Stock::Days(output_days),
         input_stock: Stock::Days(input_days),
         policy: Policy::DaysOfUse { target_days: input_days, review_days: 1 },
+        online_day: 0,
+        ramp: Dist::Const(0.0),
+        allocation: None,
+        sector: "civil".into(),
     });
     FacilityId(model.facilities.len() as u32 - 1)
 }
@@ -77,6 +87,7 @@ pub fn supply(
         product,
         sources: sources.iter().map(|&(from, share)| Source { from, share }).collect(),
         transit: Dist::Const(transit_days),
+        alternates: Vec::new(),
     });
 }
 
@@ -90,13 +101,18 @@ pub fn ban(
     end_day: Option<u32>,
 ) {
     let products = products.iter().map(|p| model.product_id(p).expect("product exists")).collect();
-    model.controls.push(ExportControl {
+    model.events.push(Event {
         id: id.into(),
-        issuer: region(issuer),
-        products,
-        targets: Targets::All,
-        start_day,
-        end: end_day.map(ControlEnd::Day),
+        start: Start::Day(start_day),
+        end: end_day.map(End::Day),
+        action: Action::ExportControl(ExportControl {
+            issuer: region(issuer),
+            products,
+            targets: Targets::All,
+            licence: None,
+            leakage: None,
+            content: None,
+        }),
     });
 }
 

@@ -1,7 +1,9 @@
 //! Integration tests of the scenario loader: a valid file becomes the model it describes;
 //! each broken file gets the message, location and hint a user needs; no input panics.
 
-use chokepoint_engine::{ControlEnd, Dist, Noise, Policy, Region, Stock, Targets};
+use chokepoint_engine::{
+    Action, Dist, End, Event, ExportControl, Noise, Policy, Region, Start, Stock, Targets,
+};
 use chokepoint_scenario::load_str;
 use proptest::prelude::*;
 
@@ -80,7 +82,8 @@ watch = ["line"]
 
 #[test]
 fn a_valid_file_becomes_the_model_it_describes() {
-    let (scenario, warnings) = load_str("valid.toml", VALID).expect("valid");
+    let loaded = load_str("valid.toml", VALID).unwrap_or_else(|r| panic!("{}", r.render(false)));
+    let (scenario, warnings) = (loaded.scenario, loaded.warnings.diagnostics);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(scenario.seed, 11);
     assert_eq!(scenario.model.horizon_days, 56);
@@ -100,14 +103,20 @@ fn a_valid_file_becomes_the_model_it_describes() {
     assert_eq!(line.policy, Policy::Units { reorder_point: Some(15.0), order_up_to: 60.0, review_days: 1 });
     assert_eq!(line.stock, Stock::Units(60.0), "stock defaults to the order-up-to level");
     assert_eq!(scenario.model.supplies[0].sources[0].share, 1.0, "a lone source takes all");
-    let ban = &scenario.model.controls[0];
-    assert_eq!(ban.start_day, 10);
+    let control = |event: &Event| match &event.action {
+        Action::ExportControl(control) => control.clone(),
+        other => panic!("not a control: {other:?}"),
+    };
+    let ban = &scenario.model.events[0];
+    assert_eq!(ban.start, Start::Day(10));
     let us_jp = vec![Region::new("JP").expect("code"), Region::new("US").expect("code")];
-    assert_eq!(ban.targets, Targets::Only(us_jp));
-    assert_eq!(ban.end, Some(ControlEnd::After(Dist::Uniform { low: 10.0, high: 20.0 })));
-    let second = &scenario.model.controls[1];
-    assert_eq!((second.start_day, second.end.clone()), (1, Some(ControlEnd::Day(31))));
-    assert_eq!(second.targets, Targets::AllExcept(vec![Region::new("JP").expect("code")]));
+    assert_eq!(control(ban).targets, Targets::Only(us_jp));
+    assert_eq!(ban.end, Some(End::After(Dist::Uniform { low: 10.0, high: 20.0 })));
+    let second = &scenario.model.events[1];
+    assert_eq!((second.start.clone(), second.end.clone()), (Start::Day(1), Some(End::Day(31))));
+    let ExportControl { targets, licence, .. } = control(second);
+    assert_eq!(targets, Targets::AllExcept(vec![Region::new("JP").expect("code")]));
+    assert_eq!(licence, None);
     assert_eq!(scenario.date_of(59).to_string(), "2025-03-01");
 }
 
@@ -118,11 +127,11 @@ fn check(from: &str, to: &str, message: &str, hint: &str) {
     let line = VALID[..at].matches('\n').count() + 1;
     let text = VALID.replacen(from, to, 1);
     let report = load_str("case.toml", &text).expect_err("the change must be rejected");
-    let rendered = report.render();
+    let rendered = report.render(false);
     let found = report.diagnostics.iter().find(|d| d.message.contains(message));
     let diagnostic = found.unwrap_or_else(|| panic!("no diagnostic containing {message:?}:\n{rendered}"));
     let span = diagnostic.span.clone().expect("located");
-    let location = report.location(span.start);
+    let location = report.location(span.start).expect("in a file").to_string();
     assert!(location.starts_with(&format!("case.toml:{line}:")), "{message}: at {location}, not line {line}");
     assert!(diagnostic.hint.as_deref().unwrap_or("").contains(hint), "{message}: hint {:?}", diagnostic.hint);
     assert!(rendered.contains(&format!("case.toml:{line}:")), "{rendered}");
@@ -169,7 +178,7 @@ fn unknown_ids_and_keys_are_located() {
     check("watch = [\"line\"]", "watch = [\"lines\"]", "unknown entity 'lines'", "did you mean 'line'?");
     check("region = \"JP\"", "region = \"jp\"", "is not a region code", "\"JP\"");
     check("unmet = \"backlog\"", "unmet = \"backlogged\"", "neither \"lost\" nor \"backlog\"", "");
-    check("review = \"2d\"", "reviw = \"2d\"", "unknown field `reviw`", "spelling");
+    check("review = \"2d\"", "reviw = \"2d\"", "unknown field `reviw`", "did you mean `review`?");
     check(
         "targets = \"pax\"",
         "targets = \"paxx\"",
@@ -182,7 +191,12 @@ fn unknown_ids_and_keys_are_located() {
         "unknown event type",
         "did you mean 'export_control'?",
     );
-    check("type = \"export_control\"", "type = \"quota\"", "not supported by this version yet", "planned");
+    check(
+        "[[event]]\ntype = \"export_control\"",
+        "[[event]]\ntype = \"quota\"",
+        "a quota event: missing field `amount`",
+        "a quota event needs id, issuer, products, targets, amount, start",
+    );
 }
 
 #[test]
@@ -257,7 +271,7 @@ fn every_problem_is_reported_at_once() {
         .replacen("share = 1.0 }", "share = 1.7 }", 1)
         .replacen("capacity = 50", "capacity = -50", 1);
     let report = load_str("case.toml", &text).expect_err("rejected");
-    assert!(report.n_errors() >= 3, "{}", report.render());
+    assert!(report.n_errors() >= 3, "{}", report.render(false));
 }
 
 #[test]
@@ -271,7 +285,7 @@ fn empty_binary_deep_and_long_inputs_give_errors_not_panics() {
     ] {
         let report = load_str("odd.toml", &text).expect_err("rejected");
         assert!(report.has_errors());
-        let _ = report.render();
+        let _ = report.render(false);
     }
 }
 
@@ -281,7 +295,7 @@ proptest! {
     #[test]
     fn arbitrary_text_never_panics(text in ".{0,400}") {
         if let Err(report) = load_str("fuzz.toml", &text) {
-            let _ = report.render();
+            let _ = report.render(false);
         }
     }
 
@@ -293,8 +307,8 @@ proptest! {
         let end = (end..=VALID.len()).find(|&i| VALID.is_char_boundary(i)).unwrap_or(VALID.len());
         let text = format!("{}{}{}", &VALID[..start], insert, &VALID[end..]);
         match load_str("mutant.toml", &text) {
-            Ok((scenario, _)) => { let _ = chokepoint_engine::Plan::new(&scenario.model).map(|plan| plan.run(Default::default())); }
-            Err(report) => { let _ = report.render(); }
+            Ok(loaded) => { let _ = chokepoint_engine::Plan::new(&loaded.scenario.model).map(|plan| plan.run(Default::default())); }
+            Err(report) => { let _ = report.render(false); }
         }
     }
 }
