@@ -46,13 +46,17 @@ fn hold(bencher: Bencher<'_, '_>, pending: usize) {
     });
 }
 
-const RARE_EARTH: &str = include_str!("../../scenarios/rare-earth-controls-april-2025.toml");
+const RARE_EARTH: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/rare-earth-controls-april-2025.toml");
 
 /// One replicate of the April 2025 rare-earth scenario (365 days, 27 entities).
 #[divan::bench]
 fn replicate_rare_earth(bencher: Bencher<'_, '_>) {
-    let scenario =
-        chokepoint_scenario::load_str("rare-earth", RARE_EARTH).expect("bundled scenario is valid").scenario;
+    let scenario = chokepoint_scenario::load_path(std::path::Path::new(RARE_EARTH), &mut |p| {
+        std::fs::read_to_string(p).map_err(|e| e.to_string())
+    })
+    .expect("bundled scenario is valid")
+    .scenario;
     let plan = Plan::new(&scenario.model).expect("bundled scenario runs");
     let n_events = plan.run(RunConfig { seed: scenario.seed, replicate: 0 }).n_events;
     let mut replicate = 0;

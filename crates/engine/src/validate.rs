@@ -286,6 +286,9 @@ fn check_links(model: &Model, errors: &mut Vec<ModelError>, n_facilities: u32, n
         let used = match supply.buyer {
             Buyer::Facility(f) => {
                 model.facilities[f.0 as usize].recipe.iter().any(|&(p, _)| p == supply.product)
+                    || model.events.iter().any(|e| {
+                        matches!(&e.action, Action::Substitute(s) if s.facility == f && s.by == supply.product)
+                    })
             }
             Buyer::Sink(s) => model.sinks[s.0 as usize].product == supply.product,
         };

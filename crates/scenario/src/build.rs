@@ -232,6 +232,16 @@ impl Builder {
         None
     }
 
+    /// `name` if it is known, else the known name it is a likely typo of (so that one typo
+    /// is reported once, not again by every check that depends on it), else `name`.
+    fn resolve_name(&self, name: &str, known: impl Fn(&Builder) -> Vec<String>) -> String {
+        let known = known(self);
+        if known.iter().any(|k| k == name) {
+            return name.to_owned();
+        }
+        did_you_mean(name, known.iter().map(String::as_str)).unwrap_or(name).to_owned()
+    }
+
     /// Checks that an id can be used in dotted key paths and outputs.
     fn id(&mut self, id: &Loc<String>, what: &str) {
         let text = id.get_ref();
@@ -291,8 +301,10 @@ impl Builder {
 
         for (name, members) in &raw.blocs {
             self.id(name, "bloc");
-            let regions: Vec<Region> =
+            let mut regions: Vec<Region> =
                 members.get_ref().iter().filter_map(|m| self.ok(values::region(m, "bloc member"))).collect();
+            regions.sort();
+            regions.dedup();
             if Region::new(name.get_ref()).is_some() || ["all", "domestic"].contains(&name.get_ref().as_str())
             {
                 self.error(
@@ -1028,27 +1040,42 @@ impl Builder {
         Some(Supply { buyer: buyer?, product: product?, sources, transit: transit?, alternates })
     }
 
-    /// Every input and every sink needs a supply link.
+    /// Every input and every sink needs a supply link; every product used needs a maker.
     fn check_needs(
         &mut self,
         raw: &RawScenario,
         model: &Model,
-        links: &BTreeMap<(Buyer, ProductId), Range<usize>>,
+        _links: &BTreeMap<(Buyer, ProductId), Range<usize>>,
     ) {
-        // A link whose buyer is misspelt was already reported; do not report its buyer as
-        // unsupplied too.
-        let misspelt: Vec<&str> = raw
-            .supply
+        // A link counts as declared when its buyer and product resolve, even if another of
+        // its keys is wrong (that error is reported on its own); a misspelt buyer or
+        // product is reported once, not again as a missing link.
+        let mut declared: Vec<(String, String)> = Vec::new();
+        for supply in &raw.supply {
+            let supply = supply.get_ref();
+            let buyer = self.resolve_name(supply.buyer.get_ref(), |b| {
+                b.facilities.keys().chain(b.sinks.keys()).cloned().collect()
+            });
+            let product =
+                self.resolve_name(supply.product.get_ref(), |b| b.products.keys().cloned().collect());
+            declared.push((buyer, product));
+        }
+        let links: std::collections::BTreeSet<(Buyer, ProductId)> = declared
             .iter()
-            .map(|s| s.get_ref().buyer.get_ref().as_str())
-            .filter(|b| !self.facilities.contains_key(*b) && !self.sinks.contains_key(*b))
+            .filter_map(|(buyer, product)| {
+                let buyer = match (self.facilities.get(buyer), self.sinks.get(buyer)) {
+                    (Some((f, _)), _) => Buyer::Facility(*f),
+                    (None, Some((s, _))) => Buyer::Sink(*s),
+                    _ => return None,
+                };
+                Some((buyer, self.products.get(product)?.0))
+            })
             .collect();
-        let meant = |id: &str| misspelt.iter().any(|m| did_you_mean(m, std::iter::once(id)).is_some());
         for (id, facility) in &raw.facilities {
             let Some(&(facility_id, _)) = self.facilities.get(id.get_ref()) else { continue };
             for (input, _) in &facility.get_ref().inputs {
                 let Some(&(product, _)) = self.products.get(input.get_ref()) else { continue };
-                if !links.contains_key(&(Buyer::Facility(facility_id), product)) && !meant(id.get_ref()) {
+                if !links.contains(&(Buyer::Facility(facility_id), product)) {
                     self.error(
                         format!("{} needs {} but nobody supplies it", id.get_ref(), input.get_ref()),
                         input.span(),
@@ -1064,7 +1091,7 @@ impl Builder {
         for (id, demand) in &raw.demand {
             let Some(&(sink_id, _)) = self.sinks.get(id.get_ref()) else { continue };
             let Some(&(product, _)) = self.products.get(demand.get_ref().product.get_ref()) else { continue };
-            if !links.contains_key(&(Buyer::Sink(sink_id), product)) && !meant(id.get_ref()) {
+            if !links.contains(&(Buyer::Sink(sink_id), product)) {
                 self.error(
                     format!(
                         "demand {} has no supply of {}",
@@ -1076,11 +1103,16 @@ impl Builder {
                 .hint = Some(format!("add [[supply]] with buyer = \"{}\" and its sources", id.get_ref()));
             }
         }
-        // From the raw facilities, so one that failed to build does not look missing.
+        // From the raw facilities, so one that failed to build does not look missing, and
+        // a misspelt product counts for the product it was meant to be.
         let made: Vec<ProductId> = raw
             .facilities
             .iter()
-            .filter_map(|(_, f)| self.products.get(f.get_ref().product.get_ref()).map(|(p, _)| *p))
+            .filter_map(|(_, f)| {
+                let name = self
+                    .resolve_name(f.get_ref().product.get_ref(), |b| b.products.keys().cloned().collect());
+                self.products.get(&name).map(|(p, _)| *p)
+            })
             .collect();
         for (id, (product, span)) in self.products.clone() {
             let used = model.sinks.iter().any(|s| s.product == product)

@@ -81,6 +81,9 @@ pub struct SourceFile {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sources {
     files: Vec<SourceFile>,
+    /// How many of the files are scenario or world files (the rest, such as the
+    /// `<command line>` of `--set`, are not merged into the scenario).
+    pub(crate) documents: usize,
 }
 
 impl Sources {
@@ -255,7 +258,12 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 pub fn did_you_mean<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     known
         .map(|candidate| (strsim::damerau_levenshtein(wanted, candidate), candidate))
-        .filter(|&(distance, candidate)| distance <= (candidate.len().max(wanted.len()) / 3).max(1))
+        .filter(|&(distance, candidate)| {
+            let length = candidate.len().max(wanted.len());
+            // One edit in short ids, two from three letters ("oar" for "ore"), a third of
+            // the length in long ones.
+            distance <= if length < 3 { 1 } else { (length / 3).max(2) }
+        })
         .min_by_key(|&(distance, candidate)| (distance, candidate))
         .map(|(_, candidate)| candidate)
 }

@@ -83,15 +83,20 @@ pub(crate) fn read_chain(
         }
         visited.push(normalise(&path));
         let base = sources.add(path.display().to_string(), text);
+        sources.documents = sources.files().len();
         let text = &sources.files()[sources.files().len() - 1].text;
         let (tree, errors) = DeTable::parse_recoverable(text);
         if !errors.is_empty() {
             for error in errors {
                 let span = error.span().map_or(base..base, |s| s.start + base..s.end + base);
                 let message = error.message().trim_end().to_owned();
-                diagnostics.push(Diagnostic::error(message, span).with_hint(
-                    "this is not valid TOML here; see https://toml.io and docs/scenario-format.md",
-                ));
+                let hint = if message.contains("invalid date") || message.contains("expected day") {
+                    "check the day of the month: February has 28 days (29 in leap years); April, June, \
+                     September and November have 30"
+                } else {
+                    "this is not valid TOML here; see https://toml.io and docs/scenario-format.md"
+                };
+                diagnostics.push(Diagnostic::error(message, span).with_hint(hint));
             }
             return false;
         }
@@ -146,7 +151,7 @@ fn extends_of(
 /// Pass 2: the merged tree of the files in `sources` (root first, worlds after).
 pub(crate) fn merged_tree(sources: &Sources) -> DeTable<'_> {
     let mut merged = DeTable::new();
-    for file in sources.files().iter().rev() {
+    for file in sources.files()[..sources.documents].iter().rev() {
         // Pass 1 parsed every file without error.
         let tree = DeTable::parse(&file.text).map(Spanned::into_inner).unwrap_or_default();
         merge_file(&mut merged, shift_table(tree, file.base));
@@ -285,6 +290,7 @@ mod tests {
         let mut sources = Sources::default();
         sources.add("a.toml", "x = 1\n");
         sources.add("b.toml", "y = 2\n");
+        sources.documents = 2;
         let tree = merged_tree(&sources);
         // b.toml starts at 7 (6 bytes + 1 gap); `2` is its byte 4.
         assert_eq!(tree.get("y").map(|v| v.span()), Some(11..12));

@@ -95,7 +95,11 @@ fn a_weekly_report_step_sums_flows_over_each_week() {
     let daily = run_into(&dir, "3");
     let source = std::fs::read_to_string(workspace_root().join(SCENARIO)).expect("scenario");
     let weekly_file = dir.join("weekly.toml");
-    std::fs::write(&weekly_file, source.replace("step = \"1d\"", "step = \"7d\"")).expect("write");
+    let world = workspace_root().join("scenarios/worlds/rare-earths-2025.toml");
+    let weekly = source
+        .replace("step = \"1d\"", "step = \"7d\"")
+        .replace("\"worlds/rare-earths-2025.toml\"", &format!("{:?}", world.display().to_string()));
+    std::fs::write(&weekly_file, weekly).expect("write");
     let weekly_dir = dir.join("weekly");
     let out = chokepoint(&[
         "run",
@@ -125,7 +129,8 @@ fn a_weekly_report_step_sums_flows_over_each_week() {
 fn a_broken_scenario_gets_located_errors_a_hint_exit_1_and_no_files() {
     let dir = scratch("broken");
     let file = dir.join("broken.toml");
-    let source = std::fs::read_to_string(workspace_root().join(SCENARIO)).expect("scenario");
+    let source = std::fs::read_to_string(workspace_root().join("scenarios/worlds/rare-earths-2025.toml"))
+        .expect("world");
     let broken = source
         .replacen(
             "product = \"ndfeb_magnet\"\ncapacity = 391.0",
@@ -192,5 +197,122 @@ fn help_explains_run() {
     let help = text(&out.stdout);
     for needle in ["series.csv", "--seed", "--output", "Example:"] {
         assert!(help.contains(needle), "run --help lacks {needle}: {help}");
+    }
+}
+
+/// Every bundled scenario and world file, recursively.
+fn bundled_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("readable") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&workspace_root().join("scenarios"), &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn every_bundled_file_names_the_schema_and_passes_check() {
+    let files = bundled_files();
+    assert!(files.len() >= 2, "{files:?}");
+    for file in &files {
+        let first = std::fs::read_to_string(file).expect("readable");
+        let first = first.lines().next().unwrap_or("");
+        let schema =
+            first.strip_prefix("#:schema ").unwrap_or_else(|| panic!("{}: no #:schema line", file.display()));
+        let target =
+            file.parent().expect("in a folder").join(schema).canonicalize().expect("the schema path exists");
+        assert_eq!(target, workspace_root().join("docs/scenario.schema.json"), "{}", file.display());
+    }
+    let args: Vec<&str> =
+        std::iter::once("check").chain(files.iter().map(|f| f.to_str().expect("utf-8"))).collect();
+    let out = chokepoint(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for file in &files {
+        assert!(text(&out.stdout).contains(&format!("{}: ok", file.display())), "{}", text(&out.stdout));
+    }
+}
+
+#[test]
+fn check_reports_every_problem_with_its_place_and_exits_1() {
+    let dir = scratch("check");
+    let good = dir.join("good.toml");
+    std::fs::copy(workspace_root().join("crates/scenario/tests/data/valid/world.toml"), &good).expect("copy");
+    let bad = dir.join("bad.toml");
+    let text_of_bad = std::fs::read_to_string(&good)
+        .expect("read")
+        .replace("product = \"ore\"\ncapacity = 100.0", "product = \"oar\"\ncapacity = -100.0")
+        .replace("transit = \"5d\"", "transit = \"5x\"");
+    std::fs::write(&bad, &text_of_bad).expect("write");
+    let line = |needle: &str| text_of_bad.lines().position(|l| l.contains(needle)).expect("line") + 1;
+
+    let out = chokepoint(&["check", good.to_str().expect("utf-8"), bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let bad_name = bad.display().to_string();
+    for (needle, message) in [
+        ("\"oar\"", "unknown product 'oar'"),
+        ("-100.0", "capacity must be from 0"),
+        ("\"5x\"", "\"5x\" is not a duration"),
+    ] {
+        assert!(stderr.contains(message), "{message}: {stderr}");
+        assert!(stderr.contains(&format!("{bad_name}:{}:", line(needle))), "{needle} not located: {stderr}");
+    }
+    assert!(stderr.contains("did you mean 'ore'?"), "{stderr}");
+    assert!(!stderr.contains("\u{1b}["), "no colour when not on a terminal");
+    assert!(text(&out.stdout).contains(&format!("{}: ok", good.display())));
+
+    // 30 February is refused by the TOML parser itself, with the calendar rule as a hint.
+    let date = dir.join("date.toml");
+    let text_of_date =
+        std::fs::read_to_string(&good).expect("read").replace("start = 2025-02-01", "start = 2025-02-30");
+    std::fs::write(&date, &text_of_date).expect("write");
+    let out = chokepoint(&["check", date.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let date_line = text_of_date.lines().position(|l| l.contains("2025-02-30")).expect("line") + 1;
+    assert!(stderr.contains(&format!("{}:{date_line}:9", date.display())), "{stderr}");
+    assert!(stderr.contains("February has 28 days"), "{stderr}");
+
+    let out = chokepoint(&["check", "--format", "json", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(json["valid"], false);
+    let diagnostics = json["files"][0]["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(json["files"][0]["errors"], 3, "{json:#}");
+    let typo = diagnostics
+        .iter()
+        .find(|d| d["message"].as_str().is_some_and(|m| m.contains("'oar'")))
+        .expect("typo");
+    assert_eq!(typo["line"], line("\"oar\""));
+    assert_eq!(typo["severity"], "error");
+    assert_eq!(typo["hint"], "did you mean 'ore'?");
+}
+
+#[test]
+fn schema_prints_the_committed_schema() {
+    let out = chokepoint(&["schema"]);
+    assert!(out.status.success());
+    let committed = std::fs::read(workspace_root().join("docs/scenario.schema.json")).expect("committed");
+    assert_eq!(out.stdout, committed, "regenerate: chokepoint schema > docs/scenario.schema.json");
+}
+
+#[test]
+fn the_world_alone_is_the_undisturbed_baseline() {
+    let dir = scratch("world");
+    let out =
+        chokepoint(&["run", "scenarios/worlds/rare-earths-2025.toml", "-o", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary")).expect("json");
+    for (entity, kpis) in summary["kpis"].as_object().expect("kpis") {
+        assert_eq!(kpis["unmet_units"], 0.0, "{entity} runs short without any control");
     }
 }

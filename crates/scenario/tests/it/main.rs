@@ -7,6 +7,12 @@ use chokepoint_engine::{
 use chokepoint_scenario::load_str;
 use proptest::prelude::*;
 
+mod fixtures;
+
+mod language;
+mod robustness;
+mod schema;
+
 const VALID: &str = r#"
 [scenario]
 name = "Test chain"

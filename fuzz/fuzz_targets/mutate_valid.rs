@@ -1,0 +1,30 @@
+//! A valid file that uses every key, with arbitrary bytes spliced in: reaches the
+//! validation of every key, not only the TOML parser. A scenario that loads must also
+//! pass the engine's own checks (or be refused by them with errors, not a panic).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+const VALID: &str = include_str!("../../crates/scenario/tests/data/valid/every-key.toml");
+
+fuzz_target!(|data: &[u8]| {
+    let (head, insert) = match data.split_first() {
+        Some((&position, rest)) => (position as usize * VALID.len() / 256, rest),
+        None => (0, data),
+    };
+    let mut text = VALID.as_bytes()[..head].to_vec();
+    text.extend_from_slice(insert);
+    // Drop as many bytes as were inserted, so values are replaced as well as added.
+    let skip = (head + insert.len()).min(VALID.len());
+    text.extend_from_slice(&VALID.as_bytes()[skip..]);
+    let text = String::from_utf8_lossy(&text);
+    match chokepoint_scenario::load_str("mutant.toml", &text) {
+        Ok(loaded) => {
+            let _ = chokepoint_engine::model_errors(&loaded.scenario.model);
+            let _ = chokepoint_engine::unsupported(&loaded.scenario.model);
+        }
+        Err(report) => {
+            let _ = report.render(false);
+        }
+    }
+});
