@@ -134,7 +134,10 @@ pub(crate) fn build(
         }
     }
     let raw = crate::parse::raw_scenario(tree, diagnostics);
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        incomplete: diagnostics.iter().any(|d| d.severity == Severity::Error),
+        ..Builder::default()
+    };
     let scenario = builder.scenario(&raw);
     diagnostics.extend(builder.diagnostics);
     scenario
@@ -148,6 +151,15 @@ pub(crate) struct Builder {
     pub(crate) sinks: BTreeMap<String, (SinkId, Range<usize>)>,
     pub(crate) blocs: BTreeMap<String, Vec<Region>>,
     pub(crate) sectors: Vec<String>,
+    /// Whether something failed to read, so the model is incomplete and must not reach the
+    /// engine's own checks.
+    pub(crate) incomplete: bool,
+    /// Ids of entities and events that failed to read (already reported).
+    pub(crate) broken: std::collections::BTreeSet<String>,
+    /// Resolved input ids of each facility, as written.
+    pub(crate) inputs_of: BTreeMap<String, Vec<String>>,
+    /// (region, resolved product id) of every facility as written, broken ones included.
+    pub(crate) made_in: Vec<(String, String)>,
     /// The scenario's start date, once known.
     pub(crate) start: Option<jiff::civil::Date>,
     /// Where each event is declared, by id.
@@ -188,6 +200,9 @@ impl Builder {
         if let Some((product, _)) = self.products.get(id.get_ref()) {
             return Some(*product);
         }
+        if self.broken.contains(id.get_ref()) {
+            return None;
+        }
         let known: Vec<String> = self.products.keys().cloned().collect();
         let message = format!("{what}: unknown product '{}'", id.get_ref());
         self.unknown(message, id, known.iter().map(String::as_str), "declare it under [products.<id>]");
@@ -198,6 +213,9 @@ impl Builder {
         if let Some((facility, _)) = self.facilities.get(id.get_ref()) {
             return Some(*facility);
         }
+        if self.broken.contains(id.get_ref()) {
+            return None;
+        }
         let known: Vec<String> = self.facilities.keys().cloned().collect();
         let message = format!("{what}: unknown facility '{}'", id.get_ref());
         self.unknown(message, id, known.iter().map(String::as_str), "declare it under [facilities.<id>]");
@@ -207,6 +225,9 @@ impl Builder {
     pub(crate) fn sink(&mut self, id: &Loc<String>, what: &str) -> Option<SinkId> {
         if let Some((sink, _)) = self.sinks.get(id.get_ref()) {
             return Some(*sink);
+        }
+        if self.broken.contains(id.get_ref()) {
+            return None;
         }
         let known: Vec<String> = self.sinks.keys().cloned().collect();
         let message = format!("{what}: unknown demand sink '{}'", id.get_ref());
@@ -220,6 +241,9 @@ impl Builder {
         }
         if let Some((sink, _)) = self.sinks.get(id.get_ref()) {
             return Some(Buyer::Sink(*sink));
+        }
+        if self.broken.contains(id.get_ref()) {
+            return None;
         }
         let known: Vec<String> = self.facilities.keys().chain(self.sinks.keys()).cloned().collect();
         let declare = "a buyer is a facility ([facilities.<id>]) or a demand sink ([demand.<id>])";
@@ -319,6 +343,7 @@ impl Builder {
             self.blocs.insert(name.get_ref().clone(), regions);
         }
 
+        self.broken = raw.broken.ids.iter().cloned().collect();
         let mut model = Model::default();
         for (id, raw_product) in &raw.products {
             self.id(id, "product");
@@ -355,6 +380,24 @@ impl Builder {
                     .hint = Some("give every facility and sink its own id".to_owned());
             }
             self.sinks.insert(id.get_ref().clone(), (SinkId(index as u32), id.span()));
+        }
+        let product_names = |b: &Builder| b.products.keys().cloned().collect();
+        for (id, facility) in &raw.facilities {
+            let facility = facility.get_ref();
+            let inputs = facility
+                .inputs
+                .iter()
+                .map(|(input, _)| self.resolve_name(input.get_ref(), product_names))
+                .collect();
+            self.inputs_of.insert(id.get_ref().clone(), inputs);
+            let product = self.resolve_name(facility.product.get_ref(), product_names);
+            self.made_in.push((facility.region.get_ref().clone(), product));
+        }
+        for broken in &raw.broken.entities {
+            if let (Some(region), Some(product)) = (&broken.region, &broken.product) {
+                let product = self.resolve_name(product, product_names);
+                self.made_in.push((region.clone(), product));
+            }
         }
         let entities = raw.facilities.len() + raw.demand.len();
         if entities > MAX_ENTITIES {
@@ -456,7 +499,7 @@ impl Builder {
             .map(|(name, members)| Bloc { name: name.clone(), members: members.clone() })
             .collect();
 
-        if self.diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        if self.incomplete || self.diagnostics.iter().any(|d| d.severity == Severity::Error) {
             return None;
         }
         // What the file-level checks cannot see (a supply or escalation loop) the engine
@@ -519,16 +562,18 @@ impl Builder {
     }
 
     fn horizon(&mut self, value: &Loc<crate::raw::Duration>) -> Option<u32> {
-        let days = self.ok(values::whole_days(value, "scenario.horizon", 1, u32::MAX))?;
-        if days > MAX_HORIZON_DAYS {
-            self.error(
-                format!("the horizon of {days} days is longer than the limit of {MAX_HORIZON_DAYS} days (100 years)"),
-                value.span(),
-            )
-            .hint = Some("shorten it: results are kept for every day of the run".to_owned());
-            return None;
+        let days = self.ok(values::days(value, "scenario.horizon"))?;
+        if days <= f64::from(MAX_HORIZON_DAYS) {
+            return self.ok(values::whole_days(value, "scenario.horizon", 1, MAX_HORIZON_DAYS));
         }
-        Some(days)
+        self.error(
+            format!(
+                "the horizon of {days} days is longer than the limit of {MAX_HORIZON_DAYS} days (100 years)"
+            ),
+            value.span(),
+        )
+        .hint = Some("shorten it: results are kept for every day of the run".to_owned());
+        None
     }
 
     fn price(&mut self, raw: &Loc<crate::raw::RawPrice>, product: &str) -> Option<PriceIndex> {
@@ -984,7 +1029,9 @@ impl Builder {
             let uses = match buyer {
                 Buyer::Facility(_) => {
                     model.facilities.iter().find(|x| x.id == *supply.buyer.get_ref()).map(|x| {
-                        x.recipe.iter().any(|&(p, _)| p == product)
+                        // The inputs as written: a misspelt input counts for the product it means.
+                        self.inputs_of.get(&x.id).is_some_and(|i| i.contains(supply.product.get_ref()))
+                            || x.recipe.iter().any(|&(p, _)| p == product)
                             || substitutes.iter().any(|(f, by)| f == &x.id && by == supply.product.get_ref())
                     })
                 }
@@ -1060,6 +1107,21 @@ impl Builder {
                 self.resolve_name(supply.product.get_ref(), |b| b.products.keys().cloned().collect());
             declared.push((buyer, product));
         }
+        for (buyer, product) in &raw.broken.supply {
+            let buyer = buyer.as_deref().map(|b| {
+                self.resolve_name(b, |b| b.facilities.keys().chain(b.sinks.keys()).cloned().collect())
+            });
+            let product =
+                product.as_deref().map(|p| self.resolve_name(p, |b| b.products.keys().cloned().collect()));
+            match (buyer, product) {
+                (Some(buyer), Some(product)) => declared.push((buyer, product)),
+                // A broken link whose buyer or product cannot be read could be any link.
+                _ => return,
+            }
+        }
+        if raw.broken.sections.iter().any(|s| s == "supply") {
+            return;
+        }
         let links: std::collections::BTreeSet<(Buyer, ProductId)> = declared
             .iter()
             .filter_map(|(buyer, product)| {
@@ -1105,17 +1167,14 @@ impl Builder {
         }
         // From the raw facilities, so one that failed to build does not look missing, and
         // a misspelt product counts for the product it was meant to be.
-        let made: Vec<ProductId> = raw
-            .facilities
-            .iter()
-            .filter_map(|(_, f)| {
-                let name = self
-                    .resolve_name(f.get_ref().product.get_ref(), |b| b.products.keys().cloned().collect());
-                self.products.get(&name).map(|(p, _)| *p)
-            })
+        let made: Vec<ProductId> =
+            self.made_in.iter().filter_map(|(_, name)| self.products.get(name).map(|(p, _)| *p)).collect();
+        let broken_use: Vec<ProductId> = (raw.broken.entities.iter())
+            .filter_map(|e| e.product.as_ref().and_then(|p| self.products.get(p)).map(|(p, _)| *p))
             .collect();
         for (id, (product, span)) in self.products.clone() {
-            let used = model.sinks.iter().any(|s| s.product == product)
+            let used = broken_use.contains(&product)
+                || model.sinks.iter().any(|s| s.product == product)
                 || model.facilities.iter().any(|f| f.recipe.iter().any(|&(p, _)| p == product));
             if used && !made.contains(&product) {
                 self.error(format!("product '{id}' is used but no facility makes it"), span).hint =

@@ -87,10 +87,16 @@ pub(crate) fn read_chain(
         let text = &sources.files()[sources.files().len() - 1].text;
         let (tree, errors) = DeTable::parse_recoverable(text);
         if !errors.is_empty() {
-            for error in errors {
+            // Errors after the first are mostly the parser's recovery tripping over the
+            // first one: report the first, which is where the file went wrong.
+            for error in errors.into_iter().take(1) {
                 let span = error.span().map_or(base..base, |s| s.start + base..s.end + base);
                 let message = error.message().trim_end().to_owned();
-                let hint = if message.contains("invalid date") || message.contains("expected day") {
+                let hint = if message.contains("between array elements") || message.contains("in array") {
+                    "a list `[` opened above is not closed with `]` (or a comma is missing between its items)"
+                } else if message.contains("expected month") {
+                    "months run from 01 to 12: write dates as 2025-04-04"
+                } else if message.contains("invalid date") || message.contains("expected day") {
                     "check the day of the month: February has 28 days (29 in leap years); April, June, \
                      September and November have 30"
                 } else {
@@ -104,7 +110,7 @@ pub(crate) fn read_chain(
             return diagnostics.is_empty();
         };
         let (target, span) = extends;
-        let next = path.parent().unwrap_or(Path::new("")).join(&target);
+        let next = normalise(&path.parent().unwrap_or(Path::new("")).join(&target));
         if visited.contains(&normalise(&next)) {
             let chain: Vec<String> = visited.iter().map(|p| p.display().to_string()).collect();
             diagnostics.push(

@@ -213,6 +213,7 @@ impl Context<'_, '_> {
                         return None;
                     }
                     Some((event, _)) => *event,
+                    None if self.builder.broken.contains(other) => return None,
                     None => {
                         let hint = match did_you_mean(other, self.index.keys().map(String::as_str)) {
                             Some(s) => format!("did you mean '{s}'?"),
@@ -472,8 +473,10 @@ impl Context<'_, '_> {
             }
         };
         if let (Some(issuer), Some(products)) = (&issuer, &products) {
-            let made_there =
-                self.model.facilities.iter().any(|f| f.region == *issuer && products.contains(&f.product));
+            let ids: Vec<&str> =
+                products.iter().map(|p| self.model.products[p.0 as usize].id.as_str()).collect();
+            let made_there = (self.builder.made_in.iter())
+                .any(|(region, product)| region == issuer.as_str() && ids.contains(&product.as_str()));
             if !made_there && content_is_none(&e.content) {
                 self.builder
                     .warning(
@@ -540,6 +543,7 @@ impl Context<'_, '_> {
                 self.builder.error(format!("{owner} suspends '{name}', a {kind} event; only export controls and quotas can be suspended"), e.control.span());
                 None
             }
+            None if self.builder.broken.contains(name) => None,
             None => {
                 let controls = self
                     .index

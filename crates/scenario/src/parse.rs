@@ -7,8 +7,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::document::Node;
 use crate::raw::{
-    Entries, Loc, RawCapacity, RawDemandShock, RawEvent, RawExportControl, RawLogistics, RawQuota,
-    RawScenario, RawStockpile, RawSubstitute, RawSuspend,
+    Broken, BrokenEntity, Entries, Loc, RawCapacity, RawDemandShock, RawEvent, RawExportControl,
+    RawLogistics, RawQuota, RawScenario, RawStockpile, RawSubstitute, RawSuspend,
 };
 
 /// Top-level sections of a scenario file.
@@ -31,12 +31,32 @@ pub(crate) fn raw_scenario(tree: DeTable<'_>, diagnostics: &mut Vec<Diagnostic>)
     for (key, node) in tree {
         match key.get_ref().as_ref() {
             "scenario" => raw.scenario = one(node, "[scenario]", diagnostics),
-            "blocs" => raw.blocs = entries(node, "[blocs]", diagnostics),
-            "products" => raw.products = entries(node, "[products.<id>]", diagnostics),
-            "facilities" => raw.facilities = entries(node, "[facilities.<id>]", diagnostics),
-            "demand" => raw.demand = entries(node, "[demand.<id>]", diagnostics),
-            "supply" => raw.supply = list(node, "supply", diagnostics, |n, d| one(n, "[[supply]]", d)),
-            "event" => raw.event = list(node, "event", diagnostics, event),
+            "blocs" => raw.blocs = entries(node, "[blocs]", diagnostics, &mut raw.broken),
+            "products" => raw.products = entries(node, "[products.<id>]", diagnostics, &mut raw.broken),
+            "facilities" => raw.facilities = entries(node, "[facilities.<id>]", diagnostics, &mut raw.broken),
+            "demand" => raw.demand = entries(node, "[demand.<id>]", diagnostics, &mut raw.broken),
+            "supply" => {
+                let broken = &mut raw.broken;
+                raw.supply = list(node, "supply", diagnostics, broken, |n, d, b| {
+                    let names = (text_of(&n, "buyer"), text_of(&n, "product"));
+                    let item = one(n, "[[supply]]", d);
+                    if item.is_none() {
+                        b.supply.push(names);
+                    }
+                    item
+                })
+            }
+            "event" => {
+                let broken = &mut raw.broken;
+                raw.event = list(node, "event", diagnostics, broken, |n, d, b| {
+                    let id = text_of(&n, "id");
+                    let item = event(n, d);
+                    if item.is_none() {
+                        b.ids.extend(id);
+                    }
+                    item
+                })
+            }
             "allocation" => raw.allocation = one(node, "[allocation]", diagnostics),
             "report" => raw.report = one(node, "[report]", diagnostics),
             "sweep" => raw.sweep = one(node, "[sweep]", diagnostics),
@@ -71,6 +91,7 @@ fn entries<T: for<'de> Deserialize<'de>>(
     node: Node<'_>,
     what: &str,
     diagnostics: &mut Vec<Diagnostic>,
+    broken: &mut Broken,
 ) -> Entries<T> {
     let span = node.span();
     let DeValue::Table(table) = node.into_inner() else {
@@ -78,16 +99,27 @@ fn entries<T: for<'de> Deserialize<'de>>(
             Diagnostic::error(format!("{what} must be a table of entries keyed by id"), span)
                 .with_hint(format!("write {what} headers, one per entry")),
         );
+        broken.sections.push(what.to_owned());
         return Vec::new();
     };
     let mut out = Vec::new();
     for (id, value) in table {
         let id = Loc::new(id.span(), id.get_ref().to_string());
-        if let Some(value) = one(value, what, diagnostics) {
-            out.push((id, value));
+        let (product, region) = (text_of(&value, "product"), text_of(&value, "region"));
+        match one(value, what, diagnostics) {
+            Some(value) => out.push((id, value)),
+            None => {
+                broken.ids.push(id.get_ref().clone());
+                broken.entities.push(BrokenEntity { id: id.get_ref().clone(), product, region });
+            }
         }
     }
     out
+}
+
+/// The string value of `key` in a table node, if it has one.
+fn text_of(node: &Node<'_>, key: &str) -> Option<String> {
+    node.get_ref().as_table()?.get(key)?.get_ref().as_str().map(str::to_owned)
 }
 
 /// Each item of an array of tables.
@@ -95,12 +127,14 @@ fn list<T>(
     node: Node<'_>,
     name: &str,
     diagnostics: &mut Vec<Diagnostic>,
-    mut item: impl FnMut(Node<'_>, &mut Vec<Diagnostic>) -> Option<T>,
+    broken: &mut Broken,
+    mut item: impl FnMut(Node<'_>, &mut Vec<Diagnostic>, &mut Broken) -> Option<T>,
 ) -> Vec<T> {
     let span = node.span();
     match node.into_inner() {
-        DeValue::Array(items) => items.into_iter().filter_map(|n| item(n, diagnostics)).collect(),
+        DeValue::Array(items) => items.into_iter().filter_map(|n| item(n, diagnostics, broken)).collect(),
         _ => {
+            broken.sections.push(name.to_owned());
             diagnostics.push(
                 Diagnostic::error(format!("`{name}` must be a list of tables"), span)
                     .with_hint(format!("write each entry under its own [[{name}]] header (two brackets)")),
@@ -173,7 +207,24 @@ pub(crate) fn serde_error(
     fallback: std::ops::Range<usize>,
     what: &str,
 ) -> Diagnostic {
-    let message = error.message().trim_end().to_owned();
+    let mut message = error.message().trim_end().to_owned();
+    // serde speaks Rust; say it in TOML.
+    for (rust, toml) in [
+        ("expected f64", "expected a number"),
+        ("expected i64", "expected an integer"),
+        ("expected u32", "expected a whole number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a sequence", "expected a list [ … ]"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a table"),
+        ("expected a map", "expected a table { … }"),
+        ("expected struct ", "expected a table: "),
+        ("invalid type: floating point", "invalid type: a number"),
+        ("invalid type: integer", "invalid type: a number"),
+        ("invalid type: string", "invalid type: a string"),
+    ] {
+        message = message.replace(rust, toml);
+    }
     let span = error.span().unwrap_or(fallback);
     let hint = if let Some(rest) = message.strip_prefix("unknown field `") {
         let field = rest.split('`').next().unwrap_or("");

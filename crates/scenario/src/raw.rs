@@ -95,6 +95,35 @@ pub struct RawScenario {
     pub report: Option<Loc<RawReport>>,
     /// Monte Carlo settings: number of runs and a grid of values to sweep.
     pub sweep: Option<Loc<RawSweep>>,
+    /// What could not be read (already reported), so later checks do not report it again
+    /// as missing.
+    #[schemars(skip)]
+    pub broken: Broken,
+}
+
+/// Entries that failed to read: their errors are reported; checks that depend on them
+/// stay quiet rather than cascading.
+#[derive(Debug, Default)]
+pub struct Broken {
+    /// Ids of entities and events that failed to read.
+    pub ids: Vec<String>,
+    /// Entities that failed to read, with their product and region when those were readable.
+    pub entities: Vec<BrokenEntity>,
+    /// (buyer, product) of `[[supply]]` entries that failed to read.
+    pub supply: Vec<(Option<String>, Option<String>)>,
+    /// Sections that failed to read as a whole.
+    pub sections: Vec<String>,
+}
+
+/// An entity that failed to read.
+#[derive(Debug)]
+pub struct BrokenEntity {
+    /// Its id.
+    pub id: String,
+    /// Its `product`, if readable.
+    pub product: Option<String>,
+    /// Its `region`, if readable.
+    pub region: Option<String>,
 }
 
 /// `[scenario]`.
