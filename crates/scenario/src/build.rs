@@ -86,7 +86,7 @@ pub fn load_path(path: &Path, read: &mut ReadFile<'_>) -> Result<Loaded, Report>
     }
     let scenario = build(&sources, &[], &mut diagnostics);
     let scenario = scenario.and_then(|scenario| {
-        let sweep = crate::sweep::check_grid(&sources, &scenario, &mut diagnostics);
+        let sweep = crate::sweep::check_grid(&sources, &mut diagnostics);
         sweep.map(|grid| Scenario { sweep: SweepSpec { grid, ..scenario.sweep.clone() }, ..scenario })
     });
     finish(sources, diagnostics, scenario)
@@ -487,7 +487,7 @@ impl Builder {
                 model.supplies.push(link);
             }
         }
-        self.check_needs(raw, &model, &supply_spans);
+        self.check_needs(raw, &model);
 
         model.horizon_days = horizon;
         model.events = crate::events::build(self, raw, start, horizon, &model);
@@ -1088,12 +1088,7 @@ impl Builder {
     }
 
     /// Every input and every sink needs a supply link; every product used needs a maker.
-    fn check_needs(
-        &mut self,
-        raw: &RawScenario,
-        model: &Model,
-        _links: &BTreeMap<(Buyer, ProductId), Range<usize>>,
-    ) {
+    fn check_needs(&mut self, raw: &RawScenario, model: &Model) {
         // A link counts as declared when its buyer and product resolve, even if another of
         // its keys is wrong (that error is reported on its own); a misspelt buyer or
         // product is reported once, not again as a missing link.

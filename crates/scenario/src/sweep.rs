@@ -16,7 +16,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use crate::build::{Loaded, Scenario, build, finish};
+use crate::build::{Loaded, build, finish};
 use crate::diagnostic::{Diagnostic, Severity, Sources, did_you_mean};
 use crate::document::{self, Node, ReadFile};
 
@@ -158,7 +158,6 @@ pub(crate) fn apply<'s>(tree: &mut DeTable<'s>, o: &Override<'s>) -> Result<(), 
 /// Checks every value of `[sweep.grid]` by building the scenario with it; returns the grid.
 pub(crate) fn check_grid(
     sources: &Sources,
-    _base: &Scenario,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Vec<(String, Vec<toml::Value>)>> {
     let tree = document::merged_tree(sources);
@@ -241,15 +240,6 @@ pub fn load_path_with(
             ),
         }
     }
-    let scenario =
-        if diagnostics.is_empty() { build_with(&sources, &overrides, &mut diagnostics) } else { None };
+    let scenario = if diagnostics.is_empty() { build(&sources, &overrides, &mut diagnostics) } else { None };
     finish(sources.clone(), diagnostics, scenario)
-}
-
-fn build_with(
-    sources: &Sources,
-    overrides: &[Override<'_>],
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Scenario> {
-    build(sources, overrides, diagnostics)
 }
