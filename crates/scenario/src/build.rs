@@ -143,12 +143,15 @@ pub(crate) fn build(
     scenario
 }
 
+/// Ids of one kind of entity: their index and where each is declared.
+type Ids<T> = BTreeMap<String, (T, Range<usize>)>;
+
 #[derive(Default)]
 pub(crate) struct Builder {
     pub(crate) diagnostics: Vec<Diagnostic>,
-    pub(crate) products: BTreeMap<String, (ProductId, Range<usize>)>,
-    pub(crate) facilities: BTreeMap<String, (FacilityId, Range<usize>)>,
-    pub(crate) sinks: BTreeMap<String, (SinkId, Range<usize>)>,
+    pub(crate) products: Ids<ProductId>,
+    pub(crate) facilities: Ids<FacilityId>,
+    pub(crate) sinks: Ids<SinkId>,
     pub(crate) blocs: BTreeMap<String, Vec<Region>>,
     pub(crate) sectors: Vec<String>,
     /// Whether something failed to read, so the model is incomplete and must not reach the
@@ -196,43 +199,38 @@ impl Builder {
         self.error(message, id.span()).hint = Some(hint);
     }
 
-    pub(crate) fn product(&mut self, id: &Loc<String>, what: &str) -> Option<ProductId> {
-        if let Some((product, _)) = self.products.get(id.get_ref()) {
-            return Some(*product);
+    /// The index of `id` in `table`; reports an unknown id (with did-you-mean) unless it
+    /// names an entry that failed to read, which was reported already.
+    fn lookup<T: Copy>(
+        &mut self,
+        table: fn(&Builder) -> &Ids<T>,
+        id: &Loc<String>,
+        message: String,
+        declare: &str,
+    ) -> Option<T> {
+        if let Some((found, _)) = table(self).get(id.get_ref()) {
+            return Some(*found);
         }
-        if self.broken.contains(id.get_ref()) {
-            return None;
+        if !self.broken.contains(id.get_ref()) {
+            let known: Vec<String> = table(self).keys().cloned().collect();
+            self.unknown(message, id, known.iter().map(String::as_str), declare);
         }
-        let known: Vec<String> = self.products.keys().cloned().collect();
-        let message = format!("{what}: unknown product '{}'", id.get_ref());
-        self.unknown(message, id, known.iter().map(String::as_str), "declare it under [products.<id>]");
         None
+    }
+
+    pub(crate) fn product(&mut self, id: &Loc<String>, what: &str) -> Option<ProductId> {
+        let message = format!("{what}: unknown product '{}'", id.get_ref());
+        self.lookup(|b| &b.products, id, message, "declare it under [products.<id>]")
     }
 
     pub(crate) fn facility(&mut self, id: &Loc<String>, what: &str) -> Option<FacilityId> {
-        if let Some((facility, _)) = self.facilities.get(id.get_ref()) {
-            return Some(*facility);
-        }
-        if self.broken.contains(id.get_ref()) {
-            return None;
-        }
-        let known: Vec<String> = self.facilities.keys().cloned().collect();
         let message = format!("{what}: unknown facility '{}'", id.get_ref());
-        self.unknown(message, id, known.iter().map(String::as_str), "declare it under [facilities.<id>]");
-        None
+        self.lookup(|b| &b.facilities, id, message, "declare it under [facilities.<id>]")
     }
 
     pub(crate) fn sink(&mut self, id: &Loc<String>, what: &str) -> Option<SinkId> {
-        if let Some((sink, _)) = self.sinks.get(id.get_ref()) {
-            return Some(*sink);
-        }
-        if self.broken.contains(id.get_ref()) {
-            return None;
-        }
-        let known: Vec<String> = self.sinks.keys().cloned().collect();
         let message = format!("{what}: unknown demand sink '{}'", id.get_ref());
-        self.unknown(message, id, known.iter().map(String::as_str), "declare it under [demand.<id>]");
-        None
+        self.lookup(|b| &b.sinks, id, message, "declare it under [demand.<id>]")
     }
 
     pub(crate) fn buyer(&mut self, id: &Loc<String>, what: &str) -> Option<Buyer> {
@@ -419,9 +417,8 @@ impl Builder {
             .collect();
         self.sectors.sort();
         self.sectors.dedup();
-        for (id, _) in raw.event.iter().filter_map(|e| crate::events::id_of(e.get_ref()).map(|id| (id, e))) {
-            if let Some(first) = self.events.get(id.get_ref()).cloned() {
-                let _ = first;
+        for id in raw.event.iter().map(|e| e.get_ref().id()) {
+            if self.events.contains_key(id.get_ref()) {
                 self.error(format!("two events have the id '{}'", id.get_ref()), id.span()).hint =
                     Some("another event already has it; give each event its own id".to_owned());
             } else {

@@ -14,20 +14,6 @@ use crate::diagnostic::did_you_mean;
 use crate::raw::{self, Loc, RawEvent, RawScenario};
 use crate::values::{self, Shape};
 
-/// The id of an event.
-pub(crate) fn id_of(event: &RawEvent) -> Option<&Loc<String>> {
-    Some(match event {
-        RawEvent::ExportControl(e) => &e.id,
-        RawEvent::Quota(e) => &e.id,
-        RawEvent::Suspend(e) => &e.id,
-        RawEvent::Capacity(e) => &e.id,
-        RawEvent::Demand(e) => &e.id,
-        RawEvent::Logistics(e) => &e.id,
-        RawEvent::Stockpile(e) => &e.id,
-        RawEvent::Substitute(e) => &e.id,
-    })
-}
-
 /// (facility, substitute product) of every `substitute` event: the facility may buy it.
 pub(crate) fn substitutes(raw: &RawScenario) -> Vec<(String, String)> {
     raw.event
@@ -51,25 +37,10 @@ pub(crate) fn build(
         .event
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| {
-            id_of(e.get_ref()).map(|id| (id.get_ref().clone(), (EventId(i as u32), kind(e.get_ref()))))
-        })
+        .map(|(i, e)| (e.get_ref().id().get_ref().clone(), (EventId(i as u32), e.get_ref().type_name())))
         .collect();
     let mut context = Context { builder, start, horizon, index, model };
     raw.event.iter().filter_map(|event| context.event(event.get_ref())).collect()
-}
-
-fn kind(event: &RawEvent) -> &'static str {
-    match event {
-        RawEvent::ExportControl(_) => "export_control",
-        RawEvent::Quota(_) => "quota",
-        RawEvent::Suspend(_) => "suspend",
-        RawEvent::Capacity(_) => "capacity",
-        RawEvent::Demand(_) => "demand",
-        RawEvent::Logistics(_) => "logistics",
-        RawEvent::Stockpile(_) => "stockpile",
-        RawEvent::Substitute(_) => "substitute",
-    }
 }
 
 struct Context<'b, 'm> {
@@ -82,42 +53,31 @@ struct Context<'b, 'm> {
 
 impl Context<'_, '_> {
     fn event(&mut self, raw: &RawEvent) -> Option<Event> {
-        let id = id_of(raw)?;
+        let id = raw.id();
         let owner = format!("event {}", id.get_ref());
-        let (start, end, action) = match raw {
-            RawEvent::ExportControl(e) => {
-                let start = self.start_of(Some(&e.start), &owner, id);
-                let end = self.end_of(e.end.as_ref(), &start, &owner);
-                (start, end, self.export_control(e, &owner).map(Action::ExportControl))
-            }
-            RawEvent::Quota(e) => {
-                let start = self.start_of(Some(&e.start), &owner, id);
-                let end = self.end_of(e.end.as_ref(), &start, &owner);
-                (start, end, self.quota(e, &owner).map(Action::Quota))
-            }
-            RawEvent::Suspend(e) => {
-                let start = self.start_of(Some(&e.start), &owner, id);
-                let end = self.end_of(e.end.as_ref(), &start, &owner);
-                (start, end, self.suspend(e, &owner))
-            }
+        // A stockpile without a start is available from day 0; every other type needs one.
+        let start = match raw.start() {
+            Some(start) => self.start_of(start, &owner, id),
+            None => Some(Start::Day(0)),
+        };
+        let end = self.end_of(raw.end(), &start, &owner);
+        let action = match raw {
+            RawEvent::ExportControl(e) => self.export_control(e, &owner).map(Action::ExportControl),
+            RawEvent::Quota(e) => self.quota(e, &owner).map(Action::Quota),
+            RawEvent::Suspend(e) => self.suspend(e, &owner),
             RawEvent::Capacity(e) => {
-                let start = self.start_of(Some(&e.start), &owner, id);
-                let end = self.end_of(e.end.as_ref(), &start, &owner);
                 let facilities: Option<Vec<_>> =
                     self.list(&e.facilities, &owner, "facilities", |b, f, what| b.facility(f, what));
                 let remaining = self.share(&e.remaining, &format!("{owner}: remaining"));
                 let recovery = self.days_dist(e.recovery.as_ref(), &format!("{owner}: recovery"));
-                let action = match (facilities, remaining, recovery) {
+                match (facilities, remaining, recovery) {
                     (Some(facilities), Some(remaining), Some(recovery)) => {
                         Some(Action::Capacity(CapacityShock { facilities, remaining, recovery }))
                     }
                     _ => None,
-                };
-                (start, end, action)
+                }
             }
             RawEvent::Demand(e) => {
-                let start = self.start_of(Some(&e.start), &owner, id);
-                let end = self.end_of(e.end.as_ref(), &start, &owner);
                 let sinks: Option<Vec<_>> =
                     self.list(&e.sinks, &owner, "sinks", |b, s, what| b.sink(s, what));
                 let factor = self.builder.ok(values::dist(&e.factor, &format!("{owner}: factor"), false));
@@ -129,15 +89,12 @@ impl Context<'_, '_> {
                             .hint = Some("a factor of 1.3 is 30 % more demand, 0.5 half as much".to_owned());
                     }
                 }
-                let action = match (sinks, factor) {
+                match (sinks, factor) {
                     (Some(sinks), Some(factor)) => Some(Action::Demand(DemandShock { sinks, factor })),
                     _ => None,
-                };
-                (start, end, action)
+                }
             }
             RawEvent::Logistics(e) => {
-                let start = self.start_of(Some(&e.start), &owner, id);
-                let end = self.end_of(e.end.as_ref(), &start, &owner);
                 let from = self.builder.targets(&e.from, &owner, "from");
                 let to = self.builder.targets(&e.to, &owner, "to");
                 let effect = match (&e.extra, &e.closed) {
@@ -164,33 +121,20 @@ impl Context<'_, '_> {
                         None
                     }
                 };
-                let action = match (from, to, effect) {
+                match (from, to, effect) {
                     (Some(from), Some(to), Some(effect)) => {
                         Some(Action::Logistics(LogisticsShock { from, to, effect }))
                     }
                     _ => None,
-                };
-                (start, end, action)
+                }
             }
-            RawEvent::Stockpile(e) => {
-                let start = match &e.start {
-                    Some(_) => self.start_of(e.start.as_ref(), &owner, id),
-                    None => Some(Start::Day(0)),
-                };
-                let end = self.end_of(e.end.as_ref(), &start, &owner);
-                (start, end, self.stockpile(e, &owner).map(Action::Stockpile))
-            }
-            RawEvent::Substitute(e) => {
-                let start = self.start_of(Some(&e.start), &owner, id);
-                let end = self.end_of(e.end.as_ref(), &start, &owner);
-                (start, end, self.substitute(e, &owner).map(Action::Substitute))
-            }
+            RawEvent::Stockpile(e) => self.stockpile(e, &owner).map(Action::Stockpile),
+            RawEvent::Substitute(e) => self.substitute(e, &owner).map(Action::Substitute),
         };
         Some(Event { id: id.get_ref().clone(), start: start?, end: end?, action: action? })
     }
 
-    fn start_of(&mut self, value: Option<&Loc<raw::Start>>, owner: &str, id: &Loc<String>) -> Option<Start> {
-        let value = value?;
+    fn start_of(&mut self, value: &Loc<raw::Start>, owner: &str, id: &Loc<String>) -> Option<Start> {
         match value.get_ref().value() {
             Value::Datetime(_) => {
                 let date = self.builder.ok(values::date(value, &format!("{owner}: start")))?;
@@ -207,8 +151,7 @@ impl Context<'_, '_> {
                     return None;
                 };
                 let event = match self.index.get(other) {
-                    Some((event, _)) if other == id.get_ref() => {
-                        let _ = event;
+                    Some(_) if other == id.get_ref() => {
                         self.builder.error(format!("{owner} cannot start after itself"), value.span());
                         return None;
                     }
@@ -477,7 +420,7 @@ impl Context<'_, '_> {
                 products.iter().map(|p| self.model.products[p.0 as usize].id.as_str()).collect();
             let made_there = (self.builder.made_in.iter())
                 .any(|(region, product)| region == issuer.as_str() && ids.contains(&product.as_str()));
-            if !made_there && content_is_none(&e.content) {
+            if !made_there && e.content.is_none() {
                 self.builder
                     .warning(
                         format!(
@@ -628,7 +571,7 @@ impl Context<'_, '_> {
         let facility = self.builder.facility(&e.facility, &format!("{owner}: facility"));
         let input = self.builder.product(&e.input, &format!("{owner}: input"));
         let by = self.builder.product(&e.by, &format!("{owner}: by"));
-        if let (Some(facility), Some(input)) = (facility, input) {
+        if let (Some(_), Some(input)) = (facility, input) {
             if let Some(f) = self.model.facilities.iter().find(|f| f.id == *e.facility.get_ref()) {
                 if !f.recipe.iter().any(|&(p, _)| p == input) {
                     self.builder
@@ -639,7 +582,6 @@ impl Context<'_, '_> {
                         .hint = Some("`input` is one of the facility's `inputs`".to_owned());
                 }
             }
-            let _ = facility;
         }
         if let (Some(input), Some(by)) = (input, by) {
             if input == by {
@@ -670,8 +612,4 @@ impl Context<'_, '_> {
         }
         Some(Substitution { facility: facility?, input: input?, by: by?, ratio, penalty, delay: delay? })
     }
-}
-
-fn content_is_none(content: &Option<Loc<raw::RawContent>>) -> bool {
-    content.is_none()
 }

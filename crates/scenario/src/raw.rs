@@ -309,7 +309,61 @@ pub enum RawEvent {
     Substitute(RawSubstitute),
 }
 
+/// Runs `$body` on the body of whatever type the event is.
+macro_rules! each_event {
+    ($event:expr, $e:ident => $body:expr) => {
+        match $event {
+            RawEvent::ExportControl($e) => $body,
+            RawEvent::Quota($e) => $body,
+            RawEvent::Suspend($e) => $body,
+            RawEvent::Capacity($e) => $body,
+            RawEvent::Demand($e) => $body,
+            RawEvent::Logistics($e) => $body,
+            RawEvent::Stockpile($e) => $body,
+            RawEvent::Substitute($e) => $body,
+        }
+    };
+}
+
 impl RawEvent {
+    /// The event's id.
+    pub fn id(&self) -> &Loc<String> {
+        each_event!(self, e => &e.id)
+    }
+
+    /// The event's `end`, if given.
+    pub fn end(&self) -> Option<&Loc<End>> {
+        each_event!(self, e => e.end.as_ref())
+    }
+
+    /// The event's `start` (only a stockpile may leave it out).
+    pub fn start(&self) -> Option<&Loc<Start>> {
+        match self {
+            RawEvent::ExportControl(e) => Some(&e.start),
+            RawEvent::Quota(e) => Some(&e.start),
+            RawEvent::Suspend(e) => Some(&e.start),
+            RawEvent::Capacity(e) => Some(&e.start),
+            RawEvent::Demand(e) => Some(&e.start),
+            RawEvent::Logistics(e) => Some(&e.start),
+            RawEvent::Stockpile(e) => e.start.as_ref(),
+            RawEvent::Substitute(e) => Some(&e.start),
+        }
+    }
+
+    /// The type as written in files.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            RawEvent::ExportControl(_) => "export_control",
+            RawEvent::Quota(_) => "quota",
+            RawEvent::Suspend(_) => "suspend",
+            RawEvent::Capacity(_) => "capacity",
+            RawEvent::Demand(_) => "demand",
+            RawEvent::Logistics(_) => "logistics",
+            RawEvent::Stockpile(_) => "stockpile",
+            RawEvent::Substitute(_) => "substitute",
+        }
+    }
+
     /// The event types, as written in files.
     pub const TYPES: [&'static str; 8] =
         ["export_control", "quota", "suspend", "capacity", "demand", "logistics", "stockpile", "substitute"];
