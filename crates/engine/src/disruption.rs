@@ -1,10 +1,8 @@
 //! Events that disturb a chain and the chain's responses, as plain data.
 //!
 //! Every `[[event]]` of a scenario file becomes one [`Event`]: when it starts, when it ends,
-//! and its [`Action`]. The types cover the whole scenario language (DESIGN.md §2), so a
-//! scenario that states a mechanic loads and validates whatever the engine can simulate;
-//! [`crate::Plan::new`] refuses, with [`crate::ModelError::Unsupported`], a model that uses a
-//! mechanic this version's engine does not play yet.
+//! and its [`Action`]. The types cover the whole scenario language (DESIGN.md §2) and the
+//! engine plays every one of them (`docs/model.md` states how).
 //!
 //! Sampling: a [`Dist`] on a *parameter* (approval rate, ban length, shock depth, stockpile
 //! size, qualification delay) is drawn once per replicate; a [`Dist`] on a *duration of one

@@ -53,12 +53,6 @@ pub fn model_errors(model: &Model) -> Result<(), Vec<ModelError>> {
     validate::validate(model)
 }
 
-/// Mechanics the model states that this version's engine does not simulate yet, each as a
-/// [`ModelError::Unsupported`]; [`Plan::new`] refuses a model with any.
-pub fn unsupported(model: &Model) -> Vec<ModelError> {
-    validate::unsupported(model)
-}
-
 /// Validates `model` and runs one replicate: the shortest path from a model to results.
 pub fn run(model: &Model, config: RunConfig) -> Result<RunResult, Vec<ModelError>> {
     Ok(Plan::new(model)?.run(config))

@@ -1,9 +1,10 @@
 //! Everything about a model that does not change between replicates, computed once: the
-//! buyer-side stock points, baseline flows, initial stocks and order levels, and which
-//! controls can touch which supplier.
+//! buyer-side stock points, baseline flows, initial stocks and order levels, which rules can
+//! touch which supplier, priority ranks, and the steady-state controlled content of every
+//! stock.
 
-use crate::disruption::{Action, Start};
-use crate::model::{Buyer, FacilityId, Model, Noise, Policy, Region, Stock};
+use crate::disruption::{Action, Allocation, PriorityClass, Recipient};
+use crate::model::{Buyer, FacilityId, Model, Noise, Policy, ProductId, Region, Stock};
 use crate::rng::entity_key;
 use crate::validate::{ModelError, validate};
 
@@ -25,7 +26,10 @@ pub(crate) fn to_units(qty: i128) -> f64 {
 #[derive(Clone, Debug)]
 pub(crate) struct SlotPlan {
     pub buyer: Buyer,
-    /// Units of this product used per unit of the facility's output (1 for sinks).
+    /// The product held.
+    pub product: ProductId,
+    /// Units of this product used per unit of the facility's output (1 for sinks; for a
+    /// substitute, set by the substitution).
     pub per_unit: f64,
     /// Index into `Model::supplies`.
     pub supply: usize,
@@ -45,8 +49,11 @@ pub(crate) struct SlotPlan {
     pub review_days: u32,
     /// Stream key of the supply link's transit draws.
     pub transit_key: u64,
-    /// This slot's entries in [`Plan::sources`], one per source of its supply link.
+    /// This slot's entries in [`Plan::sources`]: its supply link's sources, then its
+    /// alternates (share 0 until the buyer re-sources).
     pub sources: std::ops::Range<usize>,
+    /// Whether the slot holds a substitute, ordered only while a substitution is in effect.
+    pub substitute: bool,
 }
 
 /// One source of one slot: who supplies it and with what share of its orders.
@@ -56,8 +63,25 @@ pub(crate) struct SourcePlan {
     pub slot: usize,
     /// The supplying facility.
     pub from: usize,
-    /// Share of the slot's order-up-to level this source is asked to keep up.
+    /// Share of the slot's order-up-to level this source is asked to keep up (0 for an
+    /// alternate).
     pub share: f64,
+    /// For an alternate, its index in the supply link's `alternates`.
+    pub alternate: Option<usize>,
+    /// Priority class of the buyer at this supplier (0 first; all 0 when proportional).
+    pub rank: u32,
+}
+
+/// A substitution a facility may make: while it is in effect, `by_slot` stands in for
+/// `input_slot`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SubstitutePlan {
+    /// Index into `Model::events`.
+    pub event: usize,
+    pub input_slot: usize,
+    pub by_slot: usize,
+    /// Units of the substitute per unit of output.
+    pub per_unit: f64,
 }
 
 /// The replicate-independent part of a run.
@@ -67,27 +91,60 @@ pub struct Plan<'m> {
     pub(crate) slots: Vec<SlotPlan>,
     /// Every (slot, source) pair, grouped by slot.
     pub(crate) sources: Vec<SourcePlan>,
-    /// Slots of each facility's inputs, in recipe order.
+    /// Slots of each facility: its inputs in recipe order, then substitutes.
     pub(crate) facility_slots: Vec<std::ops::Range<usize>>,
     /// The slot of each sink.
     pub(crate) sink_slot: Vec<usize>,
+    /// Each facility's customer links (indices into `sources`), by priority rank then index.
+    pub(crate) customers: Vec<Vec<u32>>,
     /// Initial output stock (and output target) of each facility, micro-units.
     pub(crate) output_target: Vec<i64>,
-    /// Controls that can bind each facility (issuer is its region, product is its product):
-    /// indices into `model.events` of the export controls that bind each facility.
-    pub(crate) facility_controls: Vec<Vec<usize>>,
-    /// The first day a disruptive event happens, if any does within the horizon.
-    pub(crate) first_disruption_day: Option<u32>,
+    /// Export controls and quotas that may bind each facility (indices into `model.events`):
+    /// those its region issues on its product, and every content rule that reaches its
+    /// product.
+    pub(crate) facility_rules: Vec<Vec<usize>>,
+    /// Events whose start is a delay after each event's start (escalation).
+    pub(crate) dependents: Vec<Vec<usize>>,
+    /// Capacity shocks on each facility.
+    pub(crate) facility_shocks: Vec<Vec<usize>>,
+    /// Demand shocks on each sink.
+    pub(crate) sink_shocks: Vec<Vec<usize>>,
+    /// Logistics shocks.
+    pub(crate) logistics: Vec<usize>,
+    /// Stockpiles and the slots each may release to.
+    pub(crate) stockpiles: Vec<(usize, Vec<usize>)>,
+    /// Substitutions of each facility.
+    pub(crate) substitutes: Vec<Vec<SubstitutePlan>>,
+    /// Export controls with a content rule (indices into `model.events`).
+    pub(crate) content_rules: Vec<usize>,
+    /// For each facility and content rule (`facility * rules + rule`): whether its output is
+    /// a controlled origin-product (a listed product made in the issuer).
+    pub(crate) origin: Vec<bool>,
+    /// Steady-state controlled value share of each facility's output, per content rule.
+    pub(crate) initial_content: Vec<f64>,
+    /// Price markets: (product, region) pairs of products with a price index.
+    pub(crate) markets: Vec<(ProductId, Region)>,
+    /// Market of each facility's output in its own region.
+    pub(crate) facility_market: Vec<Option<usize>>,
+    /// Market of each slot's product in the buyer's region.
+    pub(crate) slot_market: Vec<Option<usize>>,
+    /// Which optional series the model needs.
+    pub(crate) features: Features,
+}
+
+/// Mechanics a model uses, so that a run records only the series they produce.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Features {
+    pub licences: bool,
+    pub leakage: bool,
+    pub controls: bool,
+    pub alternates: bool,
 }
 
 impl<'m> Plan<'m> {
     /// Validates the model and prepares it for runs.
     pub fn new(model: &'m Model) -> Result<Plan<'m>, Vec<ModelError>> {
         validate(model)?;
-        let unsupported = crate::validate::unsupported(model);
-        if !unsupported.is_empty() {
-            return Err(unsupported);
-        }
         let order = supplier_order(model).map_err(|cycle| vec![ModelError::SupplyCycle { cycle }])?;
         let supply_of = |buyer: Buyer, product| {
             model
@@ -100,28 +157,60 @@ impl<'m> Plan<'m> {
             Buyer::Facility(f) => model.facilities[f.0 as usize].region,
             Buyer::Sink(s) => model.sinks[s.0 as usize].region,
         };
+        let sector_of = |buyer: Buyer| match buyer {
+            Buyer::Facility(f) => model.facilities[f.0 as usize].sector.as_str(),
+            Buyer::Sink(s) => model.sinks[s.0 as usize].sector.as_str(),
+        };
 
-        // Slots: facility inputs first, then sinks.
+        // Slots: each facility's inputs then its substitutes, then sinks.
         let mut slots = Vec::new();
         let mut facility_slots = Vec::with_capacity(model.facilities.len());
         let mut sources = Vec::new();
-        let mut new_slot = |buyer: Buyer, product, per_unit| {
+        let mut new_slot = |buyer: Buyer, product: ProductId, per_unit, substitute| {
             let supply = supply_of(buyer, product);
             let link = &model.supplies[supply];
             let first_source = sources.len();
+            let region = region_of(buyer);
+            let rank = |from: FacilityId| {
+                let supplier = &model.facilities[from.0 as usize];
+                match supplier.allocation.as_ref().unwrap_or(&model.allocation) {
+                    Allocation::Proportional => 0,
+                    Allocation::Priority(classes) => (classes.iter())
+                        .position(|class| match class {
+                            PriorityClass::Domestic => region == supplier.region,
+                            PriorityClass::Sector(sector) => sector_of(buyer) == sector,
+                            PriorityClass::Regions(regions) => regions.contains(&region),
+                            PriorityClass::All => true,
+                        })
+                        .unwrap_or(classes.len()) as u32,
+                }
+            };
             for source in &link.sources {
+                let (from, share) = (source.from.0 as usize, source.share);
                 sources.push(SourcePlan {
                     slot: slots.len(),
-                    from: source.from.0 as usize,
-                    share: source.share,
+                    from,
+                    share,
+                    alternate: None,
+                    rank: rank(source.from),
+                });
+            }
+            for (index, alternate) in link.alternates.iter().enumerate() {
+                sources.push(SourcePlan {
+                    slot: slots.len(),
+                    from: alternate.from.0 as usize,
+                    share: 0.0,
+                    alternate: Some(index),
+                    rank: rank(alternate.from),
                 });
             }
             slots.push(SlotPlan {
                 sources: first_source..sources.len(),
                 buyer,
+                product,
                 per_unit,
                 supply,
-                region: region_of(buyer),
+                region,
                 lead_days: lead_days(link.transit.mean()),
                 flow: 0,
                 initial: 0,
@@ -133,23 +222,52 @@ impl<'m> Plan<'m> {
                     model.buyer_name(buyer),
                     model.products[product.0 as usize].id
                 )),
+                substitute,
             });
             slots.len() - 1
         };
+        let mut substitutes = vec![Vec::new(); model.facilities.len()];
         for (index, facility) in model.facilities.iter().enumerate() {
+            let buyer = Buyer::Facility(FacilityId(index as u32));
             let start = facility_slots.last().map_or(0, |slots: &std::ops::Range<usize>| slots.end);
             for &(input, per_unit) in &facility.recipe {
-                new_slot(Buyer::Facility(FacilityId(index as u32)), input, per_unit);
+                new_slot(buyer, input, per_unit, false);
             }
-            facility_slots.push(start..start + facility.recipe.len());
+            let mut by_slots: Vec<(ProductId, usize)> = Vec::new();
+            for (event_index, event) in model.events.iter().enumerate() {
+                let Action::Substitute(sub) = &event.action else { continue };
+                if sub.facility.0 as usize != index {
+                    continue;
+                }
+                let Some(position) = facility.recipe.iter().position(|&(p, _)| p == sub.input) else {
+                    continue;
+                };
+                let per_unit = facility.recipe[position].1 * sub.ratio;
+                let by_slot = match by_slots.iter().find(|(p, _)| *p == sub.by) {
+                    Some(&(_, slot)) => slot,
+                    None => {
+                        let slot = new_slot(buyer, sub.by, per_unit, true);
+                        by_slots.push((sub.by, slot));
+                        slot
+                    }
+                };
+                substitutes[index].push(SubstitutePlan {
+                    event: event_index,
+                    input_slot: start + position,
+                    by_slot,
+                    per_unit,
+                });
+            }
+            facility_slots.push(start..start + facility.recipe.len() + by_slots.len());
         }
         let mut sink_slot = Vec::with_capacity(model.sinks.len());
         for (index, sink) in model.sinks.iter().enumerate() {
-            sink_slot.push(new_slot(Buyer::Sink(crate::model::SinkId(index as u32)), sink.product, 1.0));
+            let buyer = Buyer::Sink(crate::model::SinkId(index as u32));
+            sink_slot.push(new_slot(buyer, sink.product, 1.0, false));
         }
 
         // Baseline flows: sink demand at the start, pushed up the chain by shares and
-        // recipes, each facility capped at its mean capacity.
+        // recipes, each facility capped at its mean capacity (zero until it is online).
         let mut facility_inflow = vec![0.0_f64; model.facilities.len()];
         let mut slot_flow = vec![0.0_f64; slots.len()];
         let push_up = |slot: usize, flow: f64, inflow: &mut Vec<f64>| {
@@ -170,34 +288,45 @@ impl<'m> Plan<'m> {
         for &facility_id in &order {
             let index = facility_id.0 as usize;
             let facility = &model.facilities[index];
-            baseline[index] = facility_inflow[index].min(facility.capacity.mean().max(0.0));
-            for slot in facility_slots[index].clone() {
+            let capacity = if facility.online_day > 0 { 0.0 } else { facility.capacity.mean().max(0.0) };
+            baseline[index] = facility_inflow[index].min(capacity);
+            for slot in facility_slots[index].clone().take(facility.recipe.len()) {
                 let flow = baseline[index] * slots[slot].per_unit;
                 slot_flow[slot] = flow;
                 push_up(slot, flow, &mut facility_inflow);
             }
         }
+        // What each facility plans its stocks for: its baseline flow, or, for one that makes
+        // nothing at the start (a plant not yet online, a spare alternate), its capacity.
+        let planned: Vec<f64> = (model.facilities.iter().zip(&baseline))
+            .map(|(facility, &flow)| if flow > 0.0 { flow } else { facility.capacity.mean().max(0.0) })
+            .collect();
 
         // Initial stocks and order levels.
         for (slot, plan) in slots.iter_mut().enumerate() {
-            let (stock, policy) = match plan.buyer {
+            let (stock, policy, planned_flow, starts_empty) = match plan.buyer {
                 Buyer::Facility(f) => {
                     let facility = &model.facilities[f.0 as usize];
-                    (facility.input_stock, facility.policy)
+                    let starts_empty = plan.substitute || facility.online_day > 0;
+                    (
+                        facility.input_stock,
+                        facility.policy,
+                        planned[f.0 as usize] * plan.per_unit,
+                        starts_empty,
+                    )
                 }
                 Buyer::Sink(s) => {
                     let sink = &model.sinks[s.0 as usize];
-                    (sink.stock, sink.policy)
+                    (sink.stock, sink.policy, slot_flow[slot], false)
                 }
             };
-            let flow = slot_flow[slot];
-            plan.flow = to_qty(flow);
-            plan.initial = stock_qty(stock, flow);
+            plan.flow = to_qty(slot_flow[slot]);
+            plan.initial = if starts_empty { 0 } else { stock_qty(stock, planned_flow) };
             plan.review_days = policy.review_days();
             match policy {
                 Policy::DaysOfUse { target_days, review_days } => {
                     let cover = target_days + f64::from(plan.lead_days) + f64::from(review_days - 1);
-                    plan.order_up_to = to_qty(flow * cover);
+                    plan.order_up_to = to_qty(planned_flow * cover);
                 }
                 Policy::Units { reorder_point, order_up_to, .. } => {
                     plan.order_up_to = to_qty(order_up_to);
@@ -205,35 +334,133 @@ impl<'m> Plan<'m> {
                 }
             }
         }
-        let output_target = model
-            .facilities
-            .iter()
-            .zip(&baseline)
+        let output_target = (model.facilities.iter().zip(&planned))
             .map(|(facility, &flow)| stock_qty(facility.output_stock, flow))
             .collect();
 
-        let facility_controls = model
-            .facilities
-            .iter()
-            .map(|facility| {
-                (model.events.iter().enumerate())
-                    .filter(|(_, e)| match &e.action {
-                        Action::ExportControl(c) => {
-                            c.issuer == facility.region && c.products.contains(&facility.product)
+        let mut customers: Vec<Vec<u32>> = vec![Vec::new(); model.facilities.len()];
+        for (link, source) in sources.iter().enumerate() {
+            customers[source.from].push(link as u32);
+        }
+        for links in &mut customers {
+            links.sort_by_key(|&link| (sources[link as usize].rank, link));
+        }
+
+        let n_events = model.events.len();
+        let mut facility_rules = vec![Vec::new(); model.facilities.len()];
+        let mut dependents = vec![Vec::new(); n_events];
+        let mut facility_shocks = vec![Vec::new(); model.facilities.len()];
+        let mut sink_shocks = vec![Vec::new(); model.sinks.len()];
+        let mut logistics = Vec::new();
+        let mut stockpiles = Vec::new();
+        let mut content_rules = Vec::new();
+        let mut features = Features::default();
+        for (index, event) in model.events.iter().enumerate() {
+            if let crate::disruption::Start::After { event: trigger, .. } = event.start {
+                dependents[trigger.0 as usize].push(index);
+            }
+            match &event.action {
+                Action::ExportControl(control) => {
+                    features.controls = true;
+                    features.licences |= control.licence.is_some();
+                    features.leakage |= control.leakage.is_some();
+                    if control.content.is_some() {
+                        content_rules.push(index);
+                    }
+                    for (f, facility) in model.facilities.iter().enumerate() {
+                        let direct =
+                            control.issuer == facility.region && control.products.contains(&facility.product);
+                        let by_content = control.content.as_ref().is_some_and(|rule| {
+                            rule.applies_to.is_empty() || rule.applies_to.contains(&facility.product)
+                        });
+                        if direct || by_content {
+                            facility_rules[f].push(index);
                         }
-                        _ => false,
-                    })
-                    .map(|(index, _)| index)
-                    .collect()
+                    }
+                }
+                Action::Quota(quota) => {
+                    features.controls = true;
+                    for (f, facility) in model.facilities.iter().enumerate() {
+                        if quota.issuer == facility.region && quota.products.contains(&facility.product) {
+                            facility_rules[f].push(index);
+                        }
+                    }
+                }
+                Action::Capacity(shock) => {
+                    for facility in &shock.facilities {
+                        facility_shocks[facility.0 as usize].push(index);
+                    }
+                }
+                Action::Demand(shock) => {
+                    for sink in &shock.sinks {
+                        sink_shocks[sink.0 as usize].push(index);
+                    }
+                }
+                Action::Logistics(_) => logistics.push(index),
+                Action::Stockpile(stockpile) => {
+                    let recipients = (0..slots.len())
+                        .filter(|&slot| {
+                            let plan = &slots[slot];
+                            plan.product == stockpile.product
+                                && (stockpile.to.is_empty()
+                                    || stockpile.to.iter().any(|to| match to {
+                                        Recipient::Buyer(buyer) => *buyer == plan.buyer,
+                                        Recipient::Regions(regions) => regions.contains(&plan.region),
+                                    }))
+                        })
+                        .collect();
+                    stockpiles.push((index, recipients));
+                }
+                Action::Suspend { .. } | Action::Substitute(_) => {}
+            }
+        }
+        features.alternates = model.supplies.iter().any(|s| !s.alternates.is_empty());
+
+        // Content: origin flags, then steady-state shares from suppliers down to customers.
+        let n_rules = content_rules.len();
+        let mut origin = vec![false; model.facilities.len() * n_rules];
+        let mut initial_content = vec![0.0; model.facilities.len() * n_rules];
+        for (r, &rule) in content_rules.iter().enumerate() {
+            let Action::ExportControl(control) = &model.events[rule].action else { continue };
+            for (f, facility) in model.facilities.iter().enumerate() {
+                origin[f * n_rules + r] =
+                    control.issuer == facility.region && control.products.contains(&facility.product);
+            }
+            for &facility_id in order.iter().rev() {
+                let f = facility_id.0 as usize;
+                let facility = &model.facilities[f];
+                initial_content[f * n_rules + r] = if origin[f * n_rules + r] {
+                    1.0
+                } else {
+                    let value = model.products[facility.product.0 as usize].value;
+                    let controlled: f64 = (facility_slots[f].clone().take(facility.recipe.len()))
+                        .map(|slot| {
+                            let plan = &slots[slot];
+                            let share: f64 = (sources[plan.sources.clone()].iter())
+                                .map(|s| s.share * initial_content[s.from * n_rules + r])
+                                .sum();
+                            plan.per_unit * model.products[plan.product.0 as usize].value * share
+                        })
+                        .sum();
+                    if value > 0.0 { (controlled / value).min(1.0) } else { 0.0 }
+                };
+            }
+        }
+
+        // Price markets: every region that buys or makes a product with a price index.
+        let mut markets: Vec<(ProductId, Region)> = Vec::new();
+        let mut market = |product: ProductId, region: Region| {
+            model.products[product.0 as usize].price.as_ref()?;
+            Some(match markets.iter().position(|&m| m == (product, region)) {
+                Some(index) => index,
+                None => {
+                    markets.push((product, region));
+                    markets.len() - 1
+                }
             })
-            .collect();
-        let first_disruption_day = (model.events.iter())
-            .filter_map(|e| match e.start {
-                Start::Day(day) => Some(day),
-                Start::After { .. } => None,
-            })
-            .filter(|&day| day < model.horizon_days)
-            .min();
+        };
+        let facility_market = model.facilities.iter().map(|f| market(f.product, f.region)).collect();
+        let slot_market = slots.iter().map(|s| market(s.product, s.region)).collect();
 
         Ok(Plan {
             model,
@@ -241,15 +468,34 @@ impl<'m> Plan<'m> {
             sources,
             facility_slots,
             sink_slot,
+            customers,
             output_target,
-            facility_controls,
-            first_disruption_day,
+            facility_rules,
+            dependents,
+            facility_shocks,
+            sink_shocks,
+            logistics,
+            stockpiles,
+            substitutes,
+            content_rules,
+            origin,
+            initial_content,
+            markets,
+            facility_market,
+            slot_market,
+            features,
         })
     }
 
     /// The model this plan runs.
     pub fn model(&self) -> &'m Model {
         self.model
+    }
+
+    /// The slots of facility `index`'s recipe inputs (without substitutes).
+    pub(crate) fn recipe_slots(&self, index: usize) -> std::ops::Range<usize> {
+        let slots = &self.facility_slots[index];
+        slots.start..slots.start + self.model.facilities[index].recipe.len()
     }
 }
 

@@ -10,6 +10,8 @@ pub enum EntityKind {
     Facility,
     /// A demand sink.
     Sink,
+    /// A strategic stockpile (a `stockpile` event).
+    Stockpile,
 }
 
 impl EntityKind {
@@ -18,6 +20,7 @@ impl EntityKind {
         match self {
             EntityKind::Facility => "facility",
             EntityKind::Sink => "sink",
+            EntityKind::Stockpile => "stockpile",
         }
     }
 }
@@ -55,6 +58,42 @@ pub enum EventKind {
     ControlStarted,
     /// An export control stopped applying.
     ControlEnded,
+    /// A suspension lifted a control.
+    ControlSuspended,
+    /// A suspension ended: the control applies again.
+    ControlResumed,
+    /// An export quota began to apply.
+    QuotaStarted,
+    /// An export quota stopped applying.
+    QuotaEnded,
+    /// A licence application was approved (wholly or in part).
+    LicenceGranted,
+    /// A licence application was refused.
+    LicenceRefused,
+    /// A supplier began holding a buyer's orders at the border (first day of an episode).
+    Refused,
+    /// Refused flow began reaching a buyer through third countries (first day of an episode).
+    Leaked,
+    /// A supplier began sending stock refused to covered buyers to others (first day of an episode).
+    Diverted,
+    /// A buyer moved orders from a cut-off source to an alternate.
+    Resourced,
+    /// A stockpile became available for release.
+    StockpileOpened,
+    /// A stockpile began releasing (first day of an episode).
+    StockpileReleased,
+    /// A stockpile's release rule ended.
+    StockpileClosed,
+    /// A facility switched to a substitute input.
+    SubstitutionStarted,
+    /// A facility went back to its original input.
+    SubstitutionEnded,
+    /// A facility came online.
+    FacilityOnline,
+    /// A capacity, demand or logistics shock began.
+    ShockStarted,
+    /// A capacity, demand or logistics shock ended.
+    ShockEnded,
 }
 
 impl EventKind {
@@ -63,6 +102,24 @@ impl EventKind {
         match self {
             EventKind::ControlStarted => "control_started",
             EventKind::ControlEnded => "control_ended",
+            EventKind::ControlSuspended => "control_suspended",
+            EventKind::ControlResumed => "control_resumed",
+            EventKind::QuotaStarted => "quota_started",
+            EventKind::QuotaEnded => "quota_ended",
+            EventKind::LicenceGranted => "licence_granted",
+            EventKind::LicenceRefused => "licence_refused",
+            EventKind::Refused => "refused",
+            EventKind::Leaked => "leaked",
+            EventKind::Diverted => "diverted",
+            EventKind::Resourced => "resourced",
+            EventKind::StockpileOpened => "stockpile_opened",
+            EventKind::StockpileReleased => "stockpile_released",
+            EventKind::StockpileClosed => "stockpile_closed",
+            EventKind::SubstitutionStarted => "substitution_started",
+            EventKind::SubstitutionEnded => "substitution_ended",
+            EventKind::FacilityOnline => "facility_online",
+            EventKind::ShockStarted => "shock_started",
+            EventKind::ShockEnded => "shock_ended",
         }
     }
 }
@@ -74,7 +131,7 @@ pub struct EventRecord {
     pub day: u32,
     /// What happened.
     pub kind: EventKind,
-    /// The id of what it happened to (a control id).
+    /// The id of what it happened to: the event, or the facility or buyer for flows.
     pub subject: String,
     /// Plain-language detail.
     pub detail: String,
@@ -116,7 +173,7 @@ pub struct Ledger {
     pub final_stock: i128,
     /// Shipped but not yet arrived at the end.
     pub in_transit: i128,
-    /// Held at borders at the end.
+    /// Held in strategic stockpiles at the end.
     pub held: i128,
 }
 

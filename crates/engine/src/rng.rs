@@ -24,6 +24,12 @@ pub enum Purpose {
     Transit = 2,
     /// Values drawn once per replicate (ban length, uncertain parameters).
     Parameters = 3,
+    /// Licence reviews, decisions and grants of one (control, supply link).
+    Licence = 4,
+    /// Extra days of shipments that leak through third countries, per control.
+    Leakage = 5,
+    /// Extra days of shipments on lanes hit by a logistics shock, per shock.
+    Logistics = 6,
 }
 
 /// A stable 64-bit hash of an entity id (FNV-1a), so streams follow ids, not list positions.

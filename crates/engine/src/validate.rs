@@ -124,14 +124,6 @@ pub enum ModelError {
         /// That event's type.
         kind: &'static str,
     },
-    /// A mechanic the scenario language states but this version's engine does not play.
-    #[error("{owner} uses {what}, which this version of the engine does not simulate yet")]
-    Unsupported {
-        /// The entity or event that uses it.
-        owner: String,
-        /// The mechanic.
-        what: &'static str,
-    },
     /// Two entities of one kind share an id.
     #[error("two {what} have the id {id}")]
     DuplicateId {
@@ -582,59 +574,4 @@ fn check_allocation(errors: &mut Vec<ModelError>, owner: &str, allocation: &Allo
             }
         }
     }
-}
-
-/// Mechanics the model states that this version's engine does not simulate yet.
-pub fn unsupported(model: &Model) -> Vec<ModelError> {
-    let mut found = Vec::new();
-    let mut add = |owner: &str, what: &'static str| {
-        found.push(ModelError::Unsupported { owner: owner.to_owned(), what });
-    };
-    for product in &model.products {
-        if product.price.is_some() {
-            add(&product.id, "a price index");
-        }
-    }
-    for facility in &model.facilities {
-        if facility.online_day > 0 || facility.ramp != crate::Dist::Const(0.0) {
-            add(&facility.id, "an online date or ramp");
-        }
-        if facility.allocation.as_ref().is_some_and(|a| *a != Allocation::Proportional) {
-            add(&facility.id, "priority allocation");
-        }
-    }
-    if model.allocation != Allocation::Proportional {
-        add("the scenario", "priority allocation");
-    }
-    for supply in &model.supplies {
-        if !supply.alternates.is_empty() {
-            add(model.buyer_name(supply.buyer), "alternate sources");
-        }
-    }
-    for event in &model.events {
-        if matches!(event.start, Start::After { .. }) {
-            add(&event.id, "a start after another event");
-        }
-        match &event.action {
-            Action::ExportControl(control) => {
-                if control.licence.is_some() {
-                    add(&event.id, "licences");
-                }
-                if control.leakage.is_some() {
-                    add(&event.id, "leakage");
-                }
-                if control.content.is_some() {
-                    add(&event.id, "a content rule");
-                }
-            }
-            Action::Quota(_) => add(&event.id, "quotas"),
-            Action::Suspend { .. } => add(&event.id, "suspensions"),
-            Action::Capacity(_) => add(&event.id, "capacity shocks"),
-            Action::Demand(_) => add(&event.id, "demand shocks"),
-            Action::Logistics(_) => add(&event.id, "logistics shocks"),
-            Action::Stockpile(_) => add(&event.id, "stockpiles"),
-            Action::Substitute(_) => add(&event.id, "substitution"),
-        }
-    }
-    found
 }

@@ -529,24 +529,6 @@ impl Builder {
             }
             return None;
         }
-        // Mechanics the engine of this version does not play: `run` refuses them.
-        for problem in chokepoint_engine::unsupported(&model) {
-            if let chokepoint_engine::ModelError::Unsupported { owner, .. } = &problem {
-                let span = (self.events.get(owner).cloned())
-                    .or_else(|| self.facilities.get(owner).map(|(_, s)| s.clone()))
-                    .or_else(|| self.sinks.get(owner).map(|(_, s)| s.clone()))
-                    .or_else(|| self.products.get(owner).map(|(_, s)| s.clone()));
-                self.diagnostics.push(Diagnostic {
-                    severity: Severity::Warning,
-                    message: problem.to_string(),
-                    span,
-                    hint: Some(
-                        "the file is valid, but `chokepoint run` refuses it until the engine plays this"
-                            .to_owned(),
-                    ),
-                });
-            }
-        }
         Some(Scenario {
             name: name?,
             description: header.description.as_ref().map(|d| d.get_ref().clone()),

@@ -61,7 +61,8 @@ fn a_ban_that_ends_restores_supply_after_the_transit_time() {
     assert_eq!(stock[35], 50.0 + 150.0 - 10.0);
     assert!(series(&result, "us_line", "unmet").iter().all(|&u| u == 0.0));
     let events: Vec<_> = result.events.iter().map(|e| (e.day, e.kind.as_str())).collect();
-    assert_eq!(events, [(10, "control_started"), (30, "control_ended")]);
+    // The mine holds the line's orders from the first day of the ban: one refusal episode.
+    assert_eq!(events, [(10, "control_started"), (10, "refused"), (30, "control_ended")]);
 }
 
 /// A buyer takes 70 % from China and 30 % from Australia, whose mine can make only 3 t a

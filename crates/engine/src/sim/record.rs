@@ -1,0 +1,293 @@
+//! The daily series of a run: which exist for a model, how each day's value is read from
+//! the state, the price indices (updated when the day is recorded), and the result.
+
+use crate::model::{Targets, Unmet};
+use crate::plan::{Plan, to_units};
+use crate::result::{EntityInfo, EntityKind, RunResult, Series, compute_kpis};
+
+use super::{FacilityDay, MarketDay, Simulation, SinkDay};
+
+/// Where a series' daily value comes from.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Source {
+    Output(usize),
+    Production(usize),
+    Want(usize),
+    Lost(usize),
+    Shortage(usize),
+    Shipped(usize),
+    Exported(usize),
+    Refused(usize),
+    Licensed(usize),
+    Leaked(usize),
+    Diverted(usize),
+    Resourced(usize),
+    Capacity(usize),
+    /// Controlled value share of a facility's output under a content rule.
+    Content(usize, usize),
+    Price(usize),
+    SlotStock(usize),
+    SlotTransit(usize),
+    SinkDemand(usize),
+    SinkMet(usize),
+    SinkUnmet(usize),
+    SinkShortage(usize),
+    Backlog(usize),
+    PileStock(usize),
+    PileReleased(usize),
+}
+
+/// One series: its entity, metric name, whether it is a flow, and where its value comes from.
+#[derive(Clone, Debug)]
+pub(super) struct Spec {
+    entity: usize,
+    metric: String,
+    is_flow: bool,
+    source: Source,
+}
+
+/// The series a run of `plan` records, grouped by entity in entity order (facilities,
+/// sinks, stockpiles).
+pub(super) fn specs(plan: &Plan<'_>) -> Vec<Spec> {
+    let model = plan.model;
+    let features = plan.features;
+    let mut specs = Vec::new();
+    let mut add = |entity: usize, metric: &str, is_flow: bool, source: Source| {
+        specs.push(Spec { entity, metric: metric.to_owned(), is_flow, source });
+    };
+    for (f, facility) in model.facilities.iter().enumerate() {
+        add(f, "stock", false, Source::Output(f));
+        add(f, "production", true, Source::Production(f));
+        add(f, "demand", true, Source::Want(f));
+        add(f, "unmet", true, Source::Lost(f));
+        add(f, "shortage_fraction", false, Source::Shortage(f));
+        add(f, "shipped", true, Source::Shipped(f));
+        add(f, "exported", true, Source::Exported(f));
+        add(f, "refused", true, Source::Refused(f));
+        if features.licences {
+            add(f, "licensed", true, Source::Licensed(f));
+        }
+        if features.leakage {
+            add(f, "leaked", true, Source::Leaked(f));
+        }
+        if features.controls {
+            add(f, "diverted", true, Source::Diverted(f));
+        }
+        if features.alternates {
+            add(f, "resourced", true, Source::Resourced(f));
+        }
+        let dynamic = facility.online_day > 0
+            || facility.ramp != crate::Dist::Const(0.0)
+            || !plan.facility_shocks[f].is_empty()
+            || !plan.substitutes[f].is_empty();
+        if dynamic {
+            add(f, "capacity", false, Source::Capacity(f));
+        }
+        for (rule, &event) in plan.content_rules.iter().enumerate() {
+            add(f, &format!("content.{}", model.events[event].id), false, Source::Content(f, rule));
+        }
+        if let Some(market) = plan.facility_market[f] {
+            add(f, "price", false, Source::Price(market));
+        }
+        for slot in plan.facility_slots[f].clone() {
+            let product = &model.products[plan.slots[slot].product.0 as usize].id;
+            add(f, &format!("input_stock.{product}"), false, Source::SlotStock(slot));
+            add(f, &format!("in_transit.{product}"), false, Source::SlotTransit(slot));
+            if let Some(market) = plan.slot_market[slot] {
+                add(f, &format!("price.{product}"), false, Source::Price(market));
+            }
+        }
+    }
+    let offset = model.facilities.len();
+    for (s, sink) in model.sinks.iter().enumerate() {
+        let entity = offset + s;
+        let slot = plan.sink_slot[s];
+        add(entity, "stock", false, Source::SlotStock(slot));
+        add(entity, "in_transit", false, Source::SlotTransit(slot));
+        add(entity, "demand", true, Source::SinkDemand(s));
+        add(entity, "met", true, Source::SinkMet(s));
+        add(entity, "unmet", true, Source::SinkUnmet(s));
+        add(entity, "shortage_fraction", false, Source::SinkShortage(s));
+        if sink.unmet == Unmet::Backlog {
+            add(entity, "backlog", false, Source::Backlog(slot));
+        }
+        if let Some(market) = plan.slot_market[slot] {
+            add(entity, "price", false, Source::Price(market));
+        }
+    }
+    let offset = offset + model.sinks.len();
+    for pile in 0..plan.stockpiles.len() {
+        add(offset + pile, "stock", false, Source::PileStock(pile));
+        add(offset + pile, "released", true, Source::PileReleased(pile));
+    }
+    specs
+}
+
+impl Simulation<'_, '_> {
+    pub(super) fn record(&mut self, day: u32) {
+        let plan = self.plan;
+        self.update_prices();
+        let value = |sim: &Self, source: Source| -> f64 {
+            let facility = |f: usize| &sim.facilities[f];
+            let fday = |f: usize| -> &FacilityDay { &sim.facilities[f].day };
+            let sday = |s: usize| -> &SinkDay { &sim.sinks[s].day };
+            match source {
+                Source::Output(f) => to_units(facility(f).output.into()),
+                Source::Production(f) => to_units(fday(f).production.into()),
+                Source::Want(f) => to_units(fday(f).want.into()),
+                Source::Lost(f) => to_units(fday(f).lost.into()),
+                Source::Shortage(f) => fraction(fday(f).lost, fday(f).want),
+                Source::Shipped(f) => to_units(fday(f).shipped),
+                Source::Exported(f) => to_units(fday(f).exported),
+                Source::Refused(f) => to_units(fday(f).refused),
+                Source::Licensed(f) => to_units(fday(f).licensed),
+                Source::Leaked(f) => to_units(fday(f).leaked),
+                Source::Diverted(f) => to_units(fday(f).diverted),
+                Source::Resourced(f) => to_units(fday(f).resourced),
+                Source::Capacity(f) => to_units(sim.capacity(day, f).into()),
+                Source::Content(f, rule) => sim.content_share(f, rule),
+                Source::Price(market) => sim.prices[market],
+                Source::SlotStock(slot) => to_units(sim.slots[slot].on_hand.into()),
+                Source::SlotTransit(slot) => to_units(sim.slots[slot].in_transit.into()),
+                Source::SinkDemand(s) => to_units(sday(s).demand.into()),
+                Source::SinkMet(s) => to_units(sday(s).met.into()),
+                Source::SinkUnmet(s) => to_units(sday(s).unmet.into()),
+                Source::SinkShortage(s) => fraction(sday(s).unmet, sday(s).demand),
+                Source::Backlog(slot) => to_units(sim.slots[slot].backlog.into()),
+                Source::PileStock(pile) => to_units(sim.states[plan.stockpiles[pile].0].left.into()),
+                Source::PileReleased(pile) => to_units(sim.released[pile].into()),
+            }
+        };
+        for index in 0..self.specs.len() {
+            let v = value(self, self.specs[index].source);
+            self.series[index].push(v);
+        }
+        // The day's shortage of each buyer, for tomorrow's stockpile releases.
+        if !plan.stockpiles.is_empty() {
+            for (f, state) in self.facilities.iter().enumerate() {
+                let shortage = fraction(state.day.lost, state.day.want);
+                for slot in plan.facility_slots[f].clone() {
+                    self.slots[slot].shortage = shortage;
+                }
+            }
+            for (s, sink) in self.sinks.iter().enumerate() {
+                self.slots[plan.sink_slot[s]].shortage = fraction(sink.day.unmet, sink.day.demand);
+            }
+        }
+        for state in &mut self.facilities {
+            state.day = FacilityDay::default();
+        }
+        for sink in &mut self.sinks {
+            sink.day = SinkDay::default();
+        }
+        self.released.iter_mut().for_each(|r| *r = 0);
+    }
+
+    /// Moves each price index toward its target `exp(elasticity × (shortage − held))` with
+    /// time constant `adjust_days` (`docs/model.md`, "Price index").
+    fn update_prices(&mut self) {
+        for (market, &(product, _)) in self.plan.markets.iter().enumerate() {
+            let Some(price) = &self.plan.model.products[product.0 as usize].price else { continue };
+            let day = std::mem::take(&mut self.market_day[market]);
+            let MarketDay { wanted, got, sellers_open, sellers_held } = day;
+            let shortage = if wanted > 0.0 { (1.0 - got / wanted).clamp(0.0, 1.0) } else { 0.0 };
+            let held = if sellers_open > 0.0 { (sellers_held / sellers_open).clamp(0.0, 1.0) } else { 0.0 };
+            let target = (price.elasticity * (shortage - held)).exp();
+            let step = if price.adjust_days > 0.0 { 1.0 - (-1.0 / price.adjust_days).exp() } else { 1.0 };
+            self.prices[market] += (target - self.prices[market]) * step;
+        }
+    }
+
+    pub(super) fn finish(mut self) -> RunResult {
+        let plan = self.plan;
+        let model = plan.model;
+        // Close the ledgers with what is left where.
+        for (facility, state) in model.facilities.iter().zip(&self.facilities) {
+            self.ledgers[facility.product.0 as usize].final_stock += i128::from(state.output);
+        }
+        for (slot, state) in plan.slots.iter().zip(&self.slots) {
+            let product = slot.product.0 as usize;
+            self.ledgers[product].final_stock += i128::from(state.on_hand);
+            self.ledgers[product].in_transit += i128::from(state.in_transit);
+        }
+        for &(event, _) in &plan.stockpiles {
+            if let crate::disruption::Action::Stockpile(stockpile) = &model.events[event].action {
+                self.ledgers[stockpile.product.0 as usize].held += i128::from(self.states[event].left);
+            }
+        }
+        let entities = entities(plan);
+        let series: Vec<Series> = (self.specs.into_iter().zip(self.series))
+            .map(|(spec, values)| Series {
+                entity: spec.entity,
+                metric: spec.metric,
+                is_flow: spec.is_flow,
+                values,
+            })
+            .collect();
+        let kpis = (0..entities.len())
+            .map(|entity| {
+                let find = |name: &str| {
+                    series
+                        .iter()
+                        .find(|s| s.entity == entity && s.metric == name)
+                        .map(|s| s.values.as_slice())
+                };
+                let demand = find("demand").unwrap_or(&[]);
+                let unmet = find("unmet").unwrap_or(&[]);
+                let value = model.products[entities[entity].product.0 as usize].value;
+                compute_kpis(demand, unmet, value, self.first_disruption)
+            })
+            .collect();
+        RunResult {
+            horizon_days: model.horizon_days,
+            entities,
+            series,
+            events: self.events,
+            kpis,
+            ledgers: self.ledgers,
+            first_disruption_day: self.first_disruption,
+            n_events: self.n_events,
+        }
+    }
+}
+
+fn fraction(part: i64, whole: i64) -> f64 {
+    if whole > 0 { part as f64 / whole as f64 } else { 0.0 }
+}
+
+/// Destinations in words, for the timeline.
+pub(super) fn targets_text(targets: &Targets) -> String {
+    let join =
+        |regions: &[crate::model::Region]| regions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+    match targets {
+        Targets::All => "all destinations".to_owned(),
+        Targets::AllExcept(regions) => format!("all destinations except {}", join(regions)),
+        Targets::Only(regions) => join(regions),
+    }
+}
+
+fn entities(plan: &Plan<'_>) -> Vec<EntityInfo> {
+    let model = plan.model;
+    let facilities = model.facilities.iter().map(|f| EntityInfo {
+        id: f.id.clone(),
+        kind: EntityKind::Facility,
+        region: f.region,
+        product: f.product,
+    });
+    let sinks = model.sinks.iter().map(|s| EntityInfo {
+        id: s.id.clone(),
+        kind: EntityKind::Sink,
+        region: s.region,
+        product: s.product,
+    });
+    let stockpiles = plan.stockpiles.iter().filter_map(|&(event, _)| match &model.events[event].action {
+        crate::disruption::Action::Stockpile(stockpile) => Some(EntityInfo {
+            id: model.events[event].id.clone(),
+            kind: EntityKind::Stockpile,
+            region: stockpile.region,
+            product: stockpile.product,
+        }),
+        _ => None,
+    });
+    facilities.chain(sinks).chain(stockpiles).collect()
+}

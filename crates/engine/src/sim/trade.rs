@@ -1,0 +1,785 @@
+//! What happens at a supplier's door each day (`docs/model.md`, "Export controls" and
+//! "Responses").
+//!
+//! 1. Every open order (one per supply link) passes the *gate*: a closed lane holds it; an
+//!    export control in force that covers its destination (directly, or by the controlled
+//!    content of the supplier's output) bans it or sends it to licence review; quotas cap
+//!    the covered orders together.
+//! 2. The supplier's output stock is *allocated* to what passed, priority class by class,
+//!    proportionally within a class.
+//! 3. Shipments leave; what a rule held is counted as refused once, a share of it may
+//!    *leak* through third countries, and the stock it would have taken is *diverted* to
+//!    other buyers.
+
+use crate::disruption::{Action, ExportControl, LaneEffect, Licence};
+use crate::dist::Dist;
+use crate::model::Region;
+use crate::plan::{lead_days, to_units};
+use crate::result::EventKind;
+use crate::rng::{Purpose, entity_key, stream};
+use crate::time::Phase;
+
+use super::{Event, LicenceCase, Simulation};
+
+/// Why an order is (partly) held at the border today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Hold {
+    /// Nothing holds it.
+    None,
+    /// An export control without licences bans it.
+    Banned(u32),
+    /// Its licence application was refused.
+    Denied(u32),
+    /// It waits for a licence decision.
+    Pending,
+    /// A quota's allowance for the period is used up.
+    Quota,
+    /// The lane is closed.
+    Closed,
+}
+
+/// One open order at the door: what is open, what may pass, what is given.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Entry {
+    link: u32,
+    open: i64,
+    cap: i64,
+    hold: Hold,
+    give: i64,
+}
+
+impl Simulation<'_, '_> {
+    /// Open orders of facility `index` that its rules let pass now (without making licence
+    /// applications): what production works to.
+    pub(super) fn shippable_open(&mut self, day: u32, index: usize) -> i64 {
+        if !self.gated(index) {
+            return self.facilities[index].open_total;
+        }
+        self.fill_entries(day, index, false);
+        self.entries.iter().map(|e| e.cap).sum()
+    }
+
+    /// Whether any rule or lane closure could hold an order of facility `index` now.
+    fn gated(&self, index: usize) -> bool {
+        self.plan.facility_rules[index].iter().any(|&e| self.in_force(e))
+            || self.plan.logistics.iter().any(|&e| self.states[e].active)
+    }
+
+    /// Fills `self.entries` with the open orders of facility `index` and what may pass.
+    /// With `apply`, licence applications are made and decided.
+    fn fill_entries(&mut self, day: u32, index: usize, apply: bool) {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.clear();
+        let gated = self.gated(index);
+        for &link in &self.plan.customers[index] {
+            let open = self.links[link as usize].open;
+            if open <= 0 {
+                continue;
+            }
+            let mut entry = Entry { link, open, cap: open, hold: Hold::None, give: 0 };
+            if gated {
+                self.gate(day, index, &mut entry, apply);
+            }
+            entries.push(entry);
+        }
+        if gated {
+            self.apply_quotas(index, &mut entries);
+        }
+        self.entries = entries;
+    }
+
+    /// Applies the rules of facility `index` to one order.
+    fn gate(&mut self, day: u32, index: usize, entry: &mut Entry, apply: bool) {
+        let plan = self.plan;
+        let model = plan.model;
+        let origin = model.facilities[index].region;
+        let link = entry.link as usize;
+        let destination = plan.slots[plan.sources[link].slot].region;
+        if destination == origin {
+            return;
+        }
+        if self.lane_closed(origin, destination) {
+            entry.cap = 0;
+            entry.hold = Hold::Closed;
+            return;
+        }
+        for &event in &plan.facility_rules[index] {
+            if !self.in_force(event) {
+                continue;
+            }
+            let Action::ExportControl(control) = &model.events[event].action else { continue };
+            if !self.covers(event, control, index, destination) {
+                continue;
+            }
+            match &control.licence {
+                None => {
+                    entry.cap = 0;
+                    entry.hold = Hold::Banned(event as u32);
+                    return;
+                }
+                Some(licence) => {
+                    let (granted, refused) = if apply {
+                        self.licence(day, event, index, link, entry.open, licence)
+                    } else {
+                        self.licences
+                            .get(&(event as u32, entry.link))
+                            .map_or((0, false), |c| (c.granted, c.refused))
+                    };
+                    if granted < entry.cap {
+                        entry.cap = granted.max(0);
+                        entry.hold = if refused { Hold::Denied(event as u32) } else { Hold::Pending };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether export control `event` covers facility `index`'s exports to `destination`:
+    /// a listed product made in the issuer, or (with a content rule) any product whose
+    /// controlled value share is at or above the threshold.
+    fn covers(&self, event: usize, control: &ExportControl, index: usize, destination: Region) -> bool {
+        if !control.targets.covers(destination) {
+            return false;
+        }
+        let facility = &self.plan.model.facilities[index];
+        if control.issuer == facility.region && control.products.contains(&facility.product) {
+            return true;
+        }
+        match (&control.content, self.rule_of[event]) {
+            (Some(rule), Some(r)) => self.content_share(index, r) >= rule.threshold,
+            _ => false,
+        }
+    }
+
+    /// The controlled value share of facility `index`'s output stock under content rule `r`.
+    pub(super) fn content_share(&self, index: usize, r: usize) -> f64 {
+        let n_rules = self.plan.content_rules.len();
+        let output = self.facilities[index].output;
+        let value = self.plan.model.products[self.plan.model.facilities[index].product.0 as usize].value;
+        if output > 0 && value > 0.0 {
+            (self.output_content[index * n_rules + r] / (output as f64 * value)).clamp(0.0, 1.0)
+        } else {
+            self.plan.initial_content[index * n_rules + r]
+        }
+    }
+
+    fn lane_closed(&self, origin: Region, destination: Region) -> bool {
+        self.plan.logistics.iter().any(|&event| {
+            self.states[event].active
+                && matches!(&self.plan.model.events[event].action,
+                    Action::Logistics(shock) if shock.effect == LaneEffect::Closed
+                        && shock.from.covers(origin) && shock.to.covers(destination))
+        })
+    }
+
+    /// Extra days on the lane from `origin` to `destination` from logistics shocks now.
+    fn lane_delay(&mut self, origin: Region, destination: Region) -> u32 {
+        let mut extra = 0;
+        for &event in &self.plan.logistics {
+            if !self.states[event].active {
+                continue;
+            }
+            if let Action::Logistics(shock) = &self.plan.model.events[event].action
+                && let LaneEffect::Delay(dist) = &shock.effect
+                && shock.from.covers(origin)
+                && shock.to.covers(destination)
+                && let Some(rng) = self.states[event].rng.as_mut()
+            {
+                extra += days(dist.sample(rng));
+            }
+        }
+        extra
+    }
+
+    /// The licence case of (`event`, `link`): applies when orders wait unlicensed and no
+    /// application is open, decides an application whose review is over. Returns the
+    /// licensed quantity not yet shipped and whether the last decision was a refusal.
+    fn licence(
+        &mut self,
+        day: u32,
+        event: usize,
+        index: usize,
+        link: usize,
+        open: i64,
+        licence: &Licence,
+    ) -> (i64, bool) {
+        let plan = self.plan;
+        let model = plan.model;
+        let key = (event as u32, link as u32);
+        let case = self.licences.entry(key).or_insert_with(|| {
+            let slot = &plan.slots[plan.sources[link].slot];
+            let stream_key = entity_key(&model.events[event].id)
+                ^ slot.transit_key
+                ^ entity_key(&model.facilities[index].id);
+            LicenceCase {
+                rng: stream(self.config.seed, self.config.replicate, stream_key, Purpose::Licence),
+                granted: 0,
+                pending: None,
+                next_apply: 0,
+                refused: false,
+            }
+        });
+        if case.pending.is_none() && open > case.granted && day >= case.next_apply {
+            let review = days(licence.review.sample(&mut case.rng));
+            case.pending = Some((day.saturating_add(review), open - case.granted));
+            case.refused = false;
+        }
+        let mut decision = None;
+        if let Some((decide, requested)) = case.pending
+            && day >= decide
+        {
+            case.pending = None;
+            let draw = Dist::Uniform { low: 0.0, high: 1.0 }.sample(&mut case.rng);
+            if draw < self.draws[event].approval {
+                let share = licence.partial.sample(&mut case.rng).clamp(0.0, 1.0);
+                let granted = (requested as f64 * share).round() as i64;
+                case.granted += granted;
+                case.next_apply = day;
+                decision = Some((true, requested, granted));
+            } else {
+                case.refused = true;
+                case.next_apply = match &licence.reapply {
+                    Some(wait) => day.saturating_add(days(wait.sample(&mut case.rng)).max(1)),
+                    None => u32::MAX,
+                };
+                decision = Some((false, requested, 0));
+            }
+        }
+        let result = (case.granted, case.refused);
+        if let Some((approved, requested, granted)) = decision {
+            let supplier = &model.facilities[index].id;
+            let buyer = model.buyer_name(plan.slots[plan.sources[link].slot].buyer);
+            let product = &model.products[model.facilities[index].product.0 as usize].id;
+            let subject = model.events[event].id.clone();
+            if approved {
+                let detail = format!(
+                    "licence for {} of {} requested: {product} from {supplier} to {buyer}",
+                    to_units(granted.into()),
+                    to_units(requested.into())
+                );
+                self.log(day, EventKind::LicenceGranted, subject, detail);
+            } else {
+                let detail = format!(
+                    "licence for {} of {product} from {supplier} to {buyer}",
+                    to_units(requested.into())
+                );
+                self.log(day, EventKind::LicenceRefused, subject, detail);
+                self.facilities[index].day.refused += i128::from(requested);
+                self.add_leak(event, link, requested);
+            }
+        }
+        result
+    }
+
+    /// Makes a share of `refused` on `link` free to leak, if control `event` leaks.
+    fn add_leak(&mut self, event: usize, link: usize, refused: i64) {
+        let share = self.draws[event].leak_share;
+        if share > 0.0 {
+            self.links[link].leak_allowance += (refused as f64 * share).round() as i64;
+        }
+    }
+
+    /// Caps the orders that quotas in force cover by the allowance left in their period,
+    /// in proportion to what may pass otherwise.
+    fn apply_quotas(&mut self, index: usize, entries: &mut [Entry]) {
+        let plan = self.plan;
+        let origin = plan.model.facilities[index].region;
+        for &event in &plan.facility_rules[index] {
+            if !self.in_force(event) {
+                continue;
+            }
+            let Action::Quota(quota) = &plan.model.events[event].action else { continue };
+            let covered = |entry: &Entry| {
+                let destination = plan.slots[plan.sources[entry.link as usize].slot].region;
+                destination != origin && quota.targets.covers(destination) && entry.cap > 0
+            };
+            let total: i64 = entries.iter().filter(|e| covered(e)).map(|e| e.cap).sum();
+            let left = self.states[event].left.max(0);
+            if total <= left {
+                continue;
+            }
+            let caps = entries.iter().filter(|e| covered(e)).map(|e| e.cap);
+            split_proportionally(left, caps, &mut self.scratch);
+            let mut parts = self.scratch.iter();
+            for entry in entries.iter_mut() {
+                if covered(entry) {
+                    entry.cap = *parts.next().unwrap_or(&0);
+                    entry.hold = Hold::Quota;
+                }
+            }
+        }
+    }
+
+    /// Ships output stock to open orders, class by class (proportionally within a class);
+    /// counts what rules hold, leaks and diverts.
+    pub(super) fn allocate(&mut self, day: u32, index: usize) {
+        let plan = self.plan;
+        if self.facilities[index].open_total == 0 {
+            return;
+        }
+        self.fill_entries(day, index, true);
+        let mut entries = std::mem::take(&mut self.entries);
+        let stock = self.facilities[index].output;
+        let mut left = stock;
+        let mut start = 0;
+        while start < entries.len() {
+            let rank = plan.sources[entries[start].link as usize].rank;
+            let end = (start..entries.len())
+                .find(|&i| plan.sources[entries[i].link as usize].rank != rank)
+                .unwrap_or(entries.len());
+            let group = &mut entries[start..end];
+            let want: i64 = group.iter().map(|e| e.cap).sum();
+            if want <= left {
+                group.iter_mut().for_each(|e| e.give = e.cap);
+                left -= want;
+            } else if left > 0 {
+                split_proportionally(left, group.iter().map(|e| e.cap), &mut self.scratch);
+                group.iter_mut().zip(&self.scratch).for_each(|(e, &give)| e.give = give);
+                left = 0;
+            }
+            start = end;
+        }
+
+        let mut shipped = 0;
+        let mut held_total = 0;
+        let mut wanted_total = 0;
+        for entry in &entries {
+            let link = entry.link as usize;
+            wanted_total += entry.open;
+            if entry.give > 0 {
+                self.ship(day, index, link, entry.give, 0);
+                shipped += entry.give;
+                if entry.hold != Hold::Closed {
+                    self.count_licensed_and_quota(index, link, entry.give);
+                }
+            }
+            self.account_markets(index, entry);
+            let held = entry.open - entry.cap;
+            match entry.hold {
+                Hold::Banned(_) | Hold::Quota => {
+                    held_total += held;
+                    let newly = held - self.links[link].refused_counted;
+                    if newly > 0 {
+                        self.facilities[index].day.refused += i128::from(newly);
+                        if let Hold::Banned(event) = entry.hold {
+                            self.add_leak(event as usize, link, newly);
+                        }
+                        if !self.links[link].refusing {
+                            self.links[link].refusing = true;
+                            self.log_flow(day, EventKind::Refused, index, link, entry.hold, newly);
+                        }
+                    }
+                    self.links[link].refused_counted = held;
+                }
+                Hold::Denied(_) | Hold::Pending => held_total += held,
+                Hold::None | Hold::Closed => {
+                    self.links[link].refused_counted = 0;
+                    self.links[link].refusing = false;
+                }
+            }
+        }
+
+        // Refused stock goes to other buyers: what they got beyond their proportional share
+        // of the stock had nothing been held.
+        if held_total > 0 && wanted_total > 0 {
+            let baseline =
+                stock.min(wanted_total) as f64 * (wanted_total - held_total) as f64 / wanted_total as f64;
+            let diverted = (shipped as f64 - baseline).round() as i64;
+            if diverted > 0 {
+                self.facilities[index].day.diverted += i128::from(diverted);
+                if !self.facilities[index].diverting {
+                    self.facilities[index].diverting = true;
+                    let id = plan.model.facilities[index].id.clone();
+                    let detail = format!(
+                        "{id} sends {} refused by controls to other buyers",
+                        to_units(diverted.into())
+                    );
+                    self.log(day, EventKind::Diverted, id, detail);
+                }
+            }
+        } else {
+            self.facilities[index].diverting = false;
+        }
+
+        // Leakage: refused flow that reaches its buyer through third countries, from what
+        // stock is left, after an extra delay.
+        if plan.features.leakage {
+            let mut left = self.facilities[index].output;
+            for entry in &entries {
+                let (Hold::Banned(event) | Hold::Denied(event)) = entry.hold else { continue };
+                let link = entry.link as usize;
+                let qty = self.links[link].leak_allowance.min(entry.open - entry.give).min(left);
+                if qty <= 0 {
+                    continue;
+                }
+                let event = event as usize;
+                let Action::ExportControl(control) = &plan.model.events[event].action else { continue };
+                let Some(leakage) = &control.leakage else { continue };
+                let extra = match self.states[event].rng.as_mut() {
+                    Some(rng) => days(leakage.delay.sample(rng)),
+                    None => 0,
+                };
+                self.links[link].leak_allowance -= qty;
+                left -= qty;
+                self.ship(day, index, link, qty, extra);
+                self.facilities[index].day.leaked += i128::from(qty);
+                if !self.links[link].leaking {
+                    self.links[link].leaking = true;
+                    self.log_flow(day, EventKind::Leaked, index, link, entry.hold, qty);
+                }
+            }
+        }
+        self.entries = entries;
+    }
+
+    /// Counts a shipment against the licences and quotas that cover it.
+    fn count_licensed_and_quota(&mut self, index: usize, link: usize, qty: i64) {
+        let plan = self.plan;
+        let origin = plan.model.facilities[index].region;
+        let destination = plan.slots[plan.sources[link].slot].region;
+        if destination == origin {
+            return;
+        }
+        let mut licensed = false;
+        for &event in &plan.facility_rules[index] {
+            if !self.in_force(event) {
+                continue;
+            }
+            match &plan.model.events[event].action {
+                Action::ExportControl(control) if control.licence.is_some() => {
+                    if self.covers(event, control, index, destination)
+                        && let Some(case) = self.licences.get_mut(&(event as u32, link as u32))
+                    {
+                        case.granted = (case.granted - qty).max(0);
+                        licensed = true;
+                    }
+                }
+                Action::Quota(quota) if quota.targets.covers(destination) => {
+                    self.states[event].left -= qty;
+                }
+                _ => {}
+            }
+        }
+        if licensed {
+            self.facilities[index].day.licensed += i128::from(qty);
+        }
+    }
+
+    /// Adds an order to the day's price accumulators of its buyer's and seller's markets.
+    fn account_markets(&mut self, index: usize, entry: &Entry) {
+        if self.plan.markets.is_empty() {
+            return;
+        }
+        let slot = self.plan.sources[entry.link as usize].slot;
+        if let Some(market) = self.plan.slot_market[slot] {
+            self.market_day[market].wanted += entry.open as f64;
+            self.market_day[market].got += entry.give as f64;
+        }
+        if let Some(market) = self.plan.facility_market[index] {
+            self.market_day[market].sellers_open += entry.open as f64;
+            if !matches!(entry.hold, Hold::None | Hold::Closed) {
+                self.market_day[market].sellers_held += (entry.open - entry.cap) as f64;
+            }
+        }
+    }
+
+    /// Logs the first day of a refusal or leakage episode on a link.
+    fn log_flow(&mut self, day: u32, kind: EventKind, index: usize, link: usize, hold: Hold, qty: i64) {
+        let model = self.plan.model;
+        let supplier = model.facilities[index].id.clone();
+        let buyer = model.buyer_name(self.plan.slots[self.plan.sources[link].slot].buyer);
+        let control = match hold {
+            Hold::Banned(event) | Hold::Denied(event) => model.events[event as usize].id.as_str(),
+            _ => "a quota",
+        };
+        let verb = if kind == EventKind::Leaked { "leaks" } else { "holds" };
+        let detail = format!("{supplier} {verb} {} for {buyer} ({control})", to_units(qty.into()));
+        self.log(day, kind, supplier, detail);
+    }
+
+    /// Sends `qty` from facility `index`'s output on `link`, arriving after the link's
+    /// transit time plus lane delays plus `extra` days.
+    fn ship(&mut self, day: u32, index: usize, link: usize, qty: i64, extra: u32) {
+        let plan = self.plan;
+        let source = plan.sources[link];
+        let slot = source.slot;
+        let slot_plan = &plan.slots[slot];
+        let origin = plan.model.facilities[index].region;
+        let n_rules = plan.content_rules.len();
+        if n_rules > 0 {
+            let output = self.facilities[index].output;
+            for rule in 0..n_rules {
+                let mass = &mut self.output_content[index * n_rules + rule];
+                let moved = if output > 0 { *mass * qty as f64 / output as f64 } else { 0.0 };
+                *mass -= moved;
+                self.link_content[link * n_rules + rule] += moved;
+            }
+        }
+        let state = &mut self.facilities[index];
+        state.output -= qty;
+        state.open_total -= qty;
+        state.day.shipped += i128::from(qty);
+        if slot_plan.region != origin {
+            state.day.exported += i128::from(qty);
+        }
+        if source.alternate.is_some() {
+            state.day.resourced += i128::from(qty);
+        }
+        let link_state = &mut self.links[link];
+        link_state.open -= qty;
+        link_state.in_transit += qty;
+        self.slots[slot].in_transit += qty;
+        let transit = match &plan.model.supplies[slot_plan.supply].transit {
+            Dist::Const(days) => *days,
+            dist => dist.sample(&mut self.transit_rngs[slot]),
+        };
+        let lane = if slot_plan.region != origin && !plan.logistics.is_empty() {
+            self.lane_delay(origin, slot_plan.region)
+        } else {
+            0
+        };
+        let arrival = day.saturating_add(lead_days(transit)).saturating_add(lane).saturating_add(extra);
+        // Past the horizon it stays in transit, as the ledger counts it at the end.
+        self.schedule(arrival, Phase::Morning, Event::Arrive { link: link as u32, qty });
+    }
+
+    /// Whether `link` is cut off now: its lane is closed, an export control in force bans
+    /// its orders, or its licence was refused.
+    fn cut_off(&self, link: usize) -> bool {
+        let plan = self.plan;
+        let source = plan.sources[link];
+        let origin = plan.model.facilities[source.from].region;
+        let destination = plan.slots[source.slot].region;
+        if origin == destination {
+            return false;
+        }
+        if self.lane_closed(origin, destination) {
+            return true;
+        }
+        plan.facility_rules[source.from].iter().any(|&event| {
+            self.in_force(event)
+                && match &plan.model.events[event].action {
+                    Action::ExportControl(control)
+                        if self.covers(event, control, source.from, destination) =>
+                    {
+                        control.licence.is_none()
+                            || self.licences.get(&(event as u32, link as u32)).is_some_and(|c| c.refused)
+                    }
+                    _ => false,
+                }
+        })
+    }
+
+    /// Re-sourcing at a buyer's review: the shares of sources that are cut off go, in equal
+    /// parts, to the alternates qualified by now (their qualification clock starts at the
+    /// first cut-off) that are not cut off themselves; the orders held on the cut sources
+    /// are cancelled. When no source is cut off, the original shares return.
+    pub(super) fn resource(&mut self, day: u32, slot: usize) {
+        let plan = self.plan;
+        let range = plan.slots[slot].sources.clone();
+        let mut cut_share = 0.0;
+        for link in range.clone() {
+            let source = plan.sources[link];
+            if source.alternate.is_none() && self.cut_off(link) {
+                cut_share += source.share;
+            }
+        }
+        if cut_share == 0.0 {
+            if self.slots[slot].resourced {
+                self.slots[slot].resourced = false;
+                for link in range {
+                    self.links[link].share = plan.sources[link].share;
+                }
+            }
+            return;
+        }
+        let cut_day = *self.slots[slot].cut_day.get_or_insert(day);
+        let qualified: Vec<usize> = (range.clone())
+            .filter(|&link| {
+                plan.sources[link].alternate.is_some()
+                    && day >= cut_day.saturating_add(self.links[link].qualify_days)
+                    && !self.cut_off(link)
+            })
+            .collect();
+        if qualified.is_empty() {
+            return;
+        }
+        self.slots[slot].resourced = true;
+        let each = cut_share / qualified.len() as f64;
+        for link in range {
+            let source = plan.sources[link];
+            let share = if qualified.contains(&link) {
+                each
+            } else if source.alternate.is_some() || self.cut_off(link) {
+                0.0
+            } else {
+                source.share
+            };
+            self.links[link].share = share;
+            if share == 0.0 && source.alternate.is_none() {
+                // Cancel what is held on a source the buyer has left.
+                let open = std::mem::take(&mut self.links[link].open);
+                self.facilities[source.from].open_total -= open;
+                self.links[link].refused_counted = 0;
+                self.links[link].leak_allowance = 0;
+            }
+            if share > 0.0 && source.alternate.is_some() && !self.links[link].used {
+                self.links[link].used = true;
+                let model = plan.model;
+                let buyer = model.buyer_name(plan.slots[slot].buyer).to_owned();
+                let detail = format!(
+                    "{buyer} moves {:.0} % of its orders of {} to {} ({} days after the cut-off)",
+                    each * 100.0,
+                    model.products[plan.slots[slot].product.0 as usize].id,
+                    model.facilities[source.from].id,
+                    day - cut_day
+                );
+                self.log(day, EventKind::Resourced, buyer, detail);
+            }
+        }
+    }
+
+    /// Stockpile releases: each open stockpile gives buyers whose shortage fraction
+    /// yesterday exceeded its threshold what they lack up to their order level, at most its
+    /// rate per day in all, in proportion to need; releases land the next morning.
+    pub(super) fn release_stockpiles(&mut self, day: u32) {
+        let plan = self.plan;
+        let n_rules = plan.content_rules.len();
+        for (pile, (event, recipients)) in plan.stockpiles.iter().enumerate() {
+            let event = *event;
+            let Action::Stockpile(stockpile) = &plan.model.events[event].action else { continue };
+            let left = self.states[event].left;
+            if !self.states[event].active || left <= 0 || day + 1 >= plan.model.horizon_days {
+                self.states[event].engaged = false;
+                continue;
+            }
+            let mut needs = Vec::new();
+            for &slot in recipients {
+                let state = &self.slots[slot];
+                if state.shortage > stockpile.threshold {
+                    let position = state.on_hand + state.in_transit - state.backlog;
+                    let need = (plan.slots[slot].order_up_to - position).max(0);
+                    if need > 0 {
+                        needs.push((slot, need));
+                    }
+                }
+            }
+            let total: i64 = needs.iter().map(|&(_, need)| need).sum();
+            let release = total.min(left).min(crate::plan::to_qty(stockpile.rate));
+            if release <= 0 {
+                self.states[event].engaged = false;
+                continue;
+            }
+            if release < total {
+                split_proportionally(release, needs.iter().map(|&(_, need)| need), &mut self.scratch);
+            } else {
+                self.scratch.clear();
+                self.scratch.extend(needs.iter().map(|&(_, need)| need));
+            }
+            for (&(slot, _), &qty) in needs.iter().zip(&self.scratch) {
+                if qty == 0 {
+                    continue;
+                }
+                self.slots[slot].in_transit += qty;
+                for rule in 0..n_rules {
+                    let value = plan.model.products[stockpile.product.0 as usize].value;
+                    self.slot_content[slot * n_rules + rule] +=
+                        self.stockpile_content[pile * n_rules + rule] * value * qty as f64;
+                }
+                self.queue.schedule(
+                    crate::time::SimTime::at(day + 1, Phase::Morning),
+                    Event::Release { slot: slot as u32, qty },
+                );
+            }
+            self.states[event].left -= release;
+            self.released[pile] += release;
+            if !self.states[event].engaged {
+                self.states[event].engaged = true;
+                let detail = format!(
+                    "releases {} of {} to buyers short of it",
+                    to_units(release.into()),
+                    plan.model.products[stockpile.product.0 as usize].id
+                );
+                self.log(day, EventKind::StockpileReleased, plan.model.events[event].id.clone(), detail);
+            }
+        }
+    }
+}
+
+/// A drawn number of days as whole days ≥ 0.
+fn days(value: f64) -> u32 {
+    value.round().clamp(0.0, crate::model::MAX_DAYS) as u32
+}
+
+/// Splits `total` into integer parts proportional to `shares` that sum exactly to `total`:
+/// floors first, then one micro-unit each to the largest remainders (ties: first listed).
+pub(super) fn split_by_shares(total: i64, shares: impl Iterator<Item = f64>, out: &mut Vec<i64>) {
+    out.clear();
+    let mut remainders = Vec::new();
+    let mut assigned = 0;
+    for (index, share) in shares.enumerate() {
+        let ideal = total as f64 * share;
+        let part = ideal.floor() as i64;
+        out.push(part);
+        assigned += part;
+        remainders.push((ideal - part as f64, index));
+    }
+    distribute_remainder(total - assigned, &mut remainders, out);
+}
+
+/// Splits `available` among orders in proportion to their quantities (exact integer
+/// arithmetic), the parts summing to `available`, which must be below the orders' total.
+pub(super) fn split_proportionally(
+    available: i64,
+    quantities: impl Iterator<Item = i64> + Clone,
+    out: &mut Vec<i64>,
+) {
+    out.clear();
+    let total: i128 = quantities.clone().map(i128::from).sum();
+    if total <= 0 {
+        out.extend(quantities.map(|_| 0));
+        return;
+    }
+    let mut remainders = Vec::new();
+    let mut assigned = 0;
+    for (index, qty) in quantities.enumerate() {
+        let scaled = i128::from(available) * i128::from(qty);
+        let part = (scaled / total) as i64;
+        out.push(part);
+        assigned += part;
+        remainders.push(((scaled % total) as f64 / total as f64, index));
+    }
+    distribute_remainder(available - assigned, &mut remainders, out);
+}
+
+fn distribute_remainder(mut left: i64, remainders: &mut [(f64, usize)], out: &mut [i64]) {
+    if left <= 0 {
+        return;
+    }
+    remainders.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for &(_, index) in remainders.iter().cycle() {
+        if left == 0 {
+            break;
+        }
+        out[index] += 1;
+        left -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_sum_exactly_and_follow_shares() {
+        let mut out = Vec::new();
+        split_by_shares(10, [0.7, 0.3].into_iter(), &mut out);
+        assert_eq!(out, [7, 3]);
+        split_by_shares(1, [1.0 / 3.0; 3].into_iter(), &mut out);
+        assert_eq!(out, [1, 0, 0]);
+        split_proportionally(10, [5, 5, 10].into_iter(), &mut out);
+        assert_eq!(out, [3, 2, 5]);
+        split_proportionally(7, [1, 1, 1].into_iter(), &mut out);
+        assert_eq!(out.iter().sum::<i64>(), 7);
+    }
+}
