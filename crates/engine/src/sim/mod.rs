@@ -183,8 +183,8 @@ struct LicenceCase {
     rng: StreamRng,
     /// Licensed quantity not yet shipped, micro-units.
     granted: i64,
-    /// Decision day and requested quantity of the application under review.
-    pending: Option<(u32, i64)>,
+    /// Decision day of the application under review.
+    pending: Option<u32>,
     /// First day a new application may be made.
     next_apply: u32,
     /// Whether the last decision was a refusal (the buyer counts as cut off).

@@ -192,7 +192,8 @@ impl Simulation<'_, '_> {
     }
 
     /// The licence case of (`event`, `link`): applies when orders wait unlicensed and no
-    /// application is open, decides an application whose review is over. Returns the
+    /// application is open; decides an application whose review is over, for what is then
+    /// on the book unlicensed (approved: a drawn share of it; refused: none). Returns the
     /// licensed quantity not yet shipped and whether the last decision was a refusal.
     fn licence(
         &mut self,
@@ -221,20 +222,22 @@ impl Simulation<'_, '_> {
         });
         if case.pending.is_none() && open > case.granted && day >= case.next_apply {
             let review = days(licence.review.sample(&mut case.rng));
-            case.pending = Some((day.saturating_add(review), open - case.granted));
+            case.pending = Some(day.saturating_add(review));
             case.refused = false;
         }
         let mut decision = None;
-        if let Some((decide, requested)) = case.pending
+        if let Some(decide) = case.pending
             && day >= decide
         {
             case.pending = None;
+            let requested = (open - case.granted).max(0);
+            let approval = self.draws[event].approval;
             let draw = Dist::Uniform { low: 0.0, high: 1.0 }.sample(&mut case.rng);
-            if draw < self.draws[event].approval {
+            if approval >= 1.0 || draw < approval {
                 let share = licence.partial.sample(&mut case.rng).clamp(0.0, 1.0);
                 let granted = (requested as f64 * share).round() as i64;
                 case.granted += granted;
-                case.next_apply = day;
+                case.next_apply = day.saturating_add(1);
                 decision = Some((true, requested, granted));
             } else {
                 case.refused = true;
@@ -264,8 +267,6 @@ impl Simulation<'_, '_> {
                     to_units(requested.into())
                 );
                 self.log(day, EventKind::LicenceRefused, subject, detail);
-                self.facilities[index].day.refused += i128::from(requested);
-                self.add_leak(event, link, requested);
             }
         }
         result
@@ -356,12 +357,12 @@ impl Simulation<'_, '_> {
             self.account_markets(index, entry);
             let held = entry.open - entry.cap;
             match entry.hold {
-                Hold::Banned(_) | Hold::Quota => {
+                Hold::Banned(_) | Hold::Denied(_) | Hold::Quota => {
                     held_total += held;
                     let newly = held - self.links[link].refused_counted;
                     if newly > 0 {
                         self.facilities[index].day.refused += i128::from(newly);
-                        if let Hold::Banned(event) = entry.hold {
+                        if let Hold::Banned(event) | Hold::Denied(event) = entry.hold {
                             self.add_leak(event as usize, link, newly);
                         }
                         if !self.links[link].refusing {
@@ -371,7 +372,7 @@ impl Simulation<'_, '_> {
                     }
                     self.links[link].refused_counted = held;
                 }
-                Hold::Denied(_) | Hold::Pending => held_total += held,
+                Hold::Pending => held_total += held,
                 Hold::None | Hold::Closed => {
                     self.links[link].refused_counted = 0;
                     self.links[link].refusing = false;
@@ -419,7 +420,9 @@ impl Simulation<'_, '_> {
                     Some(rng) => days(leakage.delay.sample(rng)),
                     None => 0,
                 };
+                // What leaks is no longer held at the border.
                 self.links[link].leak_allowance -= qty;
+                self.links[link].refused_counted -= qty;
                 left -= qty;
                 self.ship(day, index, link, qty, extra);
                 self.facilities[index].day.leaked += i128::from(qty);

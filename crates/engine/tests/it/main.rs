@@ -3,5 +3,6 @@
 
 mod analytical;
 mod hand;
+mod mechanics;
 mod properties;
 mod support;

@@ -123,3 +123,43 @@ pub fn simulate(model: &Model, seed: u64) -> RunResult {
 pub fn series<'r>(result: &'r RunResult, entity: &str, metric: &str) -> &'r [f64] {
     result.series(entity, metric).unwrap_or_else(|| panic!("no series {entity}/{metric}"))
 }
+
+/// Adds an event starting on `start_day` (ending on `end_day`, if any).
+pub fn event(model: &mut Model, id: &str, start_day: u32, end_day: Option<u32>, action: Action) {
+    model.events.push(Event {
+        id: id.into(),
+        start: Start::Day(start_day),
+        end: end_day.map(End::Day),
+        action,
+    });
+}
+
+/// An export control by `issuer` on `products` to `targets`, without licences, leakage
+/// or content rule.
+pub fn control(model: &Model, issuer: &str, products: &[&str], targets: Targets) -> ExportControl {
+    ExportControl {
+        issuer: region(issuer),
+        products: products.iter().map(|p| model.product_id(p).expect("product exists")).collect(),
+        targets,
+        licence: None,
+        leakage: None,
+        content: None,
+    }
+}
+
+/// The id of a product.
+pub fn product(model: &Model, id: &str) -> ProductId {
+    model.product_id(id).expect("product exists")
+}
+
+/// Asserts that every product's ledger balances to the micro-unit.
+pub fn assert_conserved(result: &RunResult) {
+    for (index, ledger) in result.ledgers.iter().enumerate() {
+        assert_eq!(ledger.imbalance(), 0, "product {index}: {ledger:?}");
+    }
+}
+
+/// (day, kind) of every timeline row.
+pub fn timeline(result: &RunResult) -> Vec<(u32, &'static str)> {
+    result.events.iter().map(|e| (e.day, e.kind.as_str())).collect()
+}
