@@ -3,7 +3,10 @@
 //!
 //! Run with `cargo bench -p chokepoint-benches`; figures go in docs/performance.md.
 
-use chokepoint_engine::{EventQueue, Plan, RunConfig, SimTime};
+use chokepoint_engine::{
+    Action, ContentRule, Event, EventQueue, ExportControl, Model, Plan, Region, RunConfig, SimTime, Start,
+    Targets,
+};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 
@@ -52,16 +55,61 @@ const RARE_EARTH: &str =
 /// One replicate of the April 2025 rare-earth scenario (365 days, 27 entities).
 #[divan::bench]
 fn replicate_rare_earth(bencher: Bencher<'_, '_>) {
-    let scenario = chokepoint_scenario::load_path(std::path::Path::new(RARE_EARTH), &mut |p| {
+    let (model, seed) = load(RARE_EARTH);
+    bench_replicate(bencher, model, seed);
+}
+
+/// The same scenario with a content rule that tracks controlled value through every stock
+/// but binds no shipment (its only target is a region no buyer is in): the cost of content
+/// tracking alone.
+#[divan::bench]
+fn replicate_rare_earth_content_tracked(bencher: Bencher<'_, '_>) {
+    let (mut model, seed) = load(RARE_EARTH);
+    let Some(Action::ExportControl(control)) = model.events.first().map(|e| e.action.clone()) else {
+        panic!("the April 2025 scenario opens with its export control")
+    };
+    let never = Region::new("ZZ").expect("valid code");
+    let tracked = ExportControl {
+        targets: Targets::Only(vec![never]),
+        content: Some(ContentRule { threshold: 0.001, applies_to: Vec::new() }),
+        ..control
+    };
+    model.events.push(Event {
+        id: "tracked".into(),
+        start: Start::Day(0),
+        end: None,
+        action: Action::ExportControl(tracked),
+    });
+    bench_replicate(bencher, model, seed);
+}
+
+/// One replicate of the October 2025 package (licences, the 0.1 % content rule, its
+/// suspension, leakage and re-sourcing).
+#[divan::bench]
+fn replicate_october_2025(bencher: Bencher<'_, '_>) {
+    let (model, seed) = load(OCTOBER);
+    bench_replicate(bencher, model, seed);
+}
+
+const OCTOBER: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/rare-earth-controls-october-2025.toml");
+
+/// The model and seed of a bundled scenario.
+fn load(path: &str) -> (Model, u64) {
+    let scenario = chokepoint_scenario::load_path(std::path::Path::new(path), &mut |p| {
         std::fs::read_to_string(p).map_err(|e| e.to_string())
     })
     .expect("bundled scenario is valid")
     .scenario;
-    let plan = Plan::new(&scenario.model).expect("bundled scenario runs");
-    let n_events = plan.run(RunConfig { seed: scenario.seed, replicate: 0 }).n_events;
+    (scenario.model, scenario.seed)
+}
+
+fn bench_replicate(bencher: Bencher<'_, '_>, model: Model, seed: u64) {
+    let plan = Plan::new(&model).expect("bundled scenario runs");
+    let n_events = plan.run(RunConfig { seed, replicate: 0 }).n_events;
     let mut replicate = 0;
     bencher.counter(ItemsCount::new(n_events)).bench_local(|| {
         replicate += 1;
-        black_box(plan.run(RunConfig { seed: scenario.seed, replicate }))
+        black_box(plan.run(RunConfig { seed, replicate }))
     });
 }

@@ -20,8 +20,16 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(&text);
     match chokepoint_scenario::load_str("mutant.toml", &text) {
         Ok(loaded) => {
-            let _ = chokepoint_engine::model_errors(&loaded.scenario.model);
-            let _ = chokepoint_engine::unsupported(&loaded.scenario.model);
+            // A valid mutant also runs (small ones only, to keep the fuzzer fast): the engine
+            // must not panic on any model the loader accepts, and must conserve every product.
+            let model = &loaded.scenario.model;
+            if model.horizon_days <= 400
+                && model.facilities.len() + model.sinks.len() <= 100
+                && let Ok(plan) = chokepoint_engine::Plan::new(model)
+            {
+                let result = plan.run(chokepoint_engine::RunConfig { seed: 1, replicate: 0 });
+                assert!(result.ledgers.iter().all(|l| l.imbalance() == 0), "{:?}", result.ledgers);
+            }
         }
         Err(report) => {
             let _ = report.render(false);

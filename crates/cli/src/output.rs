@@ -128,7 +128,9 @@ struct KpiJson {
 /// `summary.json`: scenario, file, seed, version, horizon, and the KPIs of every entity.
 pub fn summary_json(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
     let result = context.result;
+    // Stockpiles have series but no demand, so no KPIs.
     let kpis = (result.entities.iter().zip(&result.kpis))
+        .filter(|(entity, _)| entity.kind != chokepoint_engine::EntityKind::Stockpile)
         .map(|(entity, k)| {
             let kpi = KpiJson {
                 time_to_survive_days: k.time_to_survive_days,

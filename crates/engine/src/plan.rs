@@ -97,8 +97,13 @@ pub struct Plan<'m> {
     pub(crate) sink_slot: Vec<usize>,
     /// Each facility's customer links (indices into `sources`), by priority rank then index.
     pub(crate) customers: Vec<Vec<u32>>,
-    /// Initial output stock (and output target) of each facility, micro-units.
+    /// Output stock each facility keeps (what production tops up to), micro-units.
     pub(crate) output_target: Vec<i64>,
+    /// Output stock at the start: the target, or nothing for a plant not yet online.
+    pub(crate) initial_output: Vec<i64>,
+    /// Whether a facility's capacity can change during a run (online date, ramp, shocks,
+    /// substitution penalties); such facilities record a `capacity` series.
+    pub(crate) dynamic_capacity: Vec<bool>,
     /// Export controls and quotas that may bind each facility (indices into `model.events`):
     /// those its region issues on its product, and every content rule that reaches its
     /// product.
@@ -334,8 +339,11 @@ impl<'m> Plan<'m> {
                 }
             }
         }
-        let output_target = (model.facilities.iter().zip(&planned))
+        let output_target: Vec<i64> = (model.facilities.iter().zip(&planned))
             .map(|(facility, &flow)| stock_qty(facility.output_stock, flow))
+            .collect();
+        let initial_output = (model.facilities.iter().zip(&output_target))
+            .map(|(facility, &target)| if facility.online_day > 0 { 0 } else { target })
             .collect();
 
         let mut customers: Vec<Vec<u32>> = vec![Vec::new(); model.facilities.len()];
@@ -415,6 +423,15 @@ impl<'m> Plan<'m> {
             }
         }
         features.alternates = model.supplies.iter().any(|s| !s.alternates.is_empty());
+        let dynamic_capacity = (0..model.facilities.len())
+            .map(|f| {
+                let facility = &model.facilities[f];
+                facility.online_day > 0
+                    || facility.ramp != crate::Dist::Const(0.0)
+                    || !facility_shocks[f].is_empty()
+                    || !substitutes[f].is_empty()
+            })
+            .collect();
 
         // Content: origin flags, then steady-state shares from suppliers down to customers.
         let n_rules = content_rules.len();
@@ -470,6 +487,8 @@ impl<'m> Plan<'m> {
             sink_slot,
             customers,
             output_target,
+            initial_output,
+            dynamic_capacity,
             facility_rules,
             dependents,
             facility_shocks,

@@ -199,6 +199,19 @@ pub fn validate(model: &Model) -> Result<(), Vec<ModelError>> {
     check_ids(&mut errors, "facilities", model.facilities.iter().map(|f| f.id.as_str()));
     check_ids(&mut errors, "sinks", model.sinks.iter().map(|s| s.id.as_str()));
     check_ids(&mut errors, "events", model.events.iter().map(|e| e.id.as_str()));
+    // Results name facilities, sinks and stockpiles by id in one namespace.
+    let mut named: std::collections::BTreeSet<&str> =
+        model.facilities.iter().map(|f| f.id.as_str()).collect();
+    let stockpiles =
+        (model.events.iter()).filter(|e| matches!(e.action, Action::Stockpile(_))).map(|e| e.id.as_str());
+    for id in model.sinks.iter().map(|s| s.id.as_str()).chain(stockpiles) {
+        if !named.insert(id) {
+            errors.push(ModelError::DuplicateId {
+                what: "entities in results (facility, sink, stockpile)",
+                id: id.to_owned(),
+            });
+        }
+    }
     check_events(model, &mut errors);
     for facility in &model.facilities {
         check_dist(&mut errors, &facility.id, "ramp", &facility.ramp);

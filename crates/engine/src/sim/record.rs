@@ -55,7 +55,7 @@ pub(super) fn specs(plan: &Plan<'_>) -> Vec<Spec> {
     let mut add = |entity: usize, metric: &str, is_flow: bool, source: Source| {
         specs.push(Spec { entity, metric: metric.to_owned(), is_flow, source });
     };
-    for (f, facility) in model.facilities.iter().enumerate() {
+    for f in 0..model.facilities.len() {
         add(f, "stock", false, Source::Output(f));
         add(f, "production", true, Source::Production(f));
         add(f, "demand", true, Source::Want(f));
@@ -76,11 +76,7 @@ pub(super) fn specs(plan: &Plan<'_>) -> Vec<Spec> {
         if features.alternates {
             add(f, "resourced", true, Source::Resourced(f));
         }
-        let dynamic = facility.online_day > 0
-            || facility.ramp != crate::Dist::Const(0.0)
-            || !plan.facility_shocks[f].is_empty()
-            || !plan.substitutes[f].is_empty();
-        if dynamic {
+        if plan.dynamic_capacity[f] {
             add(f, "capacity", false, Source::Capacity(f));
         }
         for (rule, &event) in plan.content_rules.iter().enumerate() {

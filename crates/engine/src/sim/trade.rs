@@ -19,6 +19,7 @@ use crate::result::EventKind;
 use crate::rng::{Purpose, entity_key, stream};
 use crate::time::Phase;
 
+use super::split::split_proportionally;
 use super::{Event, LicenceCase, Simulation};
 
 /// Why an order is (partly) held at the border today.
@@ -137,7 +138,13 @@ impl Simulation<'_, '_> {
     /// Whether export control `event` covers facility `index`'s exports to `destination`:
     /// a listed product made in the issuer, or (with a content rule) any product whose
     /// controlled value share is at or above the threshold.
-    fn covers(&self, event: usize, control: &ExportControl, index: usize, destination: Region) -> bool {
+    pub(super) fn covers(
+        &self,
+        event: usize,
+        control: &ExportControl,
+        index: usize,
+        destination: Region,
+    ) -> bool {
         if !control.targets.covers(destination) {
             return false;
         }
@@ -163,7 +170,7 @@ impl Simulation<'_, '_> {
         }
     }
 
-    fn lane_closed(&self, origin: Region, destination: Region) -> bool {
+    pub(super) fn lane_closed(&self, origin: Region, destination: Region) -> bool {
         self.plan.logistics.iter().any(|&event| {
             self.states[event].active
                 && matches!(&self.plan.model.events[event].action,
@@ -304,8 +311,13 @@ impl Simulation<'_, '_> {
             let mut parts = self.scratch.iter();
             for entry in entries.iter_mut() {
                 if covered(entry) {
-                    entry.cap = *parts.next().unwrap_or(&0);
-                    entry.hold = Hold::Quota;
+                    let cap = *parts.next().unwrap_or(&0);
+                    // A quota holds what another rule let pass; what waits for a licence
+                    // stays pending.
+                    if cap < entry.cap && entry.hold == Hold::None {
+                        entry.hold = Hold::Quota;
+                    }
+                    entry.cap = cap;
                 }
             }
         }
@@ -316,6 +328,7 @@ impl Simulation<'_, '_> {
     pub(super) fn allocate(&mut self, day: u32, index: usize) {
         let plan = self.plan;
         if self.facilities[index].open_total == 0 {
+            self.facilities[index].diverting = false;
             return;
         }
         self.fill_entries(day, index, true);
@@ -374,8 +387,10 @@ impl Simulation<'_, '_> {
                 }
                 Hold::Pending => held_total += held,
                 Hold::None | Hold::Closed => {
-                    self.links[link].refused_counted = 0;
-                    self.links[link].refusing = false;
+                    let state = &mut self.links[link];
+                    state.refused_counted = 0;
+                    state.refusing = false;
+                    state.leaking = false;
                 }
             }
         }
@@ -545,244 +560,9 @@ impl Simulation<'_, '_> {
         // Past the horizon it stays in transit, as the ledger counts it at the end.
         self.schedule(arrival, Phase::Morning, Event::Arrive { link: link as u32, qty });
     }
-
-    /// Whether `link` is cut off now: its lane is closed, an export control in force bans
-    /// its orders, or its licence was refused.
-    fn cut_off(&self, link: usize) -> bool {
-        let plan = self.plan;
-        let source = plan.sources[link];
-        let origin = plan.model.facilities[source.from].region;
-        let destination = plan.slots[source.slot].region;
-        if origin == destination {
-            return false;
-        }
-        if self.lane_closed(origin, destination) {
-            return true;
-        }
-        plan.facility_rules[source.from].iter().any(|&event| {
-            self.in_force(event)
-                && match &plan.model.events[event].action {
-                    Action::ExportControl(control)
-                        if self.covers(event, control, source.from, destination) =>
-                    {
-                        control.licence.is_none()
-                            || self.licences.get(&(event as u32, link as u32)).is_some_and(|c| c.refused)
-                    }
-                    _ => false,
-                }
-        })
-    }
-
-    /// Re-sourcing at a buyer's review: the shares of sources that are cut off go, in equal
-    /// parts, to the alternates qualified by now (their qualification clock starts at the
-    /// first cut-off) that are not cut off themselves; the orders held on the cut sources
-    /// are cancelled. When no source is cut off, the original shares return.
-    pub(super) fn resource(&mut self, day: u32, slot: usize) {
-        let plan = self.plan;
-        let range = plan.slots[slot].sources.clone();
-        let mut cut_share = 0.0;
-        for link in range.clone() {
-            let source = plan.sources[link];
-            if source.alternate.is_none() && self.cut_off(link) {
-                cut_share += source.share;
-            }
-        }
-        if cut_share == 0.0 {
-            if self.slots[slot].resourced {
-                self.slots[slot].resourced = false;
-                for link in range {
-                    self.links[link].share = plan.sources[link].share;
-                }
-            }
-            return;
-        }
-        let cut_day = *self.slots[slot].cut_day.get_or_insert(day);
-        let qualified: Vec<usize> = (range.clone())
-            .filter(|&link| {
-                plan.sources[link].alternate.is_some()
-                    && day >= cut_day.saturating_add(self.links[link].qualify_days)
-                    && !self.cut_off(link)
-            })
-            .collect();
-        if qualified.is_empty() {
-            return;
-        }
-        self.slots[slot].resourced = true;
-        let each = cut_share / qualified.len() as f64;
-        for link in range {
-            let source = plan.sources[link];
-            let share = if qualified.contains(&link) {
-                each
-            } else if source.alternate.is_some() || self.cut_off(link) {
-                0.0
-            } else {
-                source.share
-            };
-            self.links[link].share = share;
-            if share == 0.0 && source.alternate.is_none() {
-                // Cancel what is held on a source the buyer has left.
-                let open = std::mem::take(&mut self.links[link].open);
-                self.facilities[source.from].open_total -= open;
-                self.links[link].refused_counted = 0;
-                self.links[link].leak_allowance = 0;
-            }
-            if share > 0.0 && source.alternate.is_some() && !self.links[link].used {
-                self.links[link].used = true;
-                let model = plan.model;
-                let buyer = model.buyer_name(plan.slots[slot].buyer).to_owned();
-                let detail = format!(
-                    "{buyer} moves {:.0} % of its orders of {} to {} ({} days after the cut-off)",
-                    each * 100.0,
-                    model.products[plan.slots[slot].product.0 as usize].id,
-                    model.facilities[source.from].id,
-                    day - cut_day
-                );
-                self.log(day, EventKind::Resourced, buyer, detail);
-            }
-        }
-    }
-
-    /// Stockpile releases: each open stockpile gives buyers whose shortage fraction
-    /// yesterday exceeded its threshold what they lack up to their order level, at most its
-    /// rate per day in all, in proportion to need; releases land the next morning.
-    pub(super) fn release_stockpiles(&mut self, day: u32) {
-        let plan = self.plan;
-        let n_rules = plan.content_rules.len();
-        for (pile, (event, recipients)) in plan.stockpiles.iter().enumerate() {
-            let event = *event;
-            let Action::Stockpile(stockpile) = &plan.model.events[event].action else { continue };
-            let left = self.states[event].left;
-            if !self.states[event].active || left <= 0 || day + 1 >= plan.model.horizon_days {
-                self.states[event].engaged = false;
-                continue;
-            }
-            let mut needs = Vec::new();
-            for &slot in recipients {
-                let state = &self.slots[slot];
-                if state.shortage > stockpile.threshold {
-                    let position = state.on_hand + state.in_transit - state.backlog;
-                    let need = (plan.slots[slot].order_up_to - position).max(0);
-                    if need > 0 {
-                        needs.push((slot, need));
-                    }
-                }
-            }
-            let total: i64 = needs.iter().map(|&(_, need)| need).sum();
-            let release = total.min(left).min(crate::plan::to_qty(stockpile.rate));
-            if release <= 0 {
-                self.states[event].engaged = false;
-                continue;
-            }
-            if release < total {
-                split_proportionally(release, needs.iter().map(|&(_, need)| need), &mut self.scratch);
-            } else {
-                self.scratch.clear();
-                self.scratch.extend(needs.iter().map(|&(_, need)| need));
-            }
-            for (&(slot, _), &qty) in needs.iter().zip(&self.scratch) {
-                if qty == 0 {
-                    continue;
-                }
-                self.slots[slot].in_transit += qty;
-                for rule in 0..n_rules {
-                    let value = plan.model.products[stockpile.product.0 as usize].value;
-                    self.slot_content[slot * n_rules + rule] +=
-                        self.stockpile_content[pile * n_rules + rule] * value * qty as f64;
-                }
-                self.queue.schedule(
-                    crate::time::SimTime::at(day + 1, Phase::Morning),
-                    Event::Release { slot: slot as u32, qty },
-                );
-            }
-            self.states[event].left -= release;
-            self.released[pile] += release;
-            if !self.states[event].engaged {
-                self.states[event].engaged = true;
-                let detail = format!(
-                    "releases {} of {} to buyers short of it",
-                    to_units(release.into()),
-                    plan.model.products[stockpile.product.0 as usize].id
-                );
-                self.log(day, EventKind::StockpileReleased, plan.model.events[event].id.clone(), detail);
-            }
-        }
-    }
 }
 
 /// A drawn number of days as whole days ≥ 0.
 fn days(value: f64) -> u32 {
     value.round().clamp(0.0, crate::model::MAX_DAYS) as u32
-}
-
-/// Splits `total` into integer parts proportional to `shares` that sum exactly to `total`:
-/// floors first, then one micro-unit each to the largest remainders (ties: first listed).
-pub(super) fn split_by_shares(total: i64, shares: impl Iterator<Item = f64>, out: &mut Vec<i64>) {
-    out.clear();
-    let mut remainders = Vec::new();
-    let mut assigned = 0;
-    for (index, share) in shares.enumerate() {
-        let ideal = total as f64 * share;
-        let part = ideal.floor() as i64;
-        out.push(part);
-        assigned += part;
-        remainders.push((ideal - part as f64, index));
-    }
-    distribute_remainder(total - assigned, &mut remainders, out);
-}
-
-/// Splits `available` among orders in proportion to their quantities (exact integer
-/// arithmetic), the parts summing to `available`, which must be below the orders' total.
-pub(super) fn split_proportionally(
-    available: i64,
-    quantities: impl Iterator<Item = i64> + Clone,
-    out: &mut Vec<i64>,
-) {
-    out.clear();
-    let total: i128 = quantities.clone().map(i128::from).sum();
-    if total <= 0 {
-        out.extend(quantities.map(|_| 0));
-        return;
-    }
-    let mut remainders = Vec::new();
-    let mut assigned = 0;
-    for (index, qty) in quantities.enumerate() {
-        let scaled = i128::from(available) * i128::from(qty);
-        let part = (scaled / total) as i64;
-        out.push(part);
-        assigned += part;
-        remainders.push(((scaled % total) as f64 / total as f64, index));
-    }
-    distribute_remainder(available - assigned, &mut remainders, out);
-}
-
-fn distribute_remainder(mut left: i64, remainders: &mut [(f64, usize)], out: &mut [i64]) {
-    if left <= 0 {
-        return;
-    }
-    remainders.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    for &(_, index) in remainders.iter().cycle() {
-        if left == 0 {
-            break;
-        }
-        out[index] += 1;
-        left -= 1;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splits_sum_exactly_and_follow_shares() {
-        let mut out = Vec::new();
-        split_by_shares(10, [0.7, 0.3].into_iter(), &mut out);
-        assert_eq!(out, [7, 3]);
-        split_by_shares(1, [1.0 / 3.0; 3].into_iter(), &mut out);
-        assert_eq!(out, [1, 0, 0]);
-        split_proportionally(10, [5, 5, 10].into_iter(), &mut out);
-        assert_eq!(out, [3, 2, 5]);
-        split_proportionally(7, [1, 1, 1].into_iter(), &mut out);
-        assert_eq!(out.iter().sum::<i64>(), 7);
-    }
 }

@@ -1,0 +1,265 @@
+//! Setting up a replicate: the values drawn once per replicate, the steady state at the
+//! start (stocks, pipelines, controlled content), and the first day's events.
+
+use crate::disruption::{Action, End, Start};
+use crate::dist::Dist;
+use crate::plan::{Plan, to_qty};
+use crate::queue::EventQueue;
+use crate::result::Ledger;
+use crate::rng::{Purpose, StreamRng, entity_key, stream};
+use crate::time::{Phase, SimTime};
+
+use super::*;
+
+impl<'p, 'm> Simulation<'p, 'm> {
+    pub(super) fn new(plan: &'p Plan<'m>, config: RunConfig) -> Self {
+        let model = plan.model;
+        let horizon = model.horizon_days;
+        let RunConfig { seed, replicate } = config;
+        let mut ledgers = vec![Ledger::default(); model.products.len()];
+        let mut queue = EventQueue::with_capacity(64 + 4 * (model.facilities.len() + model.sinks.len()));
+
+        // Scenario events: what each draws once per replicate, and the dated starts.
+        let mut draws = Vec::with_capacity(model.events.len());
+        for (index, event) in model.events.iter().enumerate() {
+            let mut rng = stream(seed, replicate, entity_key(&event.id), Purpose::Parameters);
+            let days = |dist: &Dist, rng: &mut StreamRng| {
+                dist.sample(rng).round().clamp(0.0, f64::from(horizon)) as u32
+            };
+            let mut draw = Draws::default();
+            // The length is drawn first so that adding other parameters to an event type
+            // never changes the ban lengths of existing scenarios.
+            if let Some(End::After(dist)) = &event.end {
+                draw.length = Some(days(dist, &mut rng));
+            }
+            if let Start::After { delay, .. } = &event.start {
+                draw.delay = days(delay, &mut rng);
+            }
+            match &event.action {
+                Action::ExportControl(control) => {
+                    if let Some(licence) = &control.licence {
+                        draw.approval = licence.approval.sample(&mut rng).clamp(0.0, 1.0);
+                    }
+                    if let Some(leakage) = &control.leakage {
+                        draw.leak_share = leakage.share.sample(&mut rng).clamp(0.0, 1.0);
+                    }
+                }
+                Action::Quota(quota) => {
+                    draw.amount = to_qty(quota.amount.sample(&mut rng).clamp(0.0, crate::model::MAX_UNITS));
+                }
+                Action::Capacity(shock) => {
+                    draw.factor = shock.remaining.sample(&mut rng).clamp(0.0, 1.0);
+                    draw.days = days(&shock.recovery, &mut rng);
+                }
+                Action::Demand(shock) => draw.factor = shock.factor.sample(&mut rng).max(0.0),
+                Action::Stockpile(stockpile) => {
+                    draw.amount =
+                        to_qty(stockpile.amount.sample(&mut rng).clamp(0.0, crate::model::MAX_UNITS));
+                }
+                Action::Substitute(substitution) => draw.days = days(&substitution.delay, &mut rng),
+                Action::Suspend { .. } | Action::Logistics(_) => {}
+            }
+            if let Start::Day(day) = event.start
+                && day < horizon
+            {
+                queue.schedule(SimTime::at(day, Phase::Morning), Event::Start(index as u32));
+            }
+            draws.push(draw);
+        }
+        let mut states = vec![EventState::default(); model.events.len()];
+        // Stockpiles are held from the start; their events open them for release.
+        for &(index, _) in &plan.stockpiles {
+            if let Action::Stockpile(stockpile) = &model.events[index].action {
+                states[index].left = draws[index].amount;
+                ledgers[stockpile.product.0 as usize].initial += i128::from(draws[index].amount);
+            }
+        }
+        for (index, event) in model.events.iter().enumerate() {
+            if matches!(event.action, Action::Logistics(_))
+                || matches!(&event.action, Action::ExportControl(c) if c.leakage.is_some())
+            {
+                let purpose = if matches!(event.action, Action::Logistics(_)) {
+                    Purpose::Logistics
+                } else {
+                    Purpose::Leakage
+                };
+                states[index].rng = Some(stream(seed, replicate, entity_key(&event.id), purpose));
+            }
+        }
+
+        // Stock on hand and a pipeline in steady state: one day of baseline flow lands on
+        // each of the first `lead_days` mornings.
+        let mut slots = Vec::with_capacity(plan.slots.len());
+        let mut links: Vec<LinkState> =
+            plan.sources.iter().map(|s| LinkState { share: s.share, ..LinkState::default() }).collect();
+        let mut split = Vec::new();
+        for slot in &plan.slots {
+            let product = slot.product.0 as usize;
+            let mut state = SlotState { on_hand: slot.initial, ..SlotState::default() };
+            ledgers[product].initial += i128::from(slot.initial);
+            // Nothing is on its way from a plant that is not online yet.
+            let shares = (plan.sources[slot.sources.clone()].iter())
+                .map(|s| if model.facilities[s.from].online_day > 0 { 0.0 } else { s.share });
+            split::split_by_shares(slot.flow, shares, &mut split);
+            for (link, &daily) in slot.sources.clone().zip(&split) {
+                if daily == 0 {
+                    continue;
+                }
+                for day in 0..slot.lead_days.min(horizon) {
+                    let arrival = Event::Arrive { link: link as u32, qty: daily };
+                    queue.schedule(SimTime::at(day, Phase::Morning), arrival);
+                }
+                // Days past the horizon stay in transit: the ledger counts them at the end.
+                links[link].in_transit = i64::from(slot.lead_days) * daily;
+                state.in_transit += links[link].in_transit;
+            }
+            ledgers[product].initial += i128::from(state.in_transit);
+            slots.push(state);
+        }
+        // Qualification delays of alternates, drawn once per replicate per (buyer, alternate).
+        for (link, source) in plan.sources.iter().enumerate() {
+            let Some(alternate) = source.alternate else { continue };
+            let slot = &plan.slots[source.slot];
+            let spec = &model.supplies[slot.supply].alternates[alternate];
+            let key = slot.transit_key ^ entity_key(&model.facilities[source.from].id);
+            let mut rng = stream(seed, replicate, key, Purpose::Parameters);
+            links[link].qualify_days =
+                spec.qualify.sample(&mut rng).round().clamp(0.0, f64::from(horizon)) as u32;
+        }
+        let facilities = (model.facilities.iter().enumerate())
+            .map(|(index, facility)| {
+                let mut rng = stream(seed, replicate, entity_key(&facility.id), Purpose::Parameters);
+                let capacity = match &facility.capacity {
+                    Dist::Const(value) => *value,
+                    dist => dist.sample(&mut rng),
+                };
+                let ramp_days = facility.ramp.sample(&mut rng).max(0.0);
+                let output = plan.initial_output[index];
+                ledgers[facility.product.0 as usize].initial += i128::from(output);
+                FacilityState {
+                    capacity: to_qty(capacity.clamp(0.0, crate::model::MAX_RATE)),
+                    ramp_days,
+                    dynamic: plan.dynamic_capacity[index],
+                    output,
+                    open_total: 0,
+                    diverting: false,
+                    day: FacilityDay::default(),
+                }
+            })
+            .collect();
+        let sinks = (model.sinks.iter())
+            .map(|sink| SinkState {
+                rng: stream(seed, replicate, entity_key(&sink.id), Purpose::Demand),
+                day: SinkDay::default(),
+            })
+            .collect();
+        let transit_rngs = plan
+            .slots
+            .iter()
+            .map(|slot| stream(seed, replicate, slot.transit_key, Purpose::Transit))
+            .collect();
+
+        // Content: the steady-state shares of the plan, as controlled value.
+        let n_rules = plan.content_rules.len();
+        let mut rule_of = vec![None; model.events.len()];
+        for (rule, &event) in plan.content_rules.iter().enumerate() {
+            rule_of[event] = Some(rule);
+        }
+        let mut slot_content = vec![0.0; plan.slots.len() * n_rules];
+        let mut link_content = vec![0.0; plan.sources.len() * n_rules];
+        let mut output_content = vec![0.0; model.facilities.len() * n_rules];
+        let mut stockpile_content = vec![0.0; plan.stockpiles.len() * n_rules];
+        if n_rules > 0 {
+            let value_of = |product: crate::model::ProductId| model.products[product.0 as usize].value;
+            for (f, facility) in model.facilities.iter().enumerate() {
+                let value = value_of(facility.product);
+                for rule in 0..n_rules {
+                    output_content[f * n_rules + rule] =
+                        plan.initial_content[f * n_rules + rule] * value * plan.initial_output[f] as f64;
+                }
+            }
+            for (index, slot) in plan.slots.iter().enumerate() {
+                let value = value_of(slot.product);
+                for rule in 0..n_rules {
+                    let mut share = 0.0;
+                    for link in slot.sources.clone() {
+                        let source = plan.sources[link];
+                        let source_share = plan.initial_content[source.from * n_rules + rule];
+                        share += source.share * source_share;
+                        link_content[link * n_rules + rule] =
+                            source_share * value * links[link].in_transit as f64;
+                    }
+                    slot_content[index * n_rules + rule] = share * value * slots[index].on_hand as f64;
+                }
+            }
+            for (s, &(event, _)) in plan.stockpiles.iter().enumerate() {
+                let Action::Stockpile(stockpile) = &model.events[event].action else { continue };
+                for (rule, &control) in plan.content_rules.iter().enumerate() {
+                    // A strategic stock of a listed product counts as controlled origin.
+                    if let Action::ExportControl(control) = &model.events[control].action
+                        && control.products.contains(&stockpile.product)
+                    {
+                        stockpile_content[s * n_rules + rule] = 1.0;
+                    }
+                }
+            }
+        }
+
+        // Day 0's periodic work; each event schedules its next occurrence.
+        for sink in 0..model.sinks.len() as u32 {
+            queue.schedule(SimTime::at(0, Phase::Use), Event::Demand(sink));
+            queue.schedule(SimTime::at(0, Phase::Review), Event::ReviewSink(sink));
+        }
+        for (index, facility) in model.facilities.iter().enumerate() {
+            let facility_index = index as u32;
+            if facility.online_day > 0 && facility.online_day < horizon {
+                queue.schedule(
+                    SimTime::at(facility.online_day, Phase::Morning),
+                    Event::Online(facility_index),
+                );
+            }
+            queue.schedule(SimTime::at(0, Phase::Use), Event::Produce(facility_index));
+            if !plan.facility_slots[index].is_empty() {
+                queue.schedule(SimTime::at(0, Phase::Review), Event::ReviewFacility(facility_index));
+            }
+            queue.schedule(SimTime::at(0, Phase::Allocate), Event::Allocate(facility_index));
+        }
+        if !plan.stockpiles.is_empty() {
+            queue.schedule(SimTime::at(0, Phase::Allocate), Event::Stockpiles);
+        }
+        queue.schedule(SimTime::at(0, Phase::Record), Event::Record);
+
+        let specs = record::specs(plan);
+        let series = vec![Vec::with_capacity(horizon as usize); specs.len()];
+        Simulation {
+            plan,
+            config,
+            queue,
+            slots,
+            links,
+            facilities,
+            sinks,
+            transit_rngs,
+            draws,
+            states,
+            licences: HashMap::new(),
+            rule_of,
+            slot_content,
+            link_content,
+            output_content,
+            stockpile_content,
+            taken: vec![0.0; n_rules],
+            prices: vec![1.0; plan.markets.len()],
+            market_day: vec![MarketDay::default(); plan.markets.len()],
+            released: vec![0; plan.stockpiles.len()],
+            first_disruption: None,
+            events: Vec::with_capacity(2 * model.events.len()),
+            ledgers,
+            series,
+            specs,
+            entries: Vec::new(),
+            scratch: Vec::new(),
+            n_events: 0,
+        }
+    }
+}
