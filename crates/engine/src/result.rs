@@ -76,7 +76,8 @@ pub enum EventKind {
     Leaked,
     /// A supplier began sending stock refused to covered buyers to others (first day of an episode).
     Diverted,
-    /// A buyer moved orders from a cut-off source to an alternate.
+    /// A buyer started moving orders from a cut-off source to an alternate, or returned to its
+    /// original sources.
     Resourced,
     /// A stockpile became available for release.
     StockpileOpened,

@@ -103,8 +103,6 @@ struct LinkState {
     leaking: bool,
     /// Days from the cut-off until this alternate is qualified (drawn once per replicate).
     qualify_days: u32,
-    /// Whether the buyer has ordered on this alternate (for the timeline).
-    used: bool,
 }
 
 /// Flows of one day, reset after recording.

@@ -11,8 +11,8 @@ use super::{Event, Simulation};
 
 impl Simulation<'_, '_> {
     /// Whether `link` is cut off now: its lane is closed, an export control in force bans
-    /// its orders, or its licence was refused.
-    pub(super) fn cut_off(&self, link: usize) -> bool {
+    /// its orders, or its licence was refused and the buyer may not apply again yet.
+    pub(super) fn cut_off(&self, day: u32, link: usize) -> bool {
         let plan = self.plan;
         let source = plan.sources[link];
         let origin = plan.model.facilities[source.from].region;
@@ -23,18 +23,16 @@ impl Simulation<'_, '_> {
         if self.lane_closed(origin, destination) {
             return true;
         }
-        plan.facility_rules[source.from].iter().any(|&event| {
+        let banned = plan.facility_rules[source.from].iter().any(|&event| {
             self.in_force(event)
-                && match &plan.model.events[event].action {
-                    Action::ExportControl(control)
-                        if self.covers(event, control, source.from, destination) =>
-                    {
-                        control.licence.is_none()
-                            || self.licences.get(&(event as u32, link as u32)).is_some_and(|c| c.refused)
-                    }
-                    _ => false,
-                }
-        })
+                && matches!(&plan.model.events[event].action, Action::ExportControl(control)
+                    if control.licence.is_none() && self.covers(event, control, source.from, destination))
+        });
+        banned
+            || self.licensing_control(source.from, destination).is_some_and(|(event, _)| {
+                (self.licences.get(&(event as u32, link as u32)))
+                    .is_some_and(|c| c.refused && day < c.next_apply)
+            })
     }
 
     /// Re-sourcing at a buyer's review: the shares of sources that are cut off go, in equal
@@ -47,7 +45,7 @@ impl Simulation<'_, '_> {
         let mut cut_share = 0.0;
         for link in range.clone() {
             let source = plan.sources[link];
-            if source.alternate.is_none() && self.cut_off(link) {
+            if source.alternate.is_none() && self.cut_off(day, link) {
                 cut_share += source.share;
             }
         }
@@ -57,6 +55,11 @@ impl Simulation<'_, '_> {
                 for link in range {
                     self.links[link].share = plan.sources[link].share;
                 }
+                let model = plan.model;
+                let buyer = model.buyer_name(plan.slots[slot].buyer).to_owned();
+                let product = &model.products[plan.slots[slot].product.0 as usize].id;
+                let detail = format!("{buyer} returns to its original sources of {product}");
+                self.log(day, EventKind::Resourced, buyer, detail);
             }
             return;
         }
@@ -65,24 +68,24 @@ impl Simulation<'_, '_> {
             .filter(|&link| {
                 plan.sources[link].alternate.is_some()
                     && day >= cut_day.saturating_add(self.links[link].qualify_days)
-                    && !self.cut_off(link)
+                    && !self.cut_off(day, link)
             })
             .collect();
         if qualified.is_empty() {
             return;
         }
-        self.slots[slot].resourced = true;
+        let new_episode = !std::mem::replace(&mut self.slots[slot].resourced, true);
         let each = cut_share / qualified.len() as f64;
         for link in range {
             let source = plan.sources[link];
             let share = if qualified.contains(&link) {
                 each
-            } else if source.alternate.is_some() || self.cut_off(link) {
+            } else if source.alternate.is_some() || self.cut_off(day, link) {
                 0.0
             } else {
                 source.share
             };
-            self.links[link].share = share;
+            let before = std::mem::replace(&mut self.links[link].share, share);
             if share == 0.0 && source.alternate.is_none() {
                 // Cancel what is held on a source the buyer has left.
                 let open = std::mem::take(&mut self.links[link].open);
@@ -90,8 +93,7 @@ impl Simulation<'_, '_> {
                 self.links[link].refused_counted = 0;
                 self.links[link].leak_allowance = 0;
             }
-            if share > 0.0 && source.alternate.is_some() && !self.links[link].used {
-                self.links[link].used = true;
+            if share > 0.0 && source.alternate.is_some() && (new_episode || before == 0.0) {
                 let model = plan.model;
                 let buyer = model.buyer_name(plan.slots[slot].buyer).to_owned();
                 let detail = format!(

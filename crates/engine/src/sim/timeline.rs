@@ -55,8 +55,9 @@ impl Simulation<'_, '_> {
                     }
                     None => String::new(),
                 };
+                let suspended = if self.states[index].suspended > 0 { " (suspended for now)" } else { "" };
                 let detail = format!(
-                    "{} {how} exports of {}{reach} to {}",
+                    "{} {how} exports of {}{reach} to {}{suspended}",
                     control.issuer,
                     self.product_list(&control.products),
                     record::targets_text(&control.targets)

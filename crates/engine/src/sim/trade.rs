@@ -49,7 +49,7 @@ pub(super) struct Entry {
     give: i64,
 }
 
-impl Simulation<'_, '_> {
+impl<'p> Simulation<'p, '_> {
     /// Open orders of facility `index` that its rules let pass now (without making licence
     /// applications): what production works to.
     pub(super) fn shippable_open(&mut self, day: u32, index: usize) -> i64 {
@@ -109,30 +109,43 @@ impl Simulation<'_, '_> {
                 continue;
             }
             let Action::ExportControl(control) = &model.events[event].action else { continue };
-            if !self.covers(event, control, index, destination) {
-                continue;
-            }
-            match &control.licence {
-                None => {
-                    entry.cap = 0;
-                    entry.hold = Hold::Banned(event as u32);
-                    return;
-                }
-                Some(licence) => {
-                    let (granted, refused) = if apply {
-                        self.licence(day, event, index, link, entry.open, licence)
-                    } else {
-                        self.licences
-                            .get(&(event as u32, entry.link))
-                            .map_or((0, false), |c| (c.granted, c.refused))
-                    };
-                    if granted < entry.cap {
-                        entry.cap = granted.max(0);
-                        entry.hold = if refused { Hold::Denied(event as u32) } else { Hold::Pending };
-                    }
-                }
+            if control.licence.is_none() && self.covers(event, control, index, destination) {
+                entry.cap = 0;
+                entry.hold = Hold::Banned(event as u32);
+                return;
             }
         }
+        if let Some((event, licence)) = self.licensing_control(index, destination) {
+            let (granted, refused) = if apply {
+                self.licence(day, event, index, link, entry.open, licence)
+            } else {
+                self.licences.get(&(event as u32, entry.link)).map_or((0, false), |c| (c.granted, c.refused))
+            };
+            if granted < entry.cap {
+                entry.cap = granted.max(0);
+                entry.hold = if refused { Hold::Denied(event as u32) } else { Hold::Pending };
+            }
+        }
+    }
+
+    /// The control whose licence an export of facility `index` to `destination` needs: the
+    /// first in force, in file order, that covers it and asks for licences. One licence
+    /// lets a shipment pass every control that asks for one (a single export licence per
+    /// shipment), on that control's review terms.
+    pub(super) fn licensing_control(
+        &self,
+        index: usize,
+        destination: Region,
+    ) -> Option<(usize, &'p Licence)> {
+        let plan = self.plan;
+        plan.facility_rules[index].iter().find_map(|&event| match &plan.model.events[event].action {
+            Action::ExportControl(control)
+                if self.in_force(event) && self.covers(event, control, index, destination) =>
+            {
+                control.licence.as_ref().map(|licence| (event, licence))
+            }
+            _ => None,
+        })
     }
 
     /// Whether export control `event` covers facility `index`'s exports to `destination`:
@@ -407,7 +420,7 @@ impl Simulation<'_, '_> {
                     self.facilities[index].diverting = true;
                     let id = plan.model.facilities[index].id.clone();
                     let detail = format!(
-                        "{id} sends {} refused by controls to other buyers",
+                        "{id} sends {} held at the border to other buyers",
                         to_units(diverted.into())
                     );
                     self.log(day, EventKind::Diverted, id, detail);
@@ -458,28 +471,19 @@ impl Simulation<'_, '_> {
         if destination == origin {
             return;
         }
-        let mut licensed = false;
-        for &event in &plan.facility_rules[index] {
-            if !self.in_force(event) {
-                continue;
-            }
-            match &plan.model.events[event].action {
-                Action::ExportControl(control) if control.licence.is_some() => {
-                    if self.covers(event, control, index, destination)
-                        && let Some(case) = self.licences.get_mut(&(event as u32, link as u32))
-                    {
-                        case.granted = (case.granted - qty).max(0);
-                        licensed = true;
-                    }
-                }
-                Action::Quota(quota) if quota.targets.covers(destination) => {
-                    self.states[event].left -= qty;
-                }
-                _ => {}
-            }
-        }
-        if licensed {
+        if let Some((event, _)) = self.licensing_control(index, destination)
+            && let Some(case) = self.licences.get_mut(&(event as u32, link as u32))
+        {
+            case.granted = (case.granted - qty).max(0);
             self.facilities[index].day.licensed += i128::from(qty);
+        }
+        for &event in &plan.facility_rules[index] {
+            if let Action::Quota(quota) = &plan.model.events[event].action
+                && self.in_force(event)
+                && quota.targets.covers(destination)
+            {
+                self.states[event].left -= qty;
+            }
         }
     }
 

@@ -7,6 +7,7 @@ use chokepoint_engine::{
 use chokepoint_scenario::load_str;
 use proptest::prelude::*;
 
+mod bundled;
 mod fixtures;
 
 mod language;
