@@ -353,13 +353,9 @@ impl<'p, 'm> Simulation<'p, 'm> {
         let slot = self.plan.sources[link].slot;
         let n_rules = self.plan.content_rules.len();
         if n_rules > 0 {
-            let in_transit = self.links[link].in_transit;
-            for rule in 0..n_rules {
-                let mass = &mut self.link_content[link * n_rules + rule];
-                let moved = if in_transit > 0 { *mass * qty as f64 / in_transit as f64 } else { 0.0 };
-                *mass -= moved;
-                self.slot_content[slot * n_rules + rule] += moved;
-            }
+            let from = &mut self.link_content[link * n_rules..(link + 1) * n_rules];
+            let to = &mut self.slot_content[slot * n_rules..(slot + 1) * n_rules];
+            move_content(from, to, qty, self.links[link].in_transit);
         }
         self.links[link].in_transit -= qty;
         let state = &mut self.slots[slot];
@@ -371,14 +367,9 @@ impl<'p, 'm> Simulation<'p, 'm> {
     /// `taken` (stock is well mixed: every unit carries the stock's average share).
     fn take_from_slot(&mut self, slot: usize, qty: i64) {
         let n_rules = self.plan.content_rules.len();
-        if n_rules > 0 && qty > 0 {
-            let on_hand = self.slots[slot].on_hand;
-            for rule in 0..n_rules {
-                let mass = &mut self.slot_content[slot * n_rules + rule];
-                let moved = if on_hand > 0 { *mass * qty as f64 / on_hand as f64 } else { 0.0 };
-                *mass -= moved;
-                self.taken[rule] += moved;
-            }
+        if n_rules > 0 {
+            let from = &mut self.slot_content[slot * n_rules..(slot + 1) * n_rules];
+            move_content(from, &mut self.taken, qty, self.slots[slot].on_hand);
         }
         self.slots[slot].on_hand -= qty;
     }
@@ -569,5 +560,19 @@ impl<'p, 'm> Simulation<'p, 'm> {
         let crate::model::Buyer::Facility(f) = self.plan.slots[slot].buyer else { return false };
         (self.plan.substitutes[f.0 as usize].iter())
             .any(|sub| sub.by_slot == slot && self.states[sub.event].engaged)
+    }
+}
+
+/// Moves the controlled value of `qty` taken from a well-mixed stock of `stock` micro-units:
+/// each rule's value in `from` in proportion, into `to`.
+fn move_content(from: &mut [f64], to: &mut [f64], qty: i64, stock: i64) {
+    if qty <= 0 || stock <= 0 {
+        return;
+    }
+    let part = qty as f64 / stock as f64;
+    for (mass, into) in from.iter_mut().zip(to) {
+        let moved = *mass * part;
+        *mass -= moved;
+        *into += moved;
     }
 }

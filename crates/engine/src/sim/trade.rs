@@ -529,13 +529,9 @@ impl<'p> Simulation<'p, '_> {
         let origin = plan.model.facilities[index].region;
         let n_rules = plan.content_rules.len();
         if n_rules > 0 {
-            let output = self.facilities[index].output;
-            for rule in 0..n_rules {
-                let mass = &mut self.output_content[index * n_rules + rule];
-                let moved = if output > 0 { *mass * qty as f64 / output as f64 } else { 0.0 };
-                *mass -= moved;
-                self.link_content[link * n_rules + rule] += moved;
-            }
+            let from = &mut self.output_content[index * n_rules..(index + 1) * n_rules];
+            let to = &mut self.link_content[link * n_rules..(link + 1) * n_rules];
+            super::move_content(from, to, qty, self.facilities[index].output);
         }
         let state = &mut self.facilities[index];
         state.output -= qty;
