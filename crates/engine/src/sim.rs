@@ -532,9 +532,12 @@ impl<'p, 'm> Simulation<'p, 'm> {
         let links = &self.links[plan.sources.clone()];
         let net_stock = state.on_hand - state.backlog;
         let position = net_stock + links.iter().map(|l| l.in_transit + l.open).sum::<i64>();
+        // (s, S) orders when the whole position is at or below s; a base-stock policy asks
+        // each source to keep up its own share, so orders stuck at one source (held at a
+        // border) do not stop the others.
         let triggered = match plan.reorder_point {
             Some(reorder_point) => position <= reorder_point,
-            None => position < plan.order_up_to,
+            None => true,
         };
         if !triggered {
             return;

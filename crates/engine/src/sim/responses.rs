@@ -37,7 +37,7 @@ impl Simulation<'_, '_> {
 
     /// Re-sourcing at a buyer's review: the shares of sources that are cut off go, in equal
     /// parts, to the alternates qualified by now (their qualification clock starts at the
-    /// first cut-off) that are not cut off themselves; the orders held on the cut sources
+    /// first cut-off) that are online and not cut off themselves; the orders held on the cut sources
     /// are cancelled. When no source is cut off, the original shares return.
     pub(super) fn resource(&mut self, day: u32, slot: usize) {
         let plan = self.plan;
@@ -68,6 +68,7 @@ impl Simulation<'_, '_> {
             .filter(|&link| {
                 plan.sources[link].alternate.is_some()
                     && day >= cut_day.saturating_add(self.links[link].qualify_days)
+                    && day >= plan.model.facilities[plan.sources[link].from].online_day
                     && !self.cut_off(day, link)
             })
             .collect();

@@ -70,3 +70,41 @@ fn the_october_2025_package_binds_foreign_magnet_makers_only_after_its_suspensio
         assert!((survive as usize) < SUSPENSION_ENDS - 93, "{buyer}: {survive} days");
     }
 }
+
+#[test]
+fn the_pax_silica_embargo_escalates_after_the_october_measures_return_and_the_responses_play() {
+    let result = run("scenarios/pax-silica-rare-earth-embargo-2026.toml");
+    assert!(result.ledgers.iter().all(|l| l.imbalance() == 0));
+    let rows = |kind: EventKind| -> Vec<(u32, &str)> {
+        (result.events.iter()).filter(|e| e.kind == kind).map(|e| (e.day, e.subject.as_str())).collect()
+    };
+    // The embargo is an escalation: it starts a drawn 30 to 180 days after No. 61 applies
+    // again on 10 November 2026 (day 678).
+    let started = rows(EventKind::ControlStarted);
+    let day_of = |id: &str| started.iter().find(|(_, s)| *s == id).map(|&(d, _)| d);
+    let (returns, embargo) = (day_of("mofcom-61-2025"), day_of("cn-embargo-pax-silica"));
+    assert_eq!(returns, Some(SUSPENSION_ENDS as u32));
+    let delay = embargo.expect("the embargo starts") - SUSPENSION_ENDS as u32;
+    assert!((30..=180).contains(&delay), "embargo {delay} days after");
+    // Every other mechanic of the file plays.
+    for kind in [
+        EventKind::QuotaStarted,
+        EventKind::FacilityOnline,
+        EventKind::StockpileReleased,
+        EventKind::SubstitutionStarted,
+        EventKind::ShockStarted,
+        EventKind::Resourced,
+    ] {
+        assert!(!rows(kind).is_empty(), "no {} rows", kind.as_str());
+    }
+    assert!(result.series.iter().any(|s| s.metric == "price"));
+    assert!(result.series.iter().any(|s| s.metric == "capacity"));
+    // Plants come online on their stated dates, never before.
+    for (day, plant) in rows(EventKind::FacilityOnline) {
+        let production = result.series(plant, "production").expect("a plant");
+        assert!(
+            production[..day as usize].iter().all(|&p| p == 0.0),
+            "{plant} made something before day {day}"
+        );
+    }
+}
