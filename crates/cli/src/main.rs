@@ -33,7 +33,13 @@ enum Command {
     /// Run one replicate of a scenario: print the KPIs of the watched entities and write
     /// series.csv, summary.json and events.csv.
     #[command(
-        after_help = "Example:\n  chokepoint run scenarios/rare-earth-controls-april-2025.toml -o out/ree --seed 7"
+        after_help = "series.csv holds stock, flows and shortage per entity and day, plus licensed, leaked, \
+diverted and re-sourced shipments, capacity, controlled content and prices when the scenario uses \
+them. events.csv is the timeline: controls started, suspended and ended, licences granted and \
+refused, refusals, leaks, diversions, re-sourcing, stockpile releases, substitutions, plants \
+online and shocks. docs/model.md states every rule.\n\nExamples:\n  \
+chokepoint run scenarios/rare-earth-controls-april-2025.toml -o out/ree --seed 7\n  \
+chokepoint run scenarios/rare-earth-controls-october-2025.toml"
     )]
     Run(RunArgs),
     /// Check scenario files without running them: every problem, with its file:line:col,

@@ -54,7 +54,7 @@ enum Event {
     /// A shipment from one source lands in its slot's stock.
     Arrive { link: u32, qty: i64 },
     /// A stockpile release lands in a slot's stock.
-    Release { slot: u32, qty: i64 },
+    Release { pile: u32, slot: u32, qty: i64 },
     /// A sink meets the day's demand.
     Demand(u32),
     /// A facility produces.
@@ -242,6 +242,8 @@ struct Simulation<'p, 'm> {
     ledgers: Vec<Ledger>,
     series: Vec<Vec<f64>>,
     specs: Vec<record::Spec>,
+    /// Buyers' needs in a stockpile release (scratch).
+    needs: Vec<(usize, i64)>,
     /// Scratch buffers for allocation.
     entries: Vec<trade::Entry>,
     scratch: Vec<i64>,
@@ -285,11 +287,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
                     self.log(day, EventKind::FacilityOnline, id, detail);
                 }
                 Event::Arrive { link, qty } => self.arrive(link as usize, qty),
-                Event::Release { slot, qty } => {
-                    let state = &mut self.slots[slot as usize];
-                    state.in_transit -= qty;
-                    state.on_hand += qty;
-                }
+                Event::Release { pile, slot, qty } => self.release_arrives(pile as usize, slot as usize, qty),
                 Event::Demand(sink) => {
                     self.demand(day, sink as usize);
                     self.queue.schedule(SimTime::at(day + 1, Phase::Use), event);

@@ -195,7 +195,9 @@ fn help_explains_run() {
     let out = chokepoint(&["run", "--help"]);
     assert!(out.status.success());
     let help = text(&out.stdout);
-    for needle in ["series.csv", "--seed", "--output", "Example:"] {
+    for needle in
+        ["series.csv", "--seed", "--output", "Examples:", "licences granted", "october-2025", "docs/model.md"]
+    {
         assert!(help.contains(needle), "run --help lacks {needle}: {help}");
     }
 }

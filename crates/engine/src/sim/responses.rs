@@ -114,7 +114,6 @@ impl Simulation<'_, '_> {
     /// rate per day in all, in proportion to need; releases land the next morning.
     pub(super) fn release_stockpiles(&mut self, day: u32) {
         let plan = self.plan;
-        let n_rules = plan.content_rules.len();
         for (pile, (event, recipients)) in plan.stockpiles.iter().enumerate() {
             let event = *event;
             let Action::Stockpile(stockpile) = &plan.model.events[event].action else { continue };
@@ -123,7 +122,8 @@ impl Simulation<'_, '_> {
                 self.states[event].engaged = false;
                 continue;
             }
-            let mut needs = Vec::new();
+            let mut needs = std::mem::take(&mut self.needs);
+            needs.clear();
             for &slot in recipients {
                 let state = &self.slots[slot];
                 if state.shortage > stockpile.threshold {
@@ -138,6 +138,7 @@ impl Simulation<'_, '_> {
             let release = total.min(left).min(crate::plan::to_qty(stockpile.rate));
             if release <= 0 {
                 self.states[event].engaged = false;
+                self.needs = needs;
                 continue;
             }
             if release < total {
@@ -151,16 +152,10 @@ impl Simulation<'_, '_> {
                     continue;
                 }
                 self.slots[slot].in_transit += qty;
-                for rule in 0..n_rules {
-                    let value = plan.model.products[stockpile.product.0 as usize].value;
-                    self.slot_content[slot * n_rules + rule] +=
-                        self.stockpile_content[pile * n_rules + rule] * value * qty as f64;
-                }
-                self.queue.schedule(
-                    crate::time::SimTime::at(day + 1, Phase::Morning),
-                    Event::Release { slot: slot as u32, qty },
-                );
+                let release = Event::Release { pile: pile as u32, slot: slot as u32, qty };
+                self.queue.schedule(crate::time::SimTime::at(day + 1, Phase::Morning), release);
             }
+            self.needs = needs;
             self.states[event].left -= release;
             self.released[pile] += release;
             if !self.states[event].engaged {
@@ -173,5 +168,18 @@ impl Simulation<'_, '_> {
                 self.log(day, EventKind::StockpileReleased, plan.model.events[event].id.clone(), detail);
             }
         }
+    }
+
+    /// A stockpile release lands in a buyer's stock, with the stockpile's controlled content.
+    pub(super) fn release_arrives(&mut self, pile: usize, slot: usize, qty: i64) {
+        let n_rules = self.plan.content_rules.len();
+        let value = self.plan.model.products[self.plan.slots[slot].product.0 as usize].value;
+        for rule in 0..n_rules {
+            self.slot_content[slot * n_rules + rule] +=
+                self.stockpile_content[pile * n_rules + rule] * value * qty as f64;
+        }
+        let state = &mut self.slots[slot];
+        state.in_transit -= qty;
+        state.on_hand += qty;
     }
 }

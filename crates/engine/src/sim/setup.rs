@@ -74,17 +74,14 @@ impl<'p, 'm> Simulation<'p, 'm> {
                 ledgers[stockpile.product.0 as usize].initial += i128::from(draws[index].amount);
             }
         }
+        // Streams of per-use draws: lane delays and leakage delays.
         for (index, event) in model.events.iter().enumerate() {
-            if matches!(event.action, Action::Logistics(_))
-                || matches!(&event.action, Action::ExportControl(c) if c.leakage.is_some())
-            {
-                let purpose = if matches!(event.action, Action::Logistics(_)) {
-                    Purpose::Logistics
-                } else {
-                    Purpose::Leakage
-                };
-                states[index].rng = Some(stream(seed, replicate, entity_key(&event.id), purpose));
-            }
+            let purpose = match &event.action {
+                Action::Logistics(_) => Purpose::Logistics,
+                Action::ExportControl(control) if control.leakage.is_some() => Purpose::Leakage,
+                _ => continue,
+            };
+            states[index].rng = Some(stream(seed, replicate, entity_key(&event.id), purpose));
         }
 
         // Stock on hand and a pipeline in steady state: one day of baseline flow lands on
@@ -257,6 +254,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             ledgers,
             series,
             specs,
+            needs: Vec::new(),
             entries: Vec::new(),
             scratch: Vec::new(),
             n_events: 0,

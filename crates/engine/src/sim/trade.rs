@@ -376,9 +376,7 @@ impl<'p> Simulation<'p, '_> {
             if entry.give > 0 {
                 self.ship(day, index, link, entry.give, 0);
                 shipped += entry.give;
-                if entry.hold != Hold::Closed {
-                    self.count_licensed_and_quota(index, link, entry.give);
-                }
+                self.count_licensed_and_quota(index, link, entry.give);
             }
             self.account_markets(index, entry);
             let held = entry.open - entry.cap;
