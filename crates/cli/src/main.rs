@@ -11,6 +11,8 @@
 mod check;
 mod output;
 mod run;
+mod sweep;
+mod sweep_output;
 mod table;
 
 use std::io::IsTerminal;
@@ -42,6 +44,27 @@ chokepoint run scenarios/rare-earth-controls-april-2025.toml -o out/ree --seed 7
 chokepoint run scenarios/rare-earth-controls-october-2025.toml"
     )]
     Run(RunArgs),
+    /// Run many replicates of a scenario, over a grid of settings: print, per watched
+    /// entity, the probability and timing of a shortage, and write bands.csv, kpis.csv and
+    /// summary.json.
+    #[command(
+        after_help = "Replicate i runs with the same seed at every point of the grid (common random numbers), so differences between points are the settings', not noise. One thread, many threads, or shards merged with `chokepoint merge` give the same bytes.\n\n\
+bands.csv: per point, day, entity and metric, the mean and the 5th to 95th percentiles over runs. \
+kpis.csv: one row per point, run and entity (with the run's seed). summary.json: per point and entity, \
+the probability of a shortage, the distributions of its timing and of every KPI, and the survival \
+curve (probability of no shortage by each day). docs/monte-carlo.md explains the method; \
+docs/scale-out.md runs shards on SLURM or Kubernetes.\n\n\
+Examples:\n  \
+chokepoint sweep scenarios/rare-earth-controls-april-2025.toml --runs 1000 \\\n      \
+--set event.mofcom-18-2025.end=2025-06-06,2025-09-01,2025-12-31\n  \
+chokepoint sweep scenarios/rare-earth-controls-october-2025.toml --runs 200 --threads 2 -o out/oct\n  \
+chokepoint sweep my.toml --runs 100000 --shard 3/8 -o parts/   # then: chokepoint merge parts/*.part -o out/"
+    )]
+    Sweep(SweepArgs),
+    /// Merge the shard files of one sweep (written with `sweep --shard I/N`) into the files
+    /// one unsharded sweep would have written, byte for byte.
+    #[command(after_help = "Example:\n  chokepoint merge parts/shard-*.part -o out/sweep")]
+    Merge(MergeArgs),
     /// Check scenario files without running them: every problem, with its file:line:col,
     /// the snippet and a hint, on stderr. Exits 0 when every file is valid, 1 otherwise.
     #[command(
@@ -91,10 +114,68 @@ struct RunArgs {
     seed: Option<u64>,
 }
 
+/// Arguments of `chokepoint sweep`.
+#[derive(Debug, clap::Args)]
+struct SweepArgs {
+    /// The scenario file (TOML; see docs/scenario-format.md).
+    file: PathBuf,
+    /// Replicates per sweep point [default: the file's `[sweep] runs`, else 100].
+    #[arg(long, value_name = "N")]
+    runs: Option<u32>,
+    /// Base seed [default: the scenario's `seed`]. Replicate 0 uses it as is, so it is
+    /// what `chokepoint run` gives; every replicate's seed is in kpis.csv.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core]. The results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Sweep a scenario key over values: `key=v1,v2,…` with the key as a dotted path
+    /// (event.<id>.end, facilities.<id>.capacity, …; docs/scenario-format.md) and TOML
+    /// values. Repeat for a grid; replaces the same key of the file's `[sweep.grid]`.
+    #[arg(long = "set", value_name = "KEY=V1,V2,…")]
+    sets: Vec<String>,
+    /// Directory for the results [default: out/<file stem>/sweep/]. Created if missing;
+    /// files in it are replaced whole or not at all.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Run only shard I of N (from 0) and write DIR/shard-I-of-N.part for `chokepoint
+    /// merge` [default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or
+    /// JOB_COMPLETION_INDEX with --shard-count, when set].
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Number of shards when the index comes from JOB_COMPLETION_INDEX (a Kubernetes
+    /// Indexed Job's completions).
+    #[arg(long, value_name = "N")]
+    shard_count: Option<u32>,
+}
+
+/// Arguments of `chokepoint merge`.
+#[derive(Debug, clap::Args)]
+struct MergeArgs {
+    /// The shard files, every shard of one sweep once, in any order.
+    #[arg(required = true)]
+    parts: Vec<PathBuf>,
+    /// Directory for bands.csv, kpis.csv and summary.json.
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run::run(&args.file, args.output.as_deref(), args.seed).map(|()| true),
+        Command::Sweep(args) => sweep::sweep(&sweep::Request {
+            file: &args.file,
+            runs: args.runs,
+            seed: args.seed,
+            threads: args.threads,
+            sets: &args.sets,
+            output: args.output.as_deref(),
+            shard: args.shard.as_deref(),
+            shard_count: args.shard_count,
+        })
+        .map(|()| true),
+        Command::Merge(args) => sweep::merge(&args.parts, &args.output).map(|()| true),
         Command::Check(args) => check::check(&args.files, args.format),
         Command::Schema => {
             let schema = chokepoint_scenario::json_schema();

@@ -42,43 +42,28 @@ fn csv_failure(error: impl std::fmt::Display) -> Failure {
 /// fraction recomputed from the step's totals.
 pub fn series_csv(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
     let result = context.result;
-    let step = context.scenario.report.step_days.max(1) as usize;
-    let n_days = result.horizon_days as usize;
+    let step = context.scenario.report.step_days.max(1);
+    let n_steps = result.n_steps(step);
+    let mut values = Vec::with_capacity(result.series.len() * n_steps);
+    result.step_values(step, &mut values);
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(["day", "date", "entity", "kind", "metric", "value"]).map_err(csv_failure)?;
-    for start in (0..n_days).step_by(step) {
-        let end = (start + step).min(n_days);
-        let date = context.scenario.date_of(start as u32).to_string();
+    for step_index in 0..n_steps {
+        let start = step_index as u32 * step;
+        let date = context.scenario.date_of(start).to_string();
         let day = start.to_string();
-        for (entity_index, entity) in result.entities.iter().enumerate() {
-            let entity_series = result.series.iter().filter(|s| s.entity == entity_index);
-            let sum = |metric: &str| -> f64 {
-                result
-                    .series
-                    .iter()
-                    .find(|s| s.entity == entity_index && s.metric == metric)
-                    .map_or(0.0, |s| s.values[start..end].iter().sum())
-            };
-            for series in entity_series {
-                let value = if series.metric == "shortage_fraction" {
-                    let demand = sum("demand");
-                    if demand > 0.0 { sum("unmet") / demand } else { 0.0 }
-                } else if series.is_flow {
-                    series.values[start..end].iter().sum()
-                } else {
-                    series.values[end - 1]
-                };
-                writer
-                    .write_record([
-                        day.as_str(),
-                        date.as_str(),
-                        entity.id.as_str(),
-                        entity.kind.as_str(),
-                        series.metric.as_str(),
-                        &value.to_string(),
-                    ])
-                    .map_err(csv_failure)?;
-            }
+        for (series_index, series) in result.series.iter().enumerate() {
+            let entity = &result.entities[series.entity];
+            writer
+                .write_record([
+                    day.as_str(),
+                    date.as_str(),
+                    entity.id.as_str(),
+                    entity.kind.as_str(),
+                    series.metric.as_str(),
+                    &values[series_index * n_steps + step_index].to_string(),
+                ])
+                .map_err(csv_failure)?;
         }
     }
     writer.into_inner().map_err(csv_failure)

@@ -59,8 +59,15 @@ pub fn kpi_table(context: &Context<'_>) -> String {
             format!("{:.1} %", kpis.fill_rate * 100.0),
         ]);
     }
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in &rows {
+    out.push_str(&render(&header, &rows));
+    out.push_str("\n\"runs short\": days from the first disruption to the first day with unmet demand.\n");
+    out
+}
+
+/// A plain-text table: left-aligned columns two spaces apart, a rule under the header.
+pub fn render<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -69,25 +76,17 @@ pub fn kpi_table(context: &Context<'_>) -> String {
         let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
         format!("{}\n", padded.join("  ").trim_end())
     };
-    out.push_str(&line(&header));
-    out.push_str(&line(
-        &widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    ));
-    for row in &rows {
+    let mut out = line(header);
+    let rules: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    out.push_str(&line(&rules.iter().map(String::as_str).collect::<Vec<_>>()));
+    for row in rows {
         out.push_str(&line(&row.iter().map(String::as_str).collect::<Vec<_>>()));
     }
-    out.push_str("\n\"runs short\": days from the first disruption to the first day with unmet demand.\n");
     out
 }
 
 /// A quantity with thousands grouped and at most 3 significant decimals.
-fn format_units(value: f64) -> String {
+pub fn format_units(value: f64) -> String {
     let rounded = if value.abs() >= 100.0 { format!("{value:.0}") } else { format!("{value:.3}") };
     let rounded = if rounded.contains('.') {
         rounded.trim_end_matches('0').trim_end_matches('.').to_owned()

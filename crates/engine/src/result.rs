@@ -220,6 +220,40 @@ impl RunResult {
         let entity = self.entities.iter().position(|e| e.id == entity_id)?;
         self.kpis.get(entity)
     }
+
+    /// Number of report steps of `step_days` days in the horizon (the last may be short).
+    pub fn n_steps(&self, step_days: u32) -> usize {
+        (self.horizon_days as usize).div_ceil(step_days.max(1) as usize)
+    }
+
+    /// Every series sampled at report steps of `step_days` days, appended to `out`
+    /// series by series (in [`RunResult::series`] order), [`RunResult::n_steps`] values each.
+    ///
+    /// A flow is summed over the step, a level is taken on the step's last day, and the
+    /// shortage fraction is recomputed from the step's unmet and demand totals, so a weekly
+    /// row says what share of the week's demand went unmet.
+    pub fn step_values(&self, step_days: u32, out: &mut Vec<f64>) {
+        let step = step_days.max(1) as usize;
+        let n_days = self.horizon_days as usize;
+        let find = |entity: usize, metric: &str| {
+            self.series.iter().find(|s| s.entity == entity && s.metric == metric).map(|s| &s.values)
+        };
+        for series in &self.series {
+            if series.metric == "shortage_fraction" {
+                let (demand, unmet) = (find(series.entity, "demand"), find(series.entity, "unmet"));
+                for start in (0..n_days).step_by(step) {
+                    let end = (start + step).min(n_days);
+                    let total = |s: Option<&Vec<f64>>| s.map_or(0.0, |v| v[start..end].iter().sum::<f64>());
+                    let demand = total(demand);
+                    out.push(if demand > 0.0 { total(unmet) / demand } else { 0.0 });
+                }
+            } else if series.is_flow {
+                out.extend(series.values[..n_days].chunks(step).map(|c| c.iter().sum::<f64>()));
+            } else {
+                out.extend(series.values[..n_days].chunks(step).map(|c| c[c.len() - 1]));
+            }
+        }
+    }
 }
 
 /// Shortage fraction at which an entity counts as short for recovery (1 %).

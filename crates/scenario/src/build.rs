@@ -51,9 +51,9 @@ pub struct ReportSpec {
 pub struct SweepSpec {
     /// Replicates per sweep point, if the file says.
     pub runs: Option<u32>,
-    /// Dotted key paths and the values each takes, in key order; every value has been
-    /// checked by loading the scenario with it.
-    pub grid: Vec<(String, Vec<Value>)>,
+    /// Dotted key paths and the values each takes (TOML text as written), in key order;
+    /// every value has been checked by loading the scenario with it.
+    pub grid: Vec<(String, Vec<String>)>,
 }
 
 /// Most replicates a sweep may ask for per point.

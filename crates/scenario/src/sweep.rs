@@ -12,9 +12,8 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 
-use serde::Deserialize;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::de::{DeTable, DeValue};
 
 use crate::build::{Loaded, build, finish};
 use crate::diagnostic::{Diagnostic, Severity, Sources, did_you_mean};
@@ -155,11 +154,9 @@ pub(crate) fn apply<'s>(tree: &mut DeTable<'s>, o: &Override<'s>) -> Result<(), 
     Ok(())
 }
 
-/// Checks every value of `[sweep.grid]` by building the scenario with it; returns the grid.
-pub(crate) fn check_grid(
-    sources: &Sources,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Vec<(String, Vec<toml::Value>)>> {
+/// Checks every value of `[sweep.grid]` by building the scenario with it; returns the grid,
+/// each value as the TOML text written in the file.
+pub(crate) fn check_grid(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Option<Vec<(String, Vec<String>)>> {
     let tree = document::merged_tree(sources);
     let grid = tree
         .get("sweep")
@@ -190,7 +187,12 @@ pub(crate) fn check_grid(
             let errors: Vec<Diagnostic> =
                 found.into_iter().filter(|d| d.severity == Severity::Error).collect();
             if errors.is_empty() {
-                checked.extend(toml::Value::deserialize(ValueDeserializer::from(item.clone())).ok());
+                let span = item.span();
+                let text = sources.locate(span.start).map(|(file, offset)| {
+                    let text = &sources.files()[file].text;
+                    text[offset..(offset + span.len()).min(text.len())].to_owned()
+                });
+                checked.extend(text);
             } else {
                 ok = false;
                 diagnostics.extend(errors);

@@ -1,0 +1,501 @@
+//! `chokepoint sweep` and `chokepoint merge`: Monte Carlo batches over a grid of settings,
+//! on one machine or cut into shards, and the merge of the shards.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chokepoint_engine::Plan;
+use chokepoint_montecarlo::{Aggregate, Hooks, Point, Shard, Stop, SweepConfig};
+use chokepoint_scenario::Scenario;
+use serde::{Deserialize, Serialize};
+
+use crate::Failure;
+use crate::output::{self, OutputFile};
+use crate::sweep_output::{self as files, SweepInfo};
+
+/// Replicates per point when neither `--runs` nor `[sweep] runs` says.
+pub const DEFAULT_RUNS: u32 = 100;
+/// First line of a shard file, before its JSON header.
+const PART_MAGIC: &str = "chokepoint-shard 1";
+
+/// Raised by Ctrl-C.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// What `chokepoint sweep` was asked to do.
+pub struct Request<'a> {
+    /// The scenario file.
+    pub file: &'a Path,
+    /// `--runs`.
+    pub runs: Option<u32>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--threads`.
+    pub threads: Option<usize>,
+    /// `--set key=v1,v2,…`, as given.
+    pub sets: &'a [String],
+    /// `-o`.
+    pub output: Option<&'a Path>,
+    /// `--shard I/N`.
+    pub shard: Option<&'a str>,
+    /// `--shard-count N` (with `JOB_COMPLETION_INDEX`).
+    pub shard_count: Option<u32>,
+}
+
+/// Splits `key=v1,v2,…` into the key and its values, at commas outside brackets, braces
+/// and quotes (so `{ after = "63d" }` and `[1, 2]` stay whole).
+pub fn split_setting(text: &str) -> Result<(String, Vec<String>), Failure> {
+    let Some((key, values)) = text.split_once('=') else {
+        return Err(Failure::new(
+            format!("--set {text}: expected key=value"),
+            "write --set event.mofcom-18-2025.end=2025-06-06,2025-12-31",
+        ));
+    };
+    let key = key.trim();
+    if key.is_empty() || values.trim().is_empty() {
+        return Err(Failure::new(
+            format!("--set {text}: the key or the value is empty"),
+            "write --set facilities.my_lynas.capacity=5000.0,8000.0",
+        ));
+    }
+    let mut out = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0usize);
+    for (i, c) in values.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(values[start..i].trim().to_owned());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(values[start..].trim().to_owned());
+    if out.iter().any(String::is_empty) {
+        return Err(Failure::new(format!("--set {text}: a value in the list is empty"), "separate values with single commas"));
+    }
+    Ok((key.to_owned(), out))
+}
+
+/// Loads the scenario with `settings`, printing warnings only when `warn`.
+fn load_point(file: &Path, settings: &[(String, String)], warn: bool) -> Result<Scenario, Failure> {
+    match chokepoint_scenario::load_path_with(file, &mut crate::read_file, settings) {
+        Ok(loaded) => {
+            if warn && !loaded.warnings.diagnostics.is_empty() {
+                eprint!("{}", loaded.warnings.render(crate::colour()));
+            }
+            Ok(loaded.scenario)
+        }
+        Err(report) => {
+            let n = report.n_errors();
+            let summary =
+                format!("{}: {n} error{} found; nothing was run", file.display(), if n == 1 { "" } else { "s" });
+            Err(Failure::Scenario(format!("{}{summary}", report.render(crate::colour()))))
+        }
+    }
+}
+
+/// Every combination of the grid's values, the last key varying fastest.
+fn grid_points(grid: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>> {
+    let mut points = vec![Vec::new()];
+    for (key, values) in grid {
+        points = points
+            .into_iter()
+            .flat_map(|p: Vec<(String, String)>| {
+                values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push((key.clone(), v.clone()));
+                    q
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// Which shard this process runs: `--shard I/N`, else SLURM's array variables, else
+/// `JOB_COMPLETION_INDEX` with `--shard-count`; the whole batch when none is set.
+fn resolve_shard(flag: Option<&str>, count: Option<u32>) -> Result<Shard, Failure> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let number = |name: &str, text: &str| -> Result<u32, Failure> {
+        text.trim().parse::<u32>().map_err(|_| {
+            Failure::new(format!("{name} is '{text}', not a whole number"), "shards are numbered from 0")
+        })
+    };
+    let shard = if let Some(text) = flag {
+        let Some((i, n)) = text.split_once('/') else {
+            return Err(Failure::new(format!("--shard {text}: expected I/N"), "write --shard 0/4 … --shard 3/4"));
+        };
+        Shard { index: number("the shard index", i)?, count: number("the shard count", n)? }
+    } else if let (Some(id), Some(n)) = (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT")) {
+        let min = var("SLURM_ARRAY_TASK_MIN").map_or(Ok(0), |m| number("SLURM_ARRAY_TASK_MIN", &m))?;
+        let id = number("SLURM_ARRAY_TASK_ID", &id)?;
+        Shard { index: id.saturating_sub(min), count: number("SLURM_ARRAY_TASK_COUNT", &n)? }
+    } else if let Some(id) = var("JOB_COMPLETION_INDEX") {
+        let Some(count) = count else {
+            return Err(Failure::new(
+                "JOB_COMPLETION_INDEX is set but the number of shards is not",
+                "pass --shard-count N with the Job's completions (docs/scale-out.md)",
+            ));
+        };
+        Shard { index: number("JOB_COMPLETION_INDEX", &id)?, count }
+    } else {
+        return Ok(Shard::WHOLE);
+    };
+    if shard.count == 0 || shard.index >= shard.count {
+        return Err(Failure::new(
+            format!("shard {}/{} does not exist", shard.index, shard.count),
+            "shards are numbered 0 to N-1 of N (N at least 1)",
+        ));
+    }
+    Ok(shard)
+}
+
+/// FNV-1a over the text of everything that makes a batch, so shards of different batches
+/// are not merged.
+fn fingerprint(parts: &[String]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain([0xff]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// Runs `chokepoint sweep`.
+pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
+    let base = crate::run::load(request.file)?;
+    let mut grid: Vec<(String, Vec<String>)> =
+        base.sweep.grid.clone();
+    for text in request.sets {
+        let (key, values) = split_setting(text)?;
+        match grid.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = values,
+            None => grid.push((key, values)),
+        }
+    }
+    let settings = grid_points(&grid);
+    if settings.len() > 10_000 {
+        return Err(Failure::new(
+            format!("the grid has {} points", settings.len()),
+            "sweep at most 10,000 points at once; split the grid",
+        ));
+    }
+    let scenarios =
+        settings.iter().map(|s| load_point(request.file, s, false)).collect::<Result<Vec<Scenario>, Failure>>()?;
+    let runs = request.runs.or(base.sweep.runs).unwrap_or(DEFAULT_RUNS);
+    if runs == 0 || runs > chokepoint_scenario::MAX_RUNS {
+        return Err(Failure::new(
+            format!("--runs {runs} is out of range"),
+            format!("ask for 1 to {} runs per point", chokepoint_scenario::MAX_RUNS),
+        ));
+    }
+    let seed = request.seed.unwrap_or(base.seed);
+    let shard = resolve_shard(request.shard, request.shard_count)?;
+    let mut points = Vec::with_capacity(scenarios.len());
+    for (scenario, settings) in scenarios.iter().zip(&settings) {
+        let plan = Plan::new(&scenario.model).map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+            Failure::new(format!("the model cannot run:\n{}", list.join("\n")), "fix the scenario file")
+        })?;
+        points.push(Point { settings: settings.clone(), plan });
+    }
+    let info = SweepInfo {
+        scenario: base.name.clone(),
+        file: request.file.display().to_string(),
+        start: base.start.to_string(),
+        watch: base.report.watch.clone(),
+        units: base.model.products.iter().map(|p| p.unit.clone()).collect(),
+        grid: grid.clone(),
+        points: settings.clone(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let mut identity: Vec<String> = scenarios.iter().map(|s| format!("{:?}", (&s.name, &s.start, &s.model))).collect();
+    identity.push(format!("{info:?}"));
+    let config = SweepConfig {
+        seed,
+        runs: u64::from(runs),
+        shard,
+        threads: request.threads.unwrap_or(0),
+        step_days: base.report.step_days,
+        tag: fingerprint(&identity),
+    };
+
+    let directory = request.output.map(Path::to_path_buf).unwrap_or_else(|| default_directory(request.file));
+    std::fs::create_dir_all(&directory).map_err(|error| {
+        Failure::new(
+            format!("cannot create the output directory '{}': {error}", directory.display()),
+            "choose a directory you can write to with -o DIR",
+        )
+    })?;
+    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::SeqCst));
+    let rows_path = directory.join(format!(".kpis.csv.{}.tmp", std::process::id()));
+    let result = run_batch(&points, &config, &info, &rows_path);
+    let outcome = result.and_then(|aggregate| {
+        if shard == Shard::WHOLE {
+            write_results(&directory, &info, &aggregate, &rows_path)?;
+            print!("{}", files::table(&info, &aggregate));
+            println!("\nWrote bands.csv, kpis.csv, summary.json in {}", directory.display());
+        } else {
+            let name = part_name(shard);
+            write_part(&directory.join(&name), &info, &aggregate, &rows_path)?;
+            println!(
+                "Shard {}/{}: runs {:?} of {} per point, {} point{}. Wrote {name} in {}",
+                shard.index,
+                shard.count,
+                shard.range(config.runs),
+                config.runs,
+                points.len(),
+                if points.len() == 1 { "" } else { "s" },
+                directory.display()
+            );
+            println!("Merge the shards with: chokepoint merge {}/shard-*.part -o DIR", directory.display());
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_file(&rows_path);
+    outcome
+}
+
+fn default_directory(file: &Path) -> PathBuf {
+    let stem = file.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    Path::new("out").join(stem).join("sweep")
+}
+
+fn part_name(shard: Shard) -> String {
+    format!("shard-{:04}-of-{:04}.part", shard.index, shard.count)
+}
+
+/// Runs the batch with a progress bar (on a terminal only), streaming KPI rows to `rows_path`.
+fn run_batch(
+    points: &[Point<'_>],
+    config: &SweepConfig,
+    info: &SweepInfo,
+    rows_path: &Path,
+) -> Result<Aggregate, Failure> {
+    let cannot_write = |error: std::io::Error| {
+        Failure::new(
+            format!("cannot write kpis.csv in '{}': {error}", rows_path.parent().unwrap_or(Path::new(".")).display()),
+            "check the disk space and permissions of the output directory",
+        )
+    };
+    let mut rows = BufWriter::new(File::create(rows_path).map_err(cannot_write)?);
+    let total = config.shard.range(config.runs).count() as u64 * points.len() as u64;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} runs, {per_sec}, ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let progress = |n: u64| bar.inc(n);
+    let hooks = Hooks { cancel: &CANCEL, progress: &progress };
+    let mut sink = |run: &chokepoint_montecarlo::RunKpis<'_>| -> Result<(), String> {
+        rows.write_all(&files::kpis_rows(info, run)).map_err(|e| e.to_string())
+    };
+    let started = std::time::Instant::now();
+    let result = chokepoint_montecarlo::sweep(points, config, &hooks, &mut sink);
+    bar.finish_and_clear();
+    let aggregate = result.map_err(|stop| stopped(stop, total, points, info, config))?;
+    rows.flush().map_err(cannot_write)?;
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!("{total} runs in {seconds:.1} s ({:.0} runs/s)", total as f64 / seconds.max(1e-9));
+    Ok(aggregate)
+}
+
+use std::io::IsTerminal;
+
+/// Says why a batch stopped.
+fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo, config: &SweepConfig) -> Failure {
+    match stop {
+        Stop::Cancelled { completed } => Failure::new(
+            format!("interrupted: {completed} of {total} runs had completed; no result file was written"),
+            "run again to get results (the same seed gives the same runs)",
+        ),
+        Stop::Failed(failures) => {
+            let mut message = format!("{} replicate{} broke an invariant:", failures.len(), if failures.len() == 1 { "" } else { "s" });
+            for f in failures.iter().take(10) {
+                let sets: String = points[f.point].settings.iter().map(|(k, v)| format!(" --set '{k}={v}'")).collect();
+                message.push_str(&format!(
+                    "\n  - point {} ({}), run {}, seed {}: {}\n    replay it alone: chokepoint run {} --seed {}{sets}",
+                    f.point,
+                    info.label(f.point),
+                    f.run,
+                    f.seed,
+                    f.problem,
+                    info.file,
+                    f.seed
+                ));
+            }
+            Failure::new(message, "this is a bug in chokepoint; please report it with the scenario and the seed")
+        }
+        Stop::TooLarge { bytes, limit } => Failure::new(
+            format!(
+                "the bands would need {:.1} GiB of memory (at most {:.0} GiB)",
+                bytes as f64 / f64::from(1u32 << 30),
+                limit as f64 / f64::from(1u32 << 30)
+            ),
+            "use a coarser report step (--set 'report.step=\"7d\"'), a shorter horizon or fewer sweep points",
+        ),
+        Stop::Other(message) => {
+            let _ = config;
+            Failure::new(message, "check the disk space and permissions of the output directory")
+        }
+    }
+}
+
+/// Writes bands.csv, summary.json and kpis.csv (header + the streamed rows), each replaced
+/// whole or not at all.
+fn write_results(directory: &Path, info: &SweepInfo, aggregate: &Aggregate, rows_path: &Path) -> Result<(), Failure> {
+    let bands = files::bands_csv(info, aggregate)?;
+    let summary = files::summary_json(info, aggregate)?;
+    let kpis_path = directory.join(format!(".kpis.csv.{}.full.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut out = BufWriter::new(File::create(&kpis_path)?);
+        out.write_all(&files::kpis_header(info))?;
+        std::io::copy(&mut File::open(rows_path)?, &mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })();
+    let placed = result
+        .map_err(|error| {
+            Failure::new(
+                format!("cannot write kpis.csv in '{}': {error}", directory.display()),
+                "check the disk space and permissions of the output directory",
+            )
+        })
+        .and_then(|()| {
+            output::write_all(
+                directory,
+                &[OutputFile { name: "bands.csv", contents: bands }, OutputFile { name: "summary.json", contents: summary }],
+            )
+        })
+        .and_then(|()| {
+            std::fs::rename(&kpis_path, directory.join("kpis.csv")).map_err(|error| {
+                Failure::new(
+                    format!("cannot move kpis.csv into place in '{}': {error}", directory.display()),
+                    "check the permissions of the output directory",
+                )
+            })
+        });
+    let _ = std::fs::remove_file(&kpis_path);
+    placed
+}
+
+/// The JSON line that opens a shard file.
+#[derive(Serialize, Deserialize)]
+struct PartHeader {
+    info: SweepInfo,
+    aggregate: Aggregate,
+}
+
+/// Writes a shard file: a magic line, one line of JSON (what to merge), then the shard's
+/// kpis.csv rows.
+fn write_part(path: &Path, info: &SweepInfo, aggregate: &Aggregate, rows_path: &Path) -> Result<(), Failure> {
+    let temporary = path.with_extension(format!("part.{}.tmp", std::process::id()));
+    let header = PartHeader { info: info.clone(), aggregate: aggregate.clone() };
+    let result = (|| -> std::io::Result<()> {
+        let mut out = BufWriter::new(File::create(&temporary)?);
+        writeln!(out, "{PART_MAGIC}")?;
+        serde_json::to_writer(&mut out, &header)?;
+        out.write_all(b"\n")?;
+        std::io::copy(&mut File::open(rows_path)?, &mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    result.map_err(|error| {
+        let _ = std::fs::remove_file(&temporary);
+        Failure::new(
+            format!("cannot write {}: {error}", path.display()),
+            "check the disk space and permissions of the output directory",
+        )
+    })
+}
+
+/// A shard file opened for merging: its header, and a reader at its kpis rows.
+fn read_part(path: &Path) -> Result<(PartHeader, BufReader<File>), Failure> {
+    let bad = |why: String| {
+        Failure::new(
+            format!("{} is not a shard file of chokepoint {}: {why}", path.display(), env!("CARGO_PKG_VERSION")),
+            "give the shard-*.part files written by chokepoint sweep --shard I/N",
+        )
+    };
+    let file = File::open(path).map_err(|e| bad(e.to_string()))?;
+    let mut reader = BufReader::new(file);
+    let mut magic = String::new();
+    (&mut reader).take(64).read_line(&mut magic).map_err(|e| bad(e.to_string()))?;
+    if magic.trim_end() != PART_MAGIC {
+        return Err(bad("its first line is not the shard header".to_owned()));
+    }
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line).map_err(|e| bad(e.to_string()))?;
+    let header: PartHeader = serde_json::from_slice(&line).map_err(|e| bad(format!("its header is damaged ({e})")))?;
+    if header.info.version != env!("CARGO_PKG_VERSION") {
+        return Err(bad(format!("it was written by version {}", header.info.version)));
+    }
+    Ok((header, reader))
+}
+
+/// Runs `chokepoint merge`.
+pub fn merge(parts: &[PathBuf], output: &Path) -> Result<(), Failure> {
+    let mut opened = Vec::with_capacity(parts.len());
+    for path in parts {
+        opened.push(read_part(path)?);
+    }
+    let info = opened[0].0.info.clone();
+    if let Some((header, _)) = opened.iter().find(|(h, _)| h.info != info) {
+        return Err(Failure::new(
+            format!(
+                "shard {}/{} comes from another scenario or grid than shard {}/{}",
+                header.aggregate.shard.index,
+                header.aggregate.shard.count,
+                opened[0].0.aggregate.shard.index,
+                opened[0].0.aggregate.shard.count
+            ),
+            "merge only the shards of one sweep",
+        ));
+    }
+    let aggregates: Vec<Aggregate> = opened.iter().map(|(h, _)| h.aggregate.clone()).collect();
+    let merged = Aggregate::merge(aggregates)
+        .map_err(|why| Failure::new(format!("cannot merge: {why}"), "give every shard-*.part of one sweep once"))?;
+    opened.sort_by_key(|(h, _)| h.aggregate.shard.index);
+    std::fs::create_dir_all(output).map_err(|error| {
+        Failure::new(
+            format!("cannot create the output directory '{}': {error}", output.display()),
+            "choose a directory you can write to with -o DIR",
+        )
+    })?;
+    let rows_path = output.join(format!(".kpis.csv.{}.tmp", std::process::id()));
+    let copied = (|| -> std::io::Result<()> {
+        let mut out = BufWriter::new(File::create(&rows_path)?);
+        for (_, reader) in &mut opened {
+            std::io::copy(reader, &mut out)?;
+        }
+        out.flush()
+    })();
+    let outcome = copied
+        .map_err(|error| {
+            Failure::new(
+                format!("cannot write kpis.csv in '{}': {error}", output.display()),
+                "check the disk space and permissions of the output directory",
+            )
+        })
+        .and_then(|()| write_results(output, &info, &merged, &rows_path));
+    let _ = std::fs::remove_file(&rows_path);
+    outcome?;
+    print!("{}", files::table(&info, &merged));
+    println!("\nMerged {} shards. Wrote bands.csv, kpis.csv, summary.json in {}", parts.len(), output.display());
+    Ok(())
+}

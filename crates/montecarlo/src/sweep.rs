@@ -1,0 +1,244 @@
+//! The batch loop: replicates on a rayon pool in batches of a fixed memory budget, each
+//! replicate checked, then added to the point's summaries in parallel over cells.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chokepoint_engine::{Kpis, Plan, RunConfig};
+use rayon::prelude::*;
+
+use crate::{
+    Aggregate, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure, RunKpis, Stop,
+    SweepConfig, replicate_seed,
+};
+
+/// What the caller lends a batch: a flag to stop it and a callback told of every replicate
+/// finished (called from worker threads).
+pub struct Hooks<'a> {
+    /// Raised (for example by Ctrl-C) to stop at the next replicate.
+    pub cancel: &'a AtomicBool,
+    /// Called with 1 as each replicate finishes.
+    pub progress: &'a (dyn Fn(u64) + Sync),
+}
+
+/// Most memory the per-step summaries of all points may take.
+pub const MEMORY_LIMIT: u64 = 8 << 30;
+/// Most memory the raw results of one batch may take.
+const BATCH_BYTES: usize = 256 << 20;
+/// Replicates per worker thread in a batch (enough that uneven run times even out).
+const TASKS_PER_THREAD: usize = 32;
+/// Cells per parallel task when adding a batch to the summaries.
+const CHUNK: usize = 4096;
+/// Values below this are rounding, not a negative stock.
+const NEGATIVE_TOLERANCE: f64 = -1e-9;
+
+/// What one replicate hands back.
+struct Outcome {
+    layout: Layout,
+    values: Vec<f64>,
+    kpis: Vec<Kpis>,
+    /// First day with unmet demand, per entity.
+    first_short: Vec<Option<u32>>,
+}
+
+/// Runs replicates `config.shard.range(config.runs)` of every point and reduces them (see
+/// the crate documentation). `rows` is called once per replicate and point, in index order
+/// (run, then point), after the replicate has been added.
+pub fn sweep(
+    points: &[Point<'_>],
+    config: &SweepConfig,
+    hooks: &Hooks<'_>,
+    rows: &mut (dyn FnMut(&RunKpis<'_>) -> Result<(), String> + Send),
+) -> Result<Aggregate, Stop> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .map_err(|e| Stop::Other(format!("cannot start the worker threads: {e}")))?;
+    let threads = pool.current_num_threads();
+    let range = config.shard.range(config.runs);
+    let n_points = points.len().max(1);
+    let mut aggregate = Aggregate {
+        tag: config.tag,
+        seed: config.seed,
+        runs: config.runs,
+        shard: config.shard,
+        step_days: config.step_days,
+        points: points
+            .iter()
+            .map(|_| PointAggregate { runs: 0, layout: None, cells: Vec::new(), kpis: Vec::new() })
+            .collect(),
+    };
+    let mut completed = 0u64;
+    let mut batch_runs = threads.div_ceil(n_points).max(1) as u64;
+    let mut next = range.start;
+    pool.install(|| {
+        while next < range.end {
+            if hooks.cancel.load(Ordering::Relaxed) {
+                return Err(Stop::Cancelled { completed });
+            }
+            let end = (next + batch_runs).min(range.end);
+            let tasks: Vec<(u64, usize)> =
+                (next..end).flat_map(|run| (0..points.len()).map(move |p| (run, p))).collect();
+            let outcomes: Vec<Option<Result<Outcome, ReplicateFailure>>> = tasks
+                .par_iter()
+                .map(|&(run, point)| {
+                    if hooks.cancel.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    let seed = replicate_seed(config.seed, run);
+                    let outcome = replicate(&points[point].plan, seed, config.step_days)
+                        .map_err(|problem| ReplicateFailure { point, run, seed, problem });
+                    (hooks.progress)(1);
+                    Some(outcome)
+                })
+                .collect();
+            if outcomes.iter().any(Option::is_none) {
+                let finished = outcomes.iter().filter(|o| o.is_some()).count() as u64;
+                return Err(Stop::Cancelled { completed: completed + finished });
+            }
+            let mut failures = Vec::new();
+            let mut done = Vec::with_capacity(outcomes.len());
+            for outcome in outcomes.into_iter().flatten() {
+                match outcome {
+                    Ok(o) => done.push(o),
+                    Err(f) => failures.push(f),
+                }
+            }
+            if !failures.is_empty() {
+                return Err(Stop::Failed(failures));
+            }
+            // Each point's layout comes from its first replicate; every other must match.
+            for (o, &(run, point)) in done.iter().zip(&tasks) {
+                let aggregate = &mut aggregate.points[point];
+                match &aggregate.layout {
+                    None => start_point(aggregate, &o.layout, n_points)?,
+                    Some(layout) if *layout != o.layout => {
+                        return Err(Stop::Failed(vec![ReplicateFailure {
+                            point,
+                            run,
+                            seed: replicate_seed(config.seed, run),
+                            problem: "it reports other entities or series than the point's first replicate"
+                                .to_owned(),
+                        }]));
+                    }
+                    Some(_) => {}
+                }
+            }
+            for (point, aggregate) in aggregate.points.iter_mut().enumerate() {
+                let mine: Vec<&Outcome> =
+                    done.iter().zip(&tasks).filter(|(_, t)| t.1 == point).map(|(o, _)| o).collect();
+                aggregate.cells.par_chunks_mut(CHUNK).enumerate().for_each(|(chunk_index, chunk)| {
+                    let base = chunk_index * CHUNK;
+                    for outcome in &mine {
+                        let values = &outcome.values[base..base + chunk.len()];
+                        for (cell, &value) in chunk.iter_mut().zip(values) {
+                            cell.insert(value);
+                        }
+                    }
+                });
+                aggregate.runs += mine.len() as u64;
+            }
+            for (o, &(run, point)) in done.iter().zip(&tasks) {
+                let aggregate = &mut aggregate.points[point];
+                add_kpis(&mut aggregate.kpis, o);
+                let layout = aggregate.layout.as_ref().unwrap_or(&o.layout);
+                let seed = replicate_seed(config.seed, run);
+                rows(&RunKpis { point, run, seed, layout, kpis: &o.kpis }).map_err(Stop::Other)?;
+            }
+            completed += tasks.len() as u64;
+            let values = done.iter().map(|o| o.values.len()).max().unwrap_or(1).max(1);
+            let by_memory = (BATCH_BYTES / (8 * values * n_points)).max(1);
+            let by_threads = (TASKS_PER_THREAD * threads).div_ceil(n_points);
+            batch_runs = by_memory.min(by_threads).max(1) as u64;
+            next = end;
+        }
+        Ok(())
+    })?;
+    Ok(aggregate)
+}
+
+/// Sets up a point's summaries from its first replicate's layout.
+fn start_point(aggregate: &mut PointAggregate, layout: &Layout, n_points: usize) -> Result<(), Stop> {
+    let cells = layout.series.len() * layout.n_steps;
+    let bytes = (cells * n_points * std::mem::size_of::<Histogram>()) as u64;
+    if bytes > MEMORY_LIMIT {
+        return Err(Stop::TooLarge { bytes, limit: MEMORY_LIMIT });
+    }
+    aggregate.cells = vec![Histogram::default(); cells];
+    aggregate.kpis = layout.entities.iter().map(|_| KpiSummary::new(layout.horizon_days)).collect();
+    aggregate.layout = Some(layout.clone());
+    Ok(())
+}
+
+fn add_kpis(summaries: &mut [KpiSummary], outcome: &Outcome) {
+    for ((summary, kpis), first_short) in summaries.iter_mut().zip(&outcome.kpis).zip(&outcome.first_short) {
+        if let Some(day) = first_short {
+            summary.short_runs += 1;
+            summary.first_short_day.insert(*day);
+        }
+        if let Some(days) = kpis.time_to_survive_days {
+            summary.time_to_survive_days.insert(days);
+        }
+        if let Some(days) = kpis.time_to_recover_days {
+            summary.time_to_recover_days.insert(days);
+        }
+        summary.peak_shortage.insert(kpis.peak_shortage);
+        summary.unmet_units.insert(kpis.unmet_units);
+        summary.lost_value.insert(kpis.lost_value);
+        summary.fill_rate.insert(kpis.fill_rate);
+    }
+}
+
+/// Runs one replicate and checks it: every product's ledger balances, and every value is
+/// finite and not negative. A panic in the engine is caught and reported like a failed check.
+fn replicate(plan: &Plan<'_>, seed: u64, step_days: u32) -> Result<Outcome, String> {
+    let result = catch_unwind(AssertUnwindSafe(|| plan.run(RunConfig { seed, replicate: 0 }))).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("the engine panicked: {message}")
+    })?;
+    let model = plan.model();
+    for (product, ledger) in model.products.iter().zip(&result.ledgers) {
+        let off = ledger.imbalance();
+        if off != 0 {
+            return Err(format!("the ledger of {} does not balance: off by {off} micro-units", product.id));
+        }
+    }
+    let horizon = result.horizon_days as usize;
+    for series in &result.series {
+        let bad = series.values[..horizon].iter().position(|v| !v.is_finite() || *v < NEGATIVE_TOLERANCE);
+        if let Some(day) = bad {
+            return Err(format!(
+                "{} {} is {} on day {day}",
+                result.entities[series.entity].id, series.metric, series.values[day]
+            ));
+        }
+    }
+    let layout = Layout {
+        horizon_days: result.horizon_days,
+        n_steps: result.n_steps(step_days),
+        entities: result
+            .entities
+            .iter()
+            .map(|e| Entity {
+                id: e.id.clone(),
+                kind: e.kind.as_str().to_owned(),
+                region: e.region.to_string(),
+                product: e.product.0,
+            })
+            .collect(),
+        series: result.series.iter().map(|s| (s.entity, s.metric.clone())).collect(),
+    };
+    let mut values = Vec::with_capacity(layout.series.len() * layout.n_steps);
+    result.step_values(step_days, &mut values);
+    let first_short = (0..result.entities.len())
+        .map(|entity| {
+            let unmet = result.series.iter().find(|s| s.entity == entity && s.metric == "unmet")?;
+            unmet.values[..horizon].iter().position(|&v| v > 0.0).map(|d| d as u32)
+        })
+        .collect();
+    Ok(Outcome { layout, values, kpis: result.kpis, first_short })
+}
