@@ -77,7 +77,10 @@ pub fn split_setting(text: &str) -> Result<(String, Vec<String>), Failure> {
     }
     out.push(values[start..].trim().to_owned());
     if out.iter().any(String::is_empty) {
-        return Err(Failure::new(format!("--set {text}: a value in the list is empty"), "separate values with single commas"));
+        return Err(Failure::new(
+            format!("--set {text}: a value in the list is empty"),
+            "separate values with single commas",
+        ));
     }
     Ok((key.to_owned(), out))
 }
@@ -93,8 +96,11 @@ fn load_point(file: &Path, settings: &[(String, String)], warn: bool) -> Result<
         }
         Err(report) => {
             let n = report.n_errors();
-            let summary =
-                format!("{}: {n} error{} found; nothing was run", file.display(), if n == 1 { "" } else { "s" });
+            let summary = format!(
+                "{}: {n} error{} found; nothing was run",
+                file.display(),
+                if n == 1 { "" } else { "s" }
+            );
             Err(Failure::Scenario(format!("{}{summary}", report.render(crate::colour()))))
         }
     }
@@ -129,7 +135,10 @@ fn resolve_shard(flag: Option<&str>, count: Option<u32>) -> Result<Shard, Failur
     };
     let shard = if let Some(text) = flag {
         let Some((i, n)) = text.split_once('/') else {
-            return Err(Failure::new(format!("--shard {text}: expected I/N"), "write --shard 0/4 … --shard 3/4"));
+            return Err(Failure::new(
+                format!("--shard {text}: expected I/N"),
+                "write --shard 0/4 … --shard 3/4",
+            ));
         };
         Shard { index: number("the shard index", i)?, count: number("the shard count", n)? }
     } else if let (Some(id), Some(n)) = (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT")) {
@@ -172,8 +181,7 @@ fn fingerprint(parts: &[String]) -> u64 {
 /// Runs `chokepoint sweep`.
 pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
     let base = crate::run::load(request.file)?;
-    let mut grid: Vec<(String, Vec<String>)> =
-        base.sweep.grid.clone();
+    let mut grid: Vec<(String, Vec<String>)> = base.sweep.grid.clone();
     for text in request.sets {
         let (key, values) = split_setting(text)?;
         match grid.iter_mut().find(|(k, _)| *k == key) {
@@ -188,8 +196,10 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
             "sweep at most 10,000 points at once; split the grid",
         ));
     }
-    let scenarios =
-        settings.iter().map(|s| load_point(request.file, s, false)).collect::<Result<Vec<Scenario>, Failure>>()?;
+    let scenarios = settings
+        .iter()
+        .map(|s| load_point(request.file, s, false))
+        .collect::<Result<Vec<Scenario>, Failure>>()?;
     let runs = request.runs.or(base.sweep.runs).unwrap_or(DEFAULT_RUNS);
     if runs == 0 || runs > chokepoint_scenario::MAX_RUNS {
         return Err(Failure::new(
@@ -217,7 +227,8 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         points: settings.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let mut identity: Vec<String> = scenarios.iter().map(|s| format!("{:?}", (&s.name, &s.start, &s.model))).collect();
+    let mut identity: Vec<String> =
+        scenarios.iter().map(|s| format!("{:?}", (&s.name, &s.start, &s.model))).collect();
     identity.push(format!("{info:?}"));
     let config = SweepConfig {
         seed,
@@ -282,7 +293,10 @@ fn run_batch(
 ) -> Result<Aggregate, Failure> {
     let cannot_write = |error: std::io::Error| {
         Failure::new(
-            format!("cannot write kpis.csv in '{}': {error}", rows_path.parent().unwrap_or(Path::new(".")).display()),
+            format!(
+                "cannot write kpis.csv in '{}': {error}",
+                rows_path.parent().unwrap_or(Path::new(".")).display()
+            ),
             "check the disk space and permissions of the output directory",
         )
     };
@@ -326,9 +340,14 @@ fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo, confi
             "run again to get results (the same seed gives the same runs)",
         ),
         Stop::Failed(failures) => {
-            let mut message = format!("{} replicate{} broke an invariant:", failures.len(), if failures.len() == 1 { "" } else { "s" });
+            let mut message = format!(
+                "{} replicate{} broke an invariant:",
+                failures.len(),
+                if failures.len() == 1 { "" } else { "s" }
+            );
             for f in failures.iter().take(10) {
-                let sets: String = points[f.point].settings.iter().map(|(k, v)| format!(" --set '{k}={v}'")).collect();
+                let sets: String =
+                    points[f.point].settings.iter().map(|(k, v)| format!(" --set '{k}={v}'")).collect();
                 message.push_str(&format!(
                     "\n  - point {} ({}), run {}, seed {}: {}\n    replay it alone: chokepoint run {} --seed {}{sets}",
                     f.point,
@@ -340,7 +359,10 @@ fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo, confi
                     f.seed
                 ));
             }
-            Failure::new(message, "this is a bug in chokepoint; please report it with the scenario and the seed")
+            Failure::new(
+                message,
+                "this is a bug in chokepoint; please report it with the scenario and the seed",
+            )
         }
         Stop::TooLarge { bytes, limit } => Failure::new(
             format!(
@@ -359,7 +381,12 @@ fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo, confi
 
 /// Writes bands.csv, summary.json and kpis.csv (header + the streamed rows), each replaced
 /// whole or not at all.
-fn write_results(directory: &Path, info: &SweepInfo, aggregate: &Aggregate, rows_path: &Path) -> Result<(), Failure> {
+fn write_results(
+    directory: &Path,
+    info: &SweepInfo,
+    aggregate: &Aggregate,
+    rows_path: &Path,
+) -> Result<(), Failure> {
     let bands = files::bands_csv(info, aggregate)?;
     let summary = files::summary_json(info, aggregate)?;
     let kpis_path = directory.join(format!(".kpis.csv.{}.full.tmp", std::process::id()));
@@ -379,7 +406,10 @@ fn write_results(directory: &Path, info: &SweepInfo, aggregate: &Aggregate, rows
         .and_then(|()| {
             output::write_all(
                 directory,
-                &[OutputFile { name: "bands.csv", contents: bands }, OutputFile { name: "summary.json", contents: summary }],
+                &[
+                    OutputFile { name: "bands.csv", contents: bands },
+                    OutputFile { name: "summary.json", contents: summary },
+                ],
             )
         })
         .and_then(|()| {
@@ -428,7 +458,11 @@ fn write_part(path: &Path, info: &SweepInfo, aggregate: &Aggregate, rows_path: &
 fn read_part(path: &Path) -> Result<(PartHeader, BufReader<File>), Failure> {
     let bad = |why: String| {
         Failure::new(
-            format!("{} is not a shard file of chokepoint {}: {why}", path.display(), env!("CARGO_PKG_VERSION")),
+            format!(
+                "{} is not a shard file of chokepoint {}: {why}",
+                path.display(),
+                env!("CARGO_PKG_VERSION")
+            ),
             "give the shard-*.part files written by chokepoint sweep --shard I/N",
         )
     };
@@ -441,7 +475,8 @@ fn read_part(path: &Path) -> Result<(PartHeader, BufReader<File>), Failure> {
     }
     let mut line = Vec::new();
     reader.read_until(b'\n', &mut line).map_err(|e| bad(e.to_string()))?;
-    let header: PartHeader = serde_json::from_slice(&line).map_err(|e| bad(format!("its header is damaged ({e})")))?;
+    let header: PartHeader =
+        serde_json::from_slice(&line).map_err(|e| bad(format!("its header is damaged ({e})")))?;
     if header.info.version != env!("CARGO_PKG_VERSION") {
         return Err(bad(format!("it was written by version {}", header.info.version)));
     }
@@ -468,8 +503,9 @@ pub fn merge(parts: &[PathBuf], output: &Path) -> Result<(), Failure> {
         ));
     }
     let aggregates: Vec<Aggregate> = opened.iter().map(|(h, _)| h.aggregate.clone()).collect();
-    let merged = Aggregate::merge(aggregates)
-        .map_err(|why| Failure::new(format!("cannot merge: {why}"), "give every shard-*.part of one sweep once"))?;
+    let merged = Aggregate::merge(aggregates).map_err(|why| {
+        Failure::new(format!("cannot merge: {why}"), "give every shard-*.part of one sweep once")
+    })?;
     opened.sort_by_key(|(h, _)| h.aggregate.shard.index);
     std::fs::create_dir_all(output).map_err(|error| {
         Failure::new(
@@ -496,6 +532,10 @@ pub fn merge(parts: &[PathBuf], output: &Path) -> Result<(), Failure> {
     let _ = std::fs::remove_file(&rows_path);
     outcome?;
     print!("{}", files::table(&info, &merged));
-    println!("\nMerged {} shards. Wrote bands.csv, kpis.csv, summary.json in {}", parts.len(), output.display());
+    println!(
+        "\nMerged {} shards. Wrote bands.csv, kpis.csv, summary.json in {}",
+        parts.len(),
+        output.display()
+    );
     Ok(())
 }

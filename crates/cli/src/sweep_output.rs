@@ -40,7 +40,9 @@ pub struct SweepInfo {
 impl SweepInfo {
     fn date(&self, day: u32) -> String {
         match self.start.parse::<jiff::civil::Date>() {
-            Ok(start) => start.checked_add(jiff::Span::new().days(i64::from(day))).unwrap_or(start).to_string(),
+            Ok(start) => {
+                start.checked_add(jiff::Span::new().days(i64::from(day))).unwrap_or(start).to_string()
+            }
             Err(_) => format!("day {day}"),
         }
     }
@@ -61,7 +63,10 @@ impl SweepInfo {
 }
 
 fn failure(error: impl std::fmt::Display) -> Failure {
-    Failure::new(format!("could not format results: {error}"), "this is a bug; please report it with the scenario")
+    Failure::new(
+        format!("could not format results: {error}"),
+        "this is a bug; please report it with the scenario",
+    )
 }
 
 /// The header of `kpis.csv`.
@@ -133,7 +138,12 @@ pub fn bands_csv(info: &SweepInfo, aggregate: &Aggregate) -> Result<Vec<u8>, Fai
                 let Some(cell) = point.cell(series_index, step_index) else { continue };
                 let mut record = vec![index.to_string()];
                 record.extend(settings.iter().cloned());
-                record.extend([day.to_string(), date.clone(), layout.entities[*entity].id.clone(), metric.clone()]);
+                record.extend([
+                    day.to_string(),
+                    date.clone(),
+                    layout.entities[*entity].id.clone(),
+                    metric.clone(),
+                ]);
                 record.push(cell.mean().to_string());
                 record.extend(QUANTILES.iter().map(|(_, q)| cell.quantile(*q).to_string()));
                 writer.write_record(&record).map_err(failure)?;
@@ -206,7 +216,11 @@ struct ValuesJson {
 }
 
 fn days(d: &DayCounts) -> DaysJson {
-    DaysJson { runs: d.count(), mean: d.mean(), quantiles: QUANTILES.iter().map(|(n, q)| (*n, d.quantile(*q))).collect() }
+    DaysJson {
+        runs: d.count(),
+        mean: d.mean(),
+        quantiles: QUANTILES.iter().map(|(n, q)| (*n, d.quantile(*q))).collect(),
+    }
 }
 
 fn values(h: &Histogram) -> ValuesJson {
@@ -234,7 +248,11 @@ fn ratio(part: u64, whole: u64) -> f64 {
     if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
 }
 
-fn entities<'a>(info: &SweepInfo, point: &'a PointAggregate, layout: &'a Layout) -> BTreeMap<&'a str, EntityJson> {
+fn entities<'a>(
+    info: &SweepInfo,
+    point: &'a PointAggregate,
+    layout: &'a Layout,
+) -> BTreeMap<&'a str, EntityJson> {
     layout
         .entities
         .iter()
@@ -327,17 +345,30 @@ pub fn table(info: &SweepInfo, aggregate: &Aggregate) -> String {
         } else {
             info.watch.iter().filter_map(|id| layout.entities.iter().position(|e| &e.id == id)).collect()
         };
-        let header =
-            ["entity", "P(short)", "first short: median (p10-p90)", "after disruption", "P(recovered)", "unmet (mean)"];
+        let header = [
+            "entity",
+            "P(short)",
+            "first short: median (p10-p90)",
+            "after disruption",
+            "P(recovered)",
+            "unmet (mean)",
+        ];
         let mut rows: Vec<[String; 6]> = Vec::new();
         for i in watched {
             let (entity, k) = (&layout.entities[i], &point.kpis[i]);
             let unit = info.units.get(entity.product as usize).map_or("", String::as_str);
-            let first = match (k.first_short_day.quantile(0.5), k.first_short_day.quantile(0.1), k.first_short_day.quantile(0.9)) {
-                (Some(m), Some(lo), Some(hi)) => format!("{} ({} to {})", info.date(m), info.date(lo), info.date(hi)),
+            let first = match (
+                k.first_short_day.quantile(0.5),
+                k.first_short_day.quantile(0.1),
+                k.first_short_day.quantile(0.9),
+            ) {
+                (Some(m), Some(lo), Some(hi)) => {
+                    format!("{} ({} to {})", info.date(m), info.date(lo), info.date(hi))
+                }
                 _ => "never".to_owned(),
             };
-            let after = k.time_to_survive_days.quantile(0.5).map_or_else(|| "-".to_owned(), |d| format!("{d} d"));
+            let after =
+                k.time_to_survive_days.quantile(0.5).map_or_else(|| "-".to_owned(), |d| format!("{d} d"));
             rows.push([
                 entity.id.clone(),
                 format!("{:.1} %", ratio(k.short_runs, point.runs) * 100.0),

@@ -195,7 +195,11 @@ impl Histogram {
 
     /// Rebuilds a histogram from its parts; `None` if they are not consistent.
     pub fn from_wire(wire: &HistogramWire) -> Option<Histogram> {
-        let mut h = Histogram { top: wire.top.unwrap_or(i32::MIN), sum: wire.sum.parse().ok()?, ..Default::default() };
+        let mut h = Histogram {
+            top: wire.top.unwrap_or(i32::MIN),
+            sum: wire.sum.parse().ok()?,
+            ..Default::default()
+        };
         for &(slot, count) in &wire.bins {
             *h.counts.get_mut(usize::from(slot))? = count;
         }

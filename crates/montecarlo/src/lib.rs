@@ -250,7 +250,11 @@ impl Aggregate {
         let missing: Vec<String> =
             (0..count).filter(|i| !indexes.contains(i)).map(|i| format!("{i}/{count}")).collect();
         if !missing.is_empty() {
-            return Err(format!("missing shard{} {}", if missing.len() == 1 { "" } else { "s" }, missing.join(", ")));
+            return Err(format!(
+                "missing shard{} {}",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", ")
+            ));
         }
         if let Some(w) = indexes.windows(2).find(|w| w[0] == w[1]) {
             return Err(format!("shard {}/{count} is given twice", w[0]));
@@ -323,7 +327,8 @@ mod tests {
     fn shards_cover_every_run_once() {
         for runs in [0, 1, 7, 1000] {
             for count in [1, 3, 8] {
-                let ranges: Vec<Range<u64>> = (0..count).map(|index| Shard { index, count }.range(runs)).collect();
+                let ranges: Vec<Range<u64>> =
+                    (0..count).map(|index| Shard { index, count }.range(runs)).collect();
                 assert_eq!(ranges[0].start, 0);
                 assert_eq!(ranges[count as usize - 1].end, runs);
                 assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));

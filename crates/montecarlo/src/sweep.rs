@@ -192,14 +192,15 @@ fn add_kpis(summaries: &mut [KpiSummary], outcome: &Outcome) {
 /// Runs one replicate and checks it: every product's ledger balances, and every value is
 /// finite and not negative. A panic in the engine is caught and reported like a failed check.
 fn replicate(plan: &Plan<'_>, seed: u64, step_days: u32) -> Result<Outcome, String> {
-    let result = catch_unwind(AssertUnwindSafe(|| plan.run(RunConfig { seed, replicate: 0 }))).map_err(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        format!("the engine panicked: {message}")
-    })?;
+    let result =
+        catch_unwind(AssertUnwindSafe(|| plan.run(RunConfig { seed, replicate: 0 }))).map_err(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            format!("the engine panicked: {message}")
+        })?;
     let model = plan.model();
     for (product, ledger) in model.products.iter().zip(&result.ledgers) {
         let off = ledger.imbalance();

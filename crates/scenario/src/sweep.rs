@@ -156,7 +156,10 @@ pub(crate) fn apply<'s>(tree: &mut DeTable<'s>, o: &Override<'s>) -> Result<(), 
 
 /// Checks every value of `[sweep.grid]` by building the scenario with it; returns the grid,
 /// each value as the TOML text written in the file.
-pub(crate) fn check_grid(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Option<Vec<(String, Vec<String>)>> {
+pub(crate) fn check_grid(
+    sources: &Sources,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Vec<(String, Vec<String>)>> {
     let tree = document::merged_tree(sources);
     let grid = tree
         .get("sweep")

@@ -94,10 +94,18 @@ impl<'p, 'm> Simulation<'p, 'm> {
             let product = slot.product.0 as usize;
             let mut state = SlotState { on_hand: slot.initial, ..SlotState::default() };
             ledgers[product].initial += i128::from(slot.initial);
-            // Nothing is on its way from a plant that is not online yet.
-            let shares = (plan.sources[slot.sources.clone()].iter())
-                .map(|s| if model.facilities[s.from].online_day > 0 { 0.0 } else { s.share });
-            split::split_by_shares(slot.flow, shares, &mut split);
+            // Nothing is on its way from a plant that is not online yet: only the online
+            // sources' shares of the flow are in the pipeline.
+            let online = |s: &crate::plan::SourcePlan| model.facilities[s.from].online_day == 0;
+            let sources = &plan.sources[slot.sources.clone()];
+            let online_share: f64 = sources.iter().filter(|s| online(s)).map(|s| s.share).sum();
+            let flow = if online_share > 0.0 {
+                (slot.flow as f64 * online_share.min(1.0)).round() as i64
+            } else {
+                0
+            };
+            let shares = sources.iter().map(|s| if online(s) { s.share / online_share } else { 0.0 });
+            split::split_by_shares(flow, shares, &mut split);
             for (link, &daily) in slot.sources.clone().zip(&split) {
                 if daily == 0 {
                     continue;
