@@ -161,7 +161,7 @@ impl Histogram {
                 seen >= rank
             })
             .unwrap_or(SLOTS - 1);
-        let floor = self.top - (OCTAVES as i32 - 1);
+        let floor = self.top.saturating_sub(OCTAVES as i32 - 1);
         let estimate = match slot {
             ZERO => 0.0,
             UNDER => 0.5 * pow2(floor),
@@ -349,6 +349,13 @@ mod tests {
         assert!((h.mean() - mean).abs() < 1e-6, "{} vs {mean}", h.mean());
         assert_eq!(h.quantile(0.0), 0.0);
         assert_eq!(h.quantile(1.0), max);
+    }
+
+    #[test]
+    fn zeros_alone_give_zero() {
+        let mut h = Histogram::default();
+        (0..10).for_each(|_| h.insert(0.0));
+        assert_eq!((h.quantile(0.05), h.quantile(0.95), h.mean(), h.max()), (0.0, 0.0, 0.0, 0.0));
     }
 
     #[test]

@@ -318,3 +318,172 @@ fn the_world_alone_is_the_undisturbed_baseline() {
         assert_eq!(kpis["unmet_units"], 0.0, "{entity} runs short without any control");
     }
 }
+
+fn chokepoint_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chokepoint"));
+    command.args(args).current_dir(workspace_root());
+    for var in
+        ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "JOB_COMPLETION_INDEX"]
+    {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied()).output().expect("the binary runs")
+}
+
+const BAN_END: &str = "event.mofcom-18-2025.end=2025-06-06,2025-12-31";
+
+fn sweep_files(dir: &Path) -> [Vec<u8>; 3] {
+    ["bands.csv", "kpis.csv", "summary.json"].map(|f| std::fs::read(dir.join(f)).expect("file written"))
+}
+
+fn sweep_into(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut args =
+        vec!["sweep", SCENARIO, "--runs", "6", "--set", BAN_END, "-o", dir.to_str().expect("utf-8")];
+    args.extend_from_slice(extra);
+    let out = chokepoint_env(&args, env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    out
+}
+
+#[test]
+fn sweep_gives_the_same_bytes_on_one_or_two_threads_and_in_merged_shards() {
+    let one = scratch("sweep-threads-1");
+    let out = sweep_into(&one, &["--threads", "1"], &[]);
+    let two = scratch("sweep-threads-2");
+    sweep_into(&two, &["--threads", "2"], &[]);
+    assert!(sweep_files(&one) == sweep_files(&two), "1 and 2 threads differ");
+
+    // The printed summary: per point, P(short) and the median date of the first shortage.
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Point 1: event.mofcom-18-2025.end = 2025-12-31"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("us_auto") && l.contains("100.0 %")), "{stdout}");
+    // Off a terminal there is no progress bar.
+    assert!(!text(&out.stderr).contains("ETA"), "{}", text(&out.stderr));
+
+    // Three shards: one by flag, one by SLURM's variables, one as an Indexed Job.
+    let parts = scratch("sweep-parts");
+    sweep_into(&parts, &["--shard", "1/3"], &[]);
+    sweep_into(
+        &parts,
+        &[],
+        &[("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")],
+    );
+    sweep_into(&parts, &["--shard-count", "3"], &[("JOB_COMPLETION_INDEX", "2")]);
+    let names: Vec<String> = ["0000", "0001", "0002"]
+        .iter()
+        .map(|i| parts.join(format!("shard-{i}-of-0003.part")).to_str().expect("utf-8").to_owned())
+        .collect();
+    assert!(!parts.join("bands.csv").exists(), "a shard writes only its part");
+    let merged = scratch("sweep-merged");
+    let mut args = vec!["merge", names[2].as_str(), names[0].as_str(), names[1].as_str(), "-o"];
+    args.push(merged.to_str().expect("utf-8"));
+    let out = chokepoint(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (whole, parts_merged) = (sweep_files(&one), sweep_files(&merged));
+    for (name, (a, b)) in
+        ["bands.csv", "kpis.csv", "summary.json"].iter().zip(whole.iter().zip(&parts_merged))
+    {
+        assert!(a == b, "merged {name} differs from the unsharded one");
+    }
+
+    // A shard missing, or a file that is not a shard, is refused.
+    let out =
+        chokepoint(&["merge", names[0].as_str(), names[2].as_str(), "-o", merged.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("missing shard 1/3"), "{}", text(&out.stderr));
+    let out = chokepoint(&["merge", SCENARIO, "-o", merged.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not a shard file"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn sweep_files_follow_the_contract() {
+    let dir = scratch("sweep-contract");
+    sweep_into(&dir, &[], &[]);
+    let bands = text(&std::fs::read(dir.join("bands.csv")).expect("bands.csv"));
+    assert!(bands.starts_with(
+        "point,event.mofcom-18-2025.end,day,date,entity,metric,mean,p05,p10,p25,p50,p75,p90,p95\n"
+    ));
+    // 2 points × 365 days × every series of the run.
+    let run = scratch("sweep-contract-run");
+    run_into(&run, "20250404");
+    let series_rows = text(&std::fs::read(run.join("series.csv")).expect("series.csv")).lines().count() - 1;
+    assert_eq!(bands.lines().count() - 1, 2 * series_rows);
+    // Quantiles are ordered in every row.
+    for line in bands.lines().skip(1) {
+        let cells: Vec<f64> = line.split(',').skip(6).map(|c| c.parse().expect("number")).collect();
+        assert!(cells[1..].windows(2).all(|w| w[0] <= w[1]), "{line}");
+    }
+
+    let kpis = text(&std::fs::read(dir.join("kpis.csv")).expect("kpis.csv"));
+    assert!(kpis.starts_with("point,event.mofcom-18-2025.end,run,seed,entity,time_to_survive_days,"));
+    // Run 0 uses the scenario's seed: its KPIs are those of `chokepoint run`.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).expect("summary")).expect("JSON");
+    let days = summary["kpis"]["us_auto"]["time_to_survive_days"].as_u64().expect("us_auto runs short");
+    assert!(
+        kpis.contains(&format!("\n0,2025-06-06,0,20250404,us_auto,{days},")),
+        "run 0 of point 0 should survive {days} days"
+    );
+
+    let sweep: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary")).expect("JSON");
+    let point = &sweep["points"][1];
+    assert_eq!(point["settings"]["event.mofcom-18-2025.end"], "2025-12-31");
+    assert_eq!(point["runs"], 6);
+    let us = &point["entities"]["us_auto"];
+    assert_eq!(us["probability_short"], 1.0);
+    // The survival curve is 1 until the first shortage of any run and 0 once all are short.
+    let survival: Vec<f64> =
+        us["survival"].as_array().expect("curve").iter().map(|v| v.as_f64().expect("f64")).collect();
+    assert_eq!(survival.len(), 365);
+    assert_eq!(survival[0], 1.0);
+    assert_eq!(survival[364], 0.0);
+    assert!(survival.windows(2).all(|w| w[0] >= w[1]));
+    let p50 = us["first_short_day"]["p50"].as_u64().expect("median day");
+    assert!(survival[p50 as usize] <= 0.5 && survival[p50 as usize - 1] > 0.5 - 1.0 / 6.0);
+}
+
+#[test]
+fn sweep_rejects_bad_settings_and_shards_with_exit_1_and_no_files() {
+    let dir = scratch("sweep-bad");
+    let out_dir = dir.join("out");
+    let o = out_dir.to_str().expect("utf-8");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--set", "facilities.my_lynas_ligth.capacity=5.0"], "did you mean 'my_lynas_light'?"),
+        (&["--set", "facilities.my_lynas_light.capacity=-5.0,5.0"], "<command line>:1:"),
+        (&["--set", "nonsense"], "expected key=value"),
+        (&["--shard", "3/3"], "shard 3/3 does not exist"),
+        (&["--runs", "0"], "out of range"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["sweep", SCENARIO, "-o", o];
+        args.extend_from_slice(extra);
+        let out = chokepoint_env(&args, &[]);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(expected), "{extra:?}: {}", text(&out.stderr));
+        assert!(!out_dir.join("bands.csv").exists() && !out_dir.join("kpis.csv").exists(), "{extra:?}");
+    }
+    let out = chokepoint_env(&["sweep", SCENARIO, "-o", o], &[("JOB_COMPLETION_INDEX", "1")]);
+    assert!(text(&out.stderr).contains("--shard-count"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn help_explains_sweep_and_merge() {
+    let out = chokepoint(&["sweep", "--help"]);
+    let help = text(&out.stdout);
+    for needle in [
+        "--runs",
+        "--set",
+        "--shard",
+        "SLURM_ARRAY_TASK_ID",
+        "bands.csv",
+        "kpis.csv",
+        "survival",
+        "chokepoint merge",
+    ] {
+        assert!(help.contains(needle), "sweep --help lacks {needle}");
+    }
+    let out = chokepoint(&["merge", "--help"]);
+    assert!(text(&out.stdout).contains("byte for byte"));
+}

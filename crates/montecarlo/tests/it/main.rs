@@ -138,6 +138,11 @@ fn one_or_two_threads_and_any_shards_give_the_same_bits() {
         parts.push(part);
         rows.push((index, part_rows));
     }
+    // Shards travel as JSON; the trip must not change a bit.
+    let parts: Vec<Aggregate> = parts
+        .iter()
+        .map(|p| serde_json::from_str(&serde_json::to_string(p).expect("to JSON")).expect("from JSON"))
+        .collect();
     let merged = Aggregate::merge(parts.clone()).expect("shards merge");
     assert!(merged == one, "merged shards differ from the whole");
     rows.sort_by_key(|r| r.0);
