@@ -247,7 +247,7 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         )
     })?;
     let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::SeqCst));
-    let rows_path = directory.join(format!(".kpis.csv.{}.tmp", std::process::id()));
+    let rows_path = directory.join(format!(".kpis.csv.{}.{}.tmp", shard.index, std::process::id()));
     let result = run_batch(&points, &config, &info, &rows_path);
     let outcome = result.and_then(|aggregate| {
         if shard == Shard::WHOLE {
@@ -306,9 +306,12 @@ fn run_batch(
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} runs, {per_sec}, ETA {eta}",
+                "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} runs, {rate}, ETA {eta}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} runs/s", state.per_sec());
+            })
             .progress_chars("=> "),
         );
         bar
@@ -336,7 +339,11 @@ use std::io::IsTerminal;
 fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo, config: &SweepConfig) -> Failure {
     match stop {
         Stop::Cancelled { completed } => Failure::new(
-            format!("interrupted: {completed} of {total} runs had completed; no result file was written"),
+            format!(
+                "interrupted: {} of {} runs had completed; no result file was written",
+                crate::table::format_units(completed as f64),
+                crate::table::format_units(total as f64)
+            ),
             "run again to get results (the same seed gives the same runs)",
         ),
         Stop::Failed(failures) => {
