@@ -189,6 +189,12 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
             None => grid.push((key, values)),
         }
     }
+    if let Some((key, _)) = grid.iter().find(|(k, _)| k.starts_with("report.")) {
+        return Err(Failure::new(
+            format!("{key} cannot be swept: the report settings apply to the whole sweep"),
+            "set [report] in the file and sweep other keys",
+        ));
+    }
     let settings = grid_points(&grid);
     if settings.len() > 10_000 {
         return Err(Failure::new(
