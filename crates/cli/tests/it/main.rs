@@ -451,7 +451,7 @@ fn sweep_rejects_bad_settings_and_shards_with_exit_1_and_no_files() {
     let o = out_dir.to_str().expect("utf-8");
     let cases: [(&[&str], &str); 5] = [
         (&["--set", "facilities.my_lynas_ligth.capacity=5.0"], "did you mean 'my_lynas_light'?"),
-        (&["--set", "facilities.my_lynas_light.capacity=-5.0,5.0"], "<command line>:1:"),
+        (&["--set", "facilities.my_lynas_light.capacity=-5.0,5.0"], "found -5\n  ┌─ <command line>:"),
         (&["--set", "nonsense"], "expected key=value"),
         (&["--shard", "3/3"], "shard 3/3 does not exist"),
         (&["--runs", "0"], "out of range"),
