@@ -44,6 +44,8 @@ fn sweep_rare_earth(bencher: Bencher<'_, '_>, threads: usize) {
     let cancel = AtomicBool::new(false);
     bencher.counter(ItemsCount::new(RUNS)).bench_local(|| {
         let hooks = Hooks { cancel: &cancel, progress: &|_| {} };
-        sweep(&points, &config, &hooks, &mut |_| Ok(())).map_err(|e| format!("{e:?}")).expect("the sweep runs")
+        sweep(&points, &config, &hooks, &mut |_| Ok(()))
+            .map_err(|e| format!("{e:?}"))
+            .expect("the sweep runs")
     });
 }
