@@ -10,9 +10,19 @@ use crate::output::{self, OutputFile};
 /// Reads and validates a scenario file (and the world files it extends), printing
 /// warnings.
 pub fn load(file: &Path) -> Result<chokepoint_scenario::Scenario, Failure> {
-    match chokepoint_scenario::load_path(file, &mut crate::read_file) {
+    load_with(file, &[], true)
+}
+
+/// Reads and validates a scenario file with keys set by dotted path (`--set`), printing
+/// warnings only when `warn`.
+pub fn load_with(
+    file: &Path,
+    settings: &[(String, String)],
+    warn: bool,
+) -> Result<chokepoint_scenario::Scenario, Failure> {
+    match chokepoint_scenario::load_path_with(file, &mut crate::read_file, settings) {
         Ok(loaded) => {
-            if !loaded.warnings.diagnostics.is_empty() {
+            if warn && !loaded.warnings.diagnostics.is_empty() {
                 eprint!("{}", loaded.warnings.render(crate::colour()));
             }
             Ok(loaded.scenario)

@@ -85,27 +85,6 @@ pub fn split_setting(text: &str) -> Result<(String, Vec<String>), Failure> {
     Ok((key.to_owned(), out))
 }
 
-/// Loads the scenario with `settings`, printing warnings only when `warn`.
-fn load_point(file: &Path, settings: &[(String, String)], warn: bool) -> Result<Scenario, Failure> {
-    match chokepoint_scenario::load_path_with(file, &mut crate::read_file, settings) {
-        Ok(loaded) => {
-            if warn && !loaded.warnings.diagnostics.is_empty() {
-                eprint!("{}", loaded.warnings.render(crate::colour()));
-            }
-            Ok(loaded.scenario)
-        }
-        Err(report) => {
-            let n = report.n_errors();
-            let summary = format!(
-                "{}: {n} error{} found; nothing was run",
-                file.display(),
-                if n == 1 { "" } else { "s" }
-            );
-            Err(Failure::Scenario(format!("{}{summary}", report.render(crate::colour()))))
-        }
-    }
-}
-
 /// Every combination of the grid's values, the last key varying fastest.
 fn grid_points(grid: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>> {
     let mut points = vec![Vec::new()];
@@ -204,7 +183,7 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
     }
     let scenarios = settings
         .iter()
-        .map(|s| load_point(request.file, s, false))
+        .map(|s| crate::run::load_with(request.file, s, false))
         .collect::<Result<Vec<Scenario>, Failure>>()?;
     let runs = request.runs.or(base.sweep.runs).unwrap_or(DEFAULT_RUNS);
     if runs == 0 || runs > chokepoint_scenario::MAX_RUNS {
