@@ -41,7 +41,8 @@ them. events.csv is the timeline: controls started, suspended and ended, licence
 refused, refusals, leaks, diversions, re-sourcing, stockpile releases, substitutions, plants \
 online and shocks. docs/model.md states every rule.\n\nExamples:\n  \
 chokepoint run scenarios/rare-earth-controls-april-2025.toml -o out/ree --seed 7\n  \
-chokepoint run scenarios/rare-earth-controls-october-2025.toml"
+chokepoint run scenarios/rare-earth-controls-october-2025.toml\n  \
+chokepoint run scenarios/rare-earth-controls-april-2025.toml --set event.mofcom-18-2025.end=2025-09-01"
     )]
     Run(RunArgs),
     /// Run many replicates of a scenario, over a grid of settings: print, per watched
@@ -109,9 +110,15 @@ struct RunArgs {
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
     /// Base seed of the random streams [default: the scenario's `seed`]. The same seed
-    /// gives the same bytes.
+    /// gives the same bytes. A sweep's kpis.csv gives each replicate's seed: with the
+    /// point's --set settings, this replays that replicate alone.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+    /// Set a scenario key for this run: `key=value`, the key a dotted path
+    /// (event.<id>.end, facilities.<id>.capacity, …; docs/scenario-format.md) and the
+    /// value TOML. Repeat for several keys.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
 }
 
 /// Arguments of `chokepoint sweep`.
@@ -163,7 +170,9 @@ struct MergeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Run(args) => run::run(&args.file, args.output.as_deref(), args.seed).map(|()| true),
+        Command::Run(args) => {
+            run::run(&args.file, args.output.as_deref(), args.seed, &args.sets).map(|()| true)
+        }
         Command::Sweep(args) => sweep::sweep(&sweep::Request {
             file: &args.file,
             runs: args.runs,

@@ -39,9 +39,20 @@ pub fn load_with(
     }
 }
 
-/// Runs `file` once and writes its results.
-pub fn run(file: &Path, output: Option<&Path>, seed: Option<u64>) -> Result<(), Failure> {
-    let scenario = load(file)?;
+/// Runs `file` once, with the keys of `sets` (`key=value`) set, and writes its results.
+pub fn run(file: &Path, output: Option<&Path>, seed: Option<u64>, sets: &[String]) -> Result<(), Failure> {
+    let mut settings = Vec::with_capacity(sets.len());
+    for text in sets {
+        let (key, mut values) = crate::sweep::split_setting(text)?;
+        if values.len() > 1 {
+            return Err(Failure::new(
+                format!("--set {text}: a run takes one value per key"),
+                "sweep several values with chokepoint sweep --set",
+            ));
+        }
+        settings.push((key, values.remove(0)));
+    }
+    let scenario = load_with(file, &settings, true)?;
     let seed = seed.unwrap_or(scenario.seed);
     let plan = Plan::new(&scenario.model).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();

@@ -2,7 +2,7 @@
 //! on one machine or cut into shards, and the merge of the shards.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -311,17 +311,15 @@ fn run_batch(
     let started = std::time::Instant::now();
     let result = chokepoint_montecarlo::sweep(points, config, &hooks, &mut sink);
     bar.finish_and_clear();
-    let aggregate = result.map_err(|stop| stopped(stop, total, points, info, config))?;
+    let aggregate = result.map_err(|stop| stopped(stop, total, points, info))?;
     rows.flush().map_err(cannot_write)?;
     let seconds = started.elapsed().as_secs_f64();
     eprintln!("{total} runs in {seconds:.1} s ({:.0} runs/s)", total as f64 / seconds.max(1e-9));
     Ok(aggregate)
 }
 
-use std::io::IsTerminal;
-
 /// Says why a batch stopped.
-fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo, config: &SweepConfig) -> Failure {
+fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo) -> Failure {
     match stop {
         Stop::Cancelled { completed } => Failure::new(
             format!(
@@ -365,8 +363,7 @@ fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo, confi
             "use a coarser report step (--set 'report.step=\"7d\"'), a shorter horizon or fewer sweep points",
         ),
         Stop::Other(message) => {
-            let _ = config;
-            Failure::new(message, "check the disk space and permissions of the output directory")
+            Failure::new(message, "check the disk space, permissions and memory of this machine")
         }
     }
 }

@@ -487,3 +487,47 @@ fn help_explains_sweep_and_merge() {
     let out = chokepoint(&["merge", "--help"]);
     assert!(text(&out.stdout).contains("byte for byte"));
 }
+
+#[test]
+fn run_set_changes_a_key_and_replays_a_sweep_replicate() {
+    // The ban ends on 1 September instead of 63 days after 4 April: day 243 of 2025
+    // (31 + 28 + 31 + 30 + 31 + 30 + 31 + 31).
+    let dir = scratch("run-set");
+    let o = dir.to_str().expect("utf-8");
+    let out = chokepoint(&["run", SCENARIO, "-o", o, "--set", "event.mofcom-18-2025.end=2025-09-01"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let events = text(&std::fs::read(dir.join("events.csv")).expect("events.csv"));
+    assert!(events.contains("\n243,2025-09-01,control_ended,mofcom-18-2025,"), "{events}");
+
+    // Replicate 3 of point 1 of a sweep, replayed alone from its seed and the point's setting.
+    let sweep_dir = scratch("run-set-sweep");
+    sweep_into(&sweep_dir, &[], &[]);
+    let kpis = text(&std::fs::read(sweep_dir.join("kpis.csv")).expect("kpis.csv"));
+    let row: Vec<&str> = kpis
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|c| c[0] == "1" && c[2] == "3" && c[4] == "eu_auto")
+        .expect("row of point 1, run 3");
+    let (seed, unmet) = (row[3], row[8]);
+    let replay = scratch("run-set-replay");
+    let out = chokepoint(&[
+        "run",
+        SCENARIO,
+        "-o",
+        replay.to_str().expect("utf-8"),
+        "--seed",
+        seed,
+        "--set",
+        "event.mofcom-18-2025.end=2025-12-31",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(replay.join("summary.json")).expect("summary")).expect("JSON");
+    let replayed = summary["kpis"]["eu_auto"]["unmet_units"].as_f64().expect("unmet");
+    assert_eq!(replayed, unmet.parse::<f64>().expect("number"));
+
+    // Several values are a sweep's business.
+    let out = chokepoint(&["run", SCENARIO, "-o", o, "--set", BAN_END]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("one value per key"), "{}", text(&out.stderr));
+}
