@@ -7,20 +7,29 @@ use chokepoint_engine::{Plan, RunConfig};
 use crate::Failure;
 use crate::output::{self, OutputFile};
 
-/// Reads and validates a scenario file (and the world files it extends), printing
-/// warnings.
+/// Reads and validates a scenario file (and the world files it extends), its `[sweep]`
+/// grid included, printing warnings.
 pub fn load(file: &Path) -> Result<chokepoint_scenario::Scenario, Failure> {
-    load_with(file, &[], true)
+    accept(file, chokepoint_scenario::load_path(file, &mut crate::read_file), true)
 }
 
 /// Reads and validates a scenario file with keys set by dotted path (`--set`), printing
-/// warnings only when `warn`.
+/// warnings only when `warn`. The file's `[sweep]` grid is not read: this is one point of it.
 pub fn load_with(
     file: &Path,
     settings: &[(String, String)],
     warn: bool,
 ) -> Result<chokepoint_scenario::Scenario, Failure> {
-    match chokepoint_scenario::load_path_with(file, &mut crate::read_file, settings) {
+    accept(file, chokepoint_scenario::load_path_with(file, &mut crate::read_file, settings), warn)
+}
+
+/// The loaded scenario, or its rendered diagnostics as a failure.
+fn accept(
+    file: &Path,
+    loaded: Result<chokepoint_scenario::Loaded, chokepoint_scenario::Report>,
+    warn: bool,
+) -> Result<chokepoint_scenario::Scenario, Failure> {
+    match loaded {
         Ok(loaded) => {
             if warn && !loaded.warnings.diagnostics.is_empty() {
                 eprint!("{}", loaded.warnings.render(crate::colour()));

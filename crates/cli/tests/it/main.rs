@@ -531,3 +531,14 @@ fn run_set_changes_a_key_and_replays_a_sweep_replicate() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("one value per key"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn sweep_without_set_sweeps_the_files_own_grid() {
+    // The April file's [sweep.grid] gives the ban three ends: three points.
+    let dir = scratch("sweep-file-grid");
+    let out = chokepoint_env(&["sweep", SCENARIO, "--runs", "2", "-o", dir.to_str().expect("utf-8")], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("3 points"), "{stdout}");
+    assert!(stdout.contains("Point 2: event.mofcom-18-2025.end = { after = \"180d\" }"), "{stdout}");
+}
