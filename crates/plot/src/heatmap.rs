@@ -15,7 +15,7 @@ use crate::{Heatmap, PlotError};
 const LEVELS: f64 = 40.0;
 
 fn level(value: f64) -> f64 {
-    if (value.is_nan() || value <= 0.0) {
+    if value.is_nan() || value <= 0.0 {
         0.0
     } else {
         ((value.min(1.0) * LEVELS).ceil() / LEVELS).max(1.0 / LEVELS)

@@ -85,7 +85,7 @@ const VIRIDIS: [(u8, u8, u8); 9] = [
 /// Colour of `value` in [0, 1] on the heat map's scale: 0 is a pale grey (no shortage, so
 /// the eye goes to the coloured cells), above 0 reversed viridis from yellow to dark purple.
 pub fn heat_colour(value: f64) -> RGBColor {
-    if (value.is_nan() || value <= 0.0) {
+    if value.is_nan() || value <= 0.0 {
         return RGBColor(242, 242, 242);
     }
     let v = value.min(1.0);

@@ -186,7 +186,7 @@ pub(crate) fn period_and_marker_keys(periods: &[Period], markers: &[Marker]) -> 
 
 /// Top of a value axis fitted to `max`: a round number a little above it.
 pub(crate) fn fit_top(max: f64, format: &ValueFormat) -> f64 {
-    if (max.is_nan() || max <= 0.0) {
+    if max.is_nan() || max <= 0.0 {
         return match format {
             ValueFormat::Percent | ValueFormat::PercentPoints => 1.0,
             ValueFormat::Units(_) => 1.0,
