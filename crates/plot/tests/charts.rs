@@ -17,7 +17,7 @@ fn frame(title: &str) -> Frame {
 }
 
 /// A buyer short from day 100 to 160 at 60 %, and one never short.
-pub fn timeline() -> Timeline {
+fn timeline() -> Timeline {
     let short = (0..365).map(|d| (f64::from(d), if (100..160).contains(&d) { 0.6 } else { 0.0 })).collect();
     let fine = (0..365).map(|d| (f64::from(d), 0.0)).collect();
     Timeline {
@@ -40,7 +40,7 @@ pub fn timeline() -> Timeline {
 }
 
 /// Quantiles that widen over time: q_k(d) = d/100 × (k + 1).
-pub fn fan() -> Fan {
+fn fan() -> Fan {
     let steps = (0..52)
         .map(|w| {
             let d = f64::from(w) * 7.0;
@@ -61,7 +61,7 @@ pub fn fan() -> Fan {
     }
 }
 
-pub fn heatmap() -> Heatmap {
+fn heatmap() -> Heatmap {
     // A shortage that starts later the further down the chain a row is.
     let rows = [
         ("cn_mines", "ore"),
@@ -90,7 +90,7 @@ pub fn heatmap() -> Heatmap {
     }
 }
 
-pub fn tornado() -> Tornado {
+fn tornado() -> Tornado {
     Tornado {
         frame: frame("What moves the fill rate most"),
         format: ValueFormat::Percent,
@@ -114,7 +114,7 @@ pub fn tornado() -> Tornado {
     }
 }
 
-pub fn comparison() -> Comparison {
+fn comparison() -> Comparison {
     Comparison {
         frame: frame("Ban ends after 120 d instead of 63 d"),
         format: ValueFormat::PercentPoints,
