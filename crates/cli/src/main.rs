@@ -8,8 +8,12 @@
 //! Exit codes: 0 success, 1 the input was rejected (invalid scenario, unreadable file,
 //! unwritable output), 2 the command line itself was wrong.
 
+mod charts;
 mod check;
 mod output;
+mod plot;
+mod report;
+mod results;
 mod run;
 mod sweep;
 mod sweep_output;
@@ -66,6 +70,31 @@ chokepoint sweep my.toml --runs 100000 --shard 3/8 -o parts/   # then: chokepoin
     /// one unsharded sweep would have written, byte for byte.
     #[command(after_help = "Example:\n  chokepoint merge parts/shard-*.part -o out/sweep")]
     Merge(MergeArgs),
+    /// Draw every chart a run or sweep result supports: shortage over time and the cascade
+    /// for a run; survival curves, fan charts, the mean cascade, a tornado and paired
+    /// comparisons for a sweep.
+    #[command(
+        after_help = "Charts use an embedded font (DejaVu Sans) and a colour-blind-safe palette, and say in \
+their footnote which scenario, seed, runs and version made them. docs/charts.md shows and explains \
+each kind.\n\n\
+Examples:\n  \
+chokepoint plot out/rare-earth-controls-april-2025                 # after chokepoint run\n  \
+chokepoint plot out/rare-earth-controls-april-2025/sweep --format png --size print\n  \
+chokepoint plot out/a/sweep --versus out/b/sweep -o charts/        # B against A, same seeds"
+    )]
+    Plot(PlotArgs),
+    /// Write a briefing folder: sweep the scenario and run it once, then draw every chart and
+    /// write a self-contained report.html (charts inline, KPI tables, description,
+    /// assumptions, sources, seed and version) and report.md.
+    #[command(
+        after_help = "The folder holds report.html (opens offline, fonts inline), report.md (with the PNGs), \
+charts/ (each chart as SVG and PNG) and data/ (the run's and the sweep's result files). The same \
+command gives the same bytes. docs/charts.md describes the report.\n\n\
+Examples:\n  \
+chokepoint report scenarios/rare-earth-controls-april-2025.toml -o brief/\n  \
+chokepoint report scenarios/rare-earth-controls-october-2025.toml --runs 1000 --size print"
+    )]
+    Report(ReportArgs),
     /// Check scenario files without running them: every problem, with its file:line:col,
     /// the snippet and a hint, on stderr. Exits 0 when every file is valid, 1 otherwise.
     #[command(
@@ -156,6 +185,57 @@ struct SweepArgs {
     shard_count: Option<u32>,
 }
 
+/// Arguments of `chokepoint plot`.
+#[derive(Debug, clap::Args)]
+struct PlotArgs {
+    /// A directory written by `chokepoint run` (series.csv, events.csv, summary.json) or by
+    /// `chokepoint sweep` (bands.csv, kpis.csv, summary.json).
+    #[arg(value_name = "RESULT_DIR")]
+    dir: PathBuf,
+    /// Directory for the charts [default: RESULT_DIR/charts/]. Created if missing.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// File formats to write.
+    #[arg(long, value_enum, default_value_t = plot::Formats::Both)]
+    format: plot::Formats,
+    /// Picture size: `slide` is 1920x1080 (16:9), `print` 2250x1500 (7.5x5 in at 300 dpi).
+    #[arg(long, value_enum, default_value_t = plot::Sizes::Slide)]
+    size: plot::Sizes,
+    /// Fan charts for this entity (repeatable) [default: every watched entity that runs
+    /// short in some run].
+    #[arg(long = "entity", value_name = "ID")]
+    entities: Vec<String>,
+    /// Another sweep's directory, run with the same --seed and --runs: adds a chart of the
+    /// paired difference, this one (A) against that one (B).
+    #[arg(long, value_name = "DIR")]
+    versus: Option<PathBuf>,
+}
+
+/// Arguments of `chokepoint report`.
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// The scenario file (TOML; see docs/scenario-format.md).
+    file: PathBuf,
+    /// Replicates per sweep point [default: the file's `[sweep] runs`, else 100].
+    #[arg(long, value_name = "N")]
+    runs: Option<u32>,
+    /// Base seed [default: the scenario's `seed`].
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core]. The results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Sweep a scenario key over values, as `chokepoint sweep --set` (repeatable).
+    #[arg(long = "set", value_name = "KEY=V1,V2,…")]
+    sets: Vec<String>,
+    /// Directory for the briefing [default: out/<file stem>/report/]. Created if missing.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Chart size: `slide` (1920x1080) or `print` (2250x1500).
+    #[arg(long, value_enum, default_value_t = plot::Sizes::Slide)]
+    size: plot::Sizes,
+}
+
 /// Arguments of `chokepoint merge`.
 #[derive(Debug, clap::Args)]
 struct MergeArgs {
@@ -171,7 +251,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => {
-            run::run(&args.file, args.output.as_deref(), args.seed, &args.sets).map(|()| true)
+            run::run(&args.file, args.output.as_deref(), args.seed, &args.sets, false).map(|()| true)
         }
         Command::Sweep(args) => sweep::sweep(&sweep::Request {
             file: &args.file,
@@ -182,9 +262,29 @@ fn main() -> ExitCode {
             output: args.output.as_deref(),
             shard: args.shard.as_deref(),
             shard_count: args.shard_count,
+            quiet: false,
         })
         .map(|()| true),
         Command::Merge(args) => sweep::merge(&args.parts, &args.output).map(|()| true),
+        Command::Plot(args) => plot::plot(&plot::Request {
+            dir: &args.dir,
+            output: args.output.as_deref(),
+            formats: args.format,
+            size: args.size,
+            entities: &args.entities,
+            versus: args.versus.as_deref(),
+        })
+        .map(|()| true),
+        Command::Report(args) => report::report(&report::Request {
+            file: &args.file,
+            runs: args.runs,
+            seed: args.seed,
+            threads: args.threads,
+            sets: &args.sets,
+            output: args.output.as_deref(),
+            size: args.size,
+        })
+        .map(|()| true),
         Command::Check(args) => check::check(&args.files, args.format),
         Command::Schema => {
             let schema = chokepoint_scenario::json_schema();

@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
-use chokepoint_engine::RunResult;
+use std::collections::BTreeMap;
+
+use chokepoint_engine::{Model, RunResult};
 use chokepoint_scenario::Scenario;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Failure;
 
@@ -24,8 +26,8 @@ pub struct Context<'a> {
 
 /// A file to write: its name in the output directory and its bytes.
 pub struct OutputFile {
-    /// File name.
-    pub name: &'static str,
+    /// File name (may name a subdirectory, such as `charts/shortage.svg`).
+    pub name: String,
     /// Contents.
     pub contents: Vec<u8>,
 }
@@ -90,6 +92,7 @@ pub fn events_csv(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
 #[derive(Serialize)]
 struct Summary<'a> {
     scenario: &'a str,
+    description: &'a str,
     file: String,
     seed: u64,
     version: &'static str,
@@ -97,7 +100,41 @@ struct Summary<'a> {
     horizon_days: u32,
     end: String,
     first_disruption: Option<String>,
-    kpis: std::collections::BTreeMap<&'a str, KpiJson>,
+    watch: &'a [String],
+    chain: BTreeMap<String, ChainEntity>,
+    kpis: BTreeMap<&'a str, KpiJson>,
+}
+
+/// Where an entity sits in the chain: what charts need to label and order it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainEntity {
+    /// `facility` or `sink`.
+    pub kind: String,
+    /// ISO 3166 code.
+    pub region: String,
+    /// What it makes or buys.
+    pub product: String,
+    /// The product's unit.
+    pub unit: String,
+    /// Stage down the chain: 0 for a mine, one more than its deepest supplier otherwise.
+    pub tier: u32,
+}
+
+/// Every facility and sink of `model` with its product, unit and tier.
+pub fn chain(model: &Model) -> BTreeMap<String, ChainEntity> {
+    let (facility_tiers, sink_tiers) = model.tiers();
+    let product = |p: chokepoint_engine::ProductId| {
+        model.products.get(p.0 as usize).map_or((String::new(), String::new()), |p| (p.id.clone(), p.unit.clone()))
+    };
+    let facilities = model.facilities.iter().zip(facility_tiers).map(|(f, tier)| {
+        let (product, unit) = product(f.product);
+        (f.id.clone(), ChainEntity { kind: "facility".into(), region: f.region.as_str().into(), product, unit, tier })
+    });
+    let sinks = model.sinks.iter().zip(sink_tiers).map(|(s, tier)| {
+        let (product, unit) = product(s.product);
+        (s.id.clone(), ChainEntity { kind: "sink".into(), region: s.region.as_str().into(), product, unit, tier })
+    });
+    facilities.chain(sinks).collect()
 }
 
 #[derive(Serialize)]
@@ -130,6 +167,7 @@ pub fn summary_json(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
         .collect();
     let summary = Summary {
         scenario: &context.scenario.name,
+        description: context.scenario.description.as_deref().unwrap_or(""),
         file: context.file.display().to_string(),
         seed: context.seed,
         version: env!("CARGO_PKG_VERSION"),
@@ -137,6 +175,8 @@ pub fn summary_json(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
         horizon_days: result.horizon_days,
         end: context.scenario.date_of(result.horizon_days.saturating_sub(1)).to_string(),
         first_disruption: result.first_disruption_day.map(|d| context.scenario.date_of(d).to_string()),
+        watch: &context.scenario.report.watch,
+        chain: chain(&context.scenario.model),
         kpis,
     };
     let mut bytes = serde_json::to_vec_pretty(&summary).map_err(csv_failure)?;
@@ -156,11 +196,11 @@ pub fn write_all(directory: &Path, files: &[OutputFile]) -> Result<(), Failure> 
     let temporary = |name: &str| directory.join(format!(".{name}.{}.tmp", std::process::id()));
     let cleanup = || {
         for file in files {
-            let _ = std::fs::remove_file(temporary(file.name));
+            let _ = std::fs::remove_file(temporary(&file.name));
         }
     };
     for file in files {
-        if let Err(error) = std::fs::write(temporary(file.name), &file.contents) {
+        if let Err(error) = std::fs::write(temporary(&file.name), &file.contents) {
             cleanup();
             return Err(Failure::new(
                 format!("cannot write {} in '{}': {error}", file.name, directory.display()),
@@ -169,7 +209,7 @@ pub fn write_all(directory: &Path, files: &[OutputFile]) -> Result<(), Failure> 
         }
     }
     for file in files {
-        if let Err(error) = std::fs::rename(temporary(file.name), directory.join(file.name)) {
+        if let Err(error) = std::fs::rename(temporary(&file.name), directory.join(&file.name)) {
             cleanup();
             return Err(Failure::new(
                 format!("cannot move {} into place in '{}': {error}", file.name, directory.display()),

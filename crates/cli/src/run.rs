@@ -49,7 +49,7 @@ fn accept(
 }
 
 /// Runs `file` once, with the keys of `sets` (`key=value`) set, and writes its results.
-pub fn run(file: &Path, output: Option<&Path>, seed: Option<u64>, sets: &[String]) -> Result<(), Failure> {
+pub fn run(file: &Path, output: Option<&Path>, seed: Option<u64>, sets: &[String], quiet: bool) -> Result<(), Failure> {
     let mut settings = Vec::with_capacity(sets.len());
     for text in sets {
         let (key, mut values) = crate::sweep::split_setting(text)?;
@@ -72,15 +72,18 @@ pub fn run(file: &Path, output: Option<&Path>, seed: Option<u64>, sets: &[String
     let directory = output.map(Path::to_path_buf).unwrap_or_else(|| default_directory(file));
     let context = output::Context { scenario: &scenario, file, seed, result: &result };
     let files = vec![
-        OutputFile { name: "series.csv", contents: output::series_csv(&context)? },
-        OutputFile { name: "summary.json", contents: output::summary_json(&context)? },
-        OutputFile { name: "events.csv", contents: output::events_csv(&context)? },
+        OutputFile { name: "series.csv".into(), contents: output::series_csv(&context)? },
+        OutputFile { name: "summary.json".into(), contents: output::summary_json(&context)? },
+        OutputFile { name: "events.csv".into(), contents: output::events_csv(&context)? },
     ];
     output::write_all(&directory, &files)?;
+    if quiet {
+        return Ok(());
+    }
     print!("{}", crate::table::kpi_table(&context));
     println!(
         "\nWrote {} in {}",
-        files.iter().map(|f| f.name).collect::<Vec<_>>().join(", "),
+        files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
         directory.display()
     );
     Ok(())

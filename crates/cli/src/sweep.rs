@@ -41,6 +41,8 @@ pub struct Request<'a> {
     pub shard: Option<&'a str>,
     /// `--shard-count N` (with `JOB_COMPLETION_INDEX`).
     pub shard_count: Option<u32>,
+    /// Print neither the table nor the list of files (`chokepoint report` prints its own).
+    pub quiet: bool,
 }
 
 /// Splits `key=v1,v2,…` into the key and its values, at commas outside brackets, braces
@@ -211,6 +213,8 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         grid: grid.clone(),
         points: settings.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        description: base.description.clone().unwrap_or_default(),
+        chain: crate::output::chain(&base.model),
     };
     let mut identity: Vec<String> =
         scenarios.iter().map(|s| format!("{:?}", (&s.name, &s.start, &s.model))).collect();
@@ -237,8 +241,10 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
     let outcome = result.and_then(|aggregate| {
         if shard == Shard::WHOLE {
             write_results(&directory, &info, &aggregate, &rows_path)?;
-            print!("{}", files::table(&info, &aggregate));
-            println!("\nWrote bands.csv, kpis.csv, summary.json in {}", directory.display());
+            if !request.quiet {
+                print!("{}", files::table(&info, &aggregate));
+                println!("\nWrote bands.csv, kpis.csv, summary.json in {}", directory.display());
+            }
         } else {
             let name = part_name(shard);
             write_part(&directory.join(&name), &info, &aggregate, &rows_path)?;
@@ -396,8 +402,8 @@ fn write_results(
             output::write_all(
                 directory,
                 &[
-                    OutputFile { name: "bands.csv", contents: bands },
-                    OutputFile { name: "summary.json", contents: summary },
+                    OutputFile { name: "bands.csv".into(), contents: bands },
+                    OutputFile { name: "summary.json".into(), contents: summary },
                 ],
             )
         })

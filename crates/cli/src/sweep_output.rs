@@ -35,6 +35,12 @@ pub struct SweepInfo {
     pub points: Vec<Vec<(String, String)>>,
     /// Tool version.
     pub version: String,
+    /// The scenario's description.
+    #[serde(default)]
+    pub description: String,
+    /// Where each facility and sink sits in the chain.
+    #[serde(default)]
+    pub chain: BTreeMap<String, crate::output::ChainEntity>,
 }
 
 impl SweepInfo {
@@ -156,6 +162,7 @@ pub fn bands_csv(info: &SweepInfo, aggregate: &Aggregate) -> Result<Vec<u8>, Fai
 #[derive(Serialize)]
 struct Summary<'a> {
     scenario: &'a str,
+    description: &'a str,
     file: &'a str,
     seed: u64,
     version: &'a str,
@@ -163,6 +170,8 @@ struct Summary<'a> {
     step_days: u32,
     runs: u64,
     grid: BTreeMap<&'a str, &'a [String]>,
+    watch: &'a [String],
+    chain: &'a BTreeMap<String, crate::output::ChainEntity>,
     method: Method,
     points: Vec<PointJson<'a>>,
 }
@@ -303,6 +312,7 @@ pub fn summary_json(info: &SweepInfo, aggregate: &Aggregate) -> Result<Vec<u8>, 
         .collect();
     let summary = Summary {
         scenario: &info.scenario,
+        description: &info.description,
         file: &info.file,
         seed: aggregate.seed,
         version: &info.version,
@@ -310,6 +320,8 @@ pub fn summary_json(info: &SweepInfo, aggregate: &Aggregate) -> Result<Vec<u8>, 
         step_days: aggregate.step_days,
         runs: aggregate.runs,
         grid: info.grid.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect(),
+        watch: &info.watch,
+        chain: &info.chain,
         method: Method {
             replicate_seed: "run 0 uses the seed; run i the seed plus SplitMix64(i), at every point (common random numbers)",
             quantiles: "nearest rank: the value at rank ceil(q × runs)",

@@ -325,4 +325,44 @@ impl Model {
             Buyer::Sink(s) => self.sinks.get(s.0 as usize).map_or("?", |s| &s.id),
         }
     }
+    /// Stage of each facility and sink down the chain: 0 for a facility with no supply link
+    /// (a mine), otherwise one more than its deepest supplier, alternates included. Returns
+    /// `(facility tiers, sink tiers)`. Charts order entities by it; in a model with a supply
+    /// cycle (which [`crate::Plan::new`] refuses) the tiers stop growing after one pass per
+    /// facility.
+    pub fn tiers(&self) -> (Vec<u32>, Vec<u32>) {
+        let mut facility = vec![0u32; self.facilities.len()];
+        let mut sink = vec![0u32; self.sinks.len()];
+        let suppliers = |supply: &Supply| {
+            supply.sources.iter().map(|s| s.from).chain(supply.alternates.iter().map(|a| a.from)).collect::<Vec<_>>()
+        };
+        for _ in 0..=self.facilities.len() {
+            let mut changed = false;
+            for supply in &self.supplies {
+                let Buyer::Facility(buyer) = supply.buyer else { continue };
+                for from in suppliers(supply) {
+                    let deeper = facility.get(from.0 as usize).map_or(0, |t| t + 1);
+                    if let Some(t) = facility.get_mut(buyer.0 as usize)
+                        && *t < deeper
+                    {
+                        *t = deeper;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for supply in &self.supplies {
+            let Buyer::Sink(buyer) = supply.buyer else { continue };
+            for from in suppliers(supply) {
+                let deeper = facility.get(from.0 as usize).map_or(0, |t| t + 1);
+                if let Some(t) = sink.get_mut(buyer.0 as usize) {
+                    *t = (*t).max(deeper);
+                }
+            }
+        }
+        (facility, sink)
+    }
 }

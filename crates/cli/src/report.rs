@@ -1,0 +1,736 @@
+//! `chokepoint report`: runs the scenario once and as a sweep, then writes a briefing folder:
+//! the result files (`data/`), every chart as SVG and PNG (`charts/`), a self-contained
+//! `report.html` (inline SVG, the embedded font, no external links needed to read it) and a
+//! `report.md` that points at the PNGs.
+//!
+//! The report states where every number came from: the scenario's description, its
+//! assumptions (comments marked `ASSUMPTION` in the scenario file and the world files it
+//! extends), its sources (the `[S-…]` tags cited there, resolved against a `docs/sources.md`
+//! found above the scenario file), the seed, the runs, the tool version and the command that
+//! regenerates it. Nothing depends on the clock, so the same command gives the same bytes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use chokepoint_plot::{Format, Size, ValueFormat};
+
+use crate::Failure;
+use crate::charts::{self, Named, Section, SweepOptions};
+use crate::output::{self, OutputFile};
+use crate::plot::Sizes;
+use crate::results::{self, Results, RunData, SweepData};
+use crate::table::format_units;
+
+/// What `chokepoint report` was asked for.
+pub struct Request<'a> {
+    pub file: &'a Path,
+    pub runs: Option<u32>,
+    pub seed: Option<u64>,
+    pub threads: Option<usize>,
+    pub sets: &'a [String],
+    pub output: Option<&'a Path>,
+    pub size: Sizes,
+}
+
+/// Fan charts per sweep point in a report (the buyers most likely to run short).
+const REPORT_FANS: usize = 3;
+
+pub fn report(request: &Request<'_>) -> Result<(), Failure> {
+    let directory = request.output.map_or_else(|| default_directory(request.file), Path::to_path_buf);
+    let data = directory.join("data");
+    let sweep_dir = data.join("sweep");
+    let run_dir = data.join("run");
+    eprintln!("chokepoint report: sweeping {} …", request.file.display());
+    crate::sweep::sweep(&crate::sweep::Request {
+        file: request.file,
+        runs: request.runs,
+        seed: request.seed,
+        threads: request.threads,
+        sets: request.sets,
+        output: Some(&sweep_dir),
+        // The whole sweep, whatever SLURM or Kubernetes variables say.
+        shard: Some("0/1"),
+        shard_count: None,
+        quiet: true,
+    })?;
+    crate::run::run(request.file, Some(&run_dir), request.seed, &[], true)?;
+    let Results::Sweep(sweep) = results::load(&sweep_dir)? else {
+        return Err(Failure::new("the sweep wrote no bands.csv", "this is a bug; please report it"));
+    };
+    let Results::Run(run) = results::load(&run_dir)? else {
+        return Err(Failure::new("the run wrote no series.csv", "this is a bug; please report it"));
+    };
+
+    let mut charts = charts::run_charts(&run);
+    charts.extend(charts::sweep_charts(&sweep, &SweepOptions { entities: &[], points: None, max_fans: REPORT_FANS }));
+    let size: Size = request.size.into();
+    eprintln!("chokepoint report: drawing {} charts …", charts.len());
+    let mut chart_files = Vec::new();
+    let mut inline = Vec::new();
+    for named in &charts {
+        let svg = chokepoint_plot::render(&named.chart, size, Format::Svg)
+            .map_err(|e| Failure::new(format!("{}: {e}", named.stem), "this is a bug; please report it"))?;
+        let png = chokepoint_plot::render(&named.chart, size, Format::Png)
+            .map_err(|e| Failure::new(format!("{}: {e}", named.stem), "this is a bug; please report it"))?;
+        inline.push(String::from_utf8_lossy(&svg).into_owned());
+        chart_files.push(OutputFile { name: format!("{}.svg", named.stem), contents: svg });
+        chart_files.push(OutputFile { name: format!("{}.png", named.stem), contents: png });
+    }
+    let provenance = Provenance::gather(request.file);
+    let command = command_line(request, &sweep);
+    let brief = Brief { run: &run, sweep: &sweep, charts: &charts, provenance: &provenance, command: &command };
+    output::write_all(&directory.join("charts"), &chart_files)?;
+    output::write_all(
+        &directory,
+        &[
+            OutputFile { name: "report.html".into(), contents: brief.html(&inline).into_bytes() },
+            OutputFile { name: "report.md".into(), contents: brief.markdown().into_bytes() },
+        ],
+    )?;
+    print!("{}", brief.headline_text());
+    println!(
+        "\nWrote report.html, report.md, {} charts (SVG and PNG) in {}/charts and the result files in {}",
+        charts.len(),
+        directory.display(),
+        data.display()
+    );
+    Ok(())
+}
+
+fn default_directory(file: &Path) -> PathBuf {
+    let stem = file.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    Path::new("out").join(stem).join("report")
+}
+
+/// The command that regenerates the report (with the seed and runs made explicit).
+fn command_line(request: &Request<'_>, sweep: &SweepData) -> String {
+    let mut parts = vec![
+        "chokepoint report".to_owned(),
+        request.file.display().to_string(),
+        format!("--runs {}", sweep.runs),
+        format!("--seed {}", sweep.meta.seed),
+    ];
+    for set in request.sets {
+        parts.push(format!("--set '{set}'"));
+    }
+    if request.size == Sizes::Print {
+        parts.push("--size print".into());
+    }
+    parts.join(" ")
+}
+
+/// Assumptions and sources of a scenario file and the world files it extends.
+#[derive(Debug, Default)]
+pub struct Provenance {
+    /// The files read, the scenario first.
+    pub files: Vec<PathBuf>,
+    /// `(file, line, text)` of each comment marked `ASSUMPTION`.
+    pub assumptions: Vec<(String, usize, String)>,
+    /// Source tags cited, in order of first citation.
+    pub tags: Vec<String>,
+    /// Each resolved tag's row of `docs/sources.md`: fact, sources, confidence.
+    pub sources: BTreeMap<String, [String; 3]>,
+    /// The sources file used, if one was found.
+    pub sources_file: Option<PathBuf>,
+}
+
+impl Provenance {
+    /// Reads `file` and the files it extends (at most 16 levels, no file twice).
+    pub fn gather(file: &Path) -> Provenance {
+        let mut p = Provenance::default();
+        let mut next = Some(file.to_path_buf());
+        while let Some(path) = next.take() {
+            if p.files.contains(&path) || p.files.len() > 16 {
+                break;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else { break };
+            p.scan(&path, &text);
+            next = extends(&text).map(|e| path.parent().unwrap_or(Path::new(".")).join(e));
+            p.files.push(path);
+        }
+        p.resolve(file);
+        p
+    }
+
+    fn scan(&mut self, path: &Path, text: &str) {
+        let name = path.display().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            for tag in tags(lines[i]) {
+                if !self.tags.contains(&tag) {
+                    self.tags.push(tag);
+                }
+            }
+            let line = lines[i].trim();
+            if !line.contains("ASSUMPTION") {
+                i += 1;
+                continue;
+            }
+            if let Some(comment) = line.strip_prefix('#') {
+                // A comment paragraph: the run of comment lines around this one.
+                let mut start = i;
+                while start > 0 && lines[start - 1].trim_start().starts_with('#') && lines[start - 1].trim() != "#" {
+                    start -= 1;
+                }
+                let mut end = i + 1;
+                while end < lines.len() && lines[end].trim_start().starts_with('#') && lines[end].trim() != "#" {
+                    end += 1;
+                }
+                let paragraph: Vec<&str> =
+                    lines[start..end].iter().map(|l| l.trim().trim_start_matches('#').trim()).collect();
+                let paragraph = paragraph.join(" ");
+                // The header line "…is either sourced or marked ASSUMPTION" is a convention,
+                // not an assumption.
+                if !paragraph.contains("marked ASSUMPTION") && !comment.trim().is_empty() {
+                    self.assumptions.push((name.clone(), start + 1, paragraph));
+                }
+                i = end;
+                continue;
+            }
+            // `key = value  # ASSUMPTION: why`
+            if let Some((code, comment)) = line.split_once('#') {
+                let why = comment.trim().trim_start_matches("ASSUMPTION").trim_start_matches([':', ';', '.', ' ']);
+                let text =
+                    if why.is_empty() { format!("`{}`", code.trim()) } else { format!("`{}`: {why}", code.trim()) };
+                self.assumptions.push((name.clone(), i + 1, text));
+            }
+            i += 1;
+        }
+    }
+
+    /// Looks for `docs/sources.md` in the scenario's directory and up to four above it, and
+    /// takes each cited tag's row, preferring the section about this scenario file.
+    fn resolve(&mut self, file: &Path) {
+        let mut dir = file.parent().map(Path::to_path_buf);
+        let mut found = None;
+        for _ in 0..5 {
+            let Some(d) = dir else { break };
+            let candidate = d.join("docs").join("sources.md");
+            if candidate.is_file() {
+                found = Some(candidate);
+                break;
+            }
+            dir = d.parent().map(Path::to_path_buf);
+        }
+        let Some(path) = found else { return };
+        let Ok(text) = std::fs::read_to_string(&path) else { return };
+        let scenario_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut heading = String::new();
+        let mut preferred: BTreeMap<String, [String; 3]> = BTreeMap::new();
+        let mut any: BTreeMap<String, [String; 3]> = BTreeMap::new();
+        for line in text.lines() {
+            if let Some(h) = line.strip_prefix("## ") {
+                heading = h.to_owned();
+            }
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            // | Tag | Figure | Fact | Sources | Confidence |
+            if cells.len() >= 7 && cells[1].starts_with("S-") {
+                let row = [cells[3].replace("**", ""), cells[4].replace("**", ""), cells[5].replace("**", "")];
+                if heading.contains(&scenario_name) {
+                    preferred.entry(cells[1].to_owned()).or_insert_with(|| row.clone());
+                }
+                any.entry(cells[1].to_owned()).or_insert(row);
+            }
+        }
+        for tag in &self.tags {
+            if let Some(row) = preferred.get(tag).or_else(|| any.get(tag)) {
+                self.sources.insert(tag.clone(), row.clone());
+            }
+        }
+        self.sources_file = Some(path);
+    }
+}
+
+/// The `extends = "…"` of a scenario file's text, if any.
+fn extends(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("extends")?.trim_start().strip_prefix('=')?.trim();
+        let rest = rest.strip_prefix('"')?;
+        Some(rest[..rest.find('"')?].to_owned())
+    })
+}
+
+/// Source tags `[S-…]` in a line.
+fn tags(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("[S-") {
+        let after = &rest[at + 1..];
+        let Some(end) = after.find(']') else { break };
+        let tag = &after[..end];
+        if tag.len() > 2 && tag[2..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
+            out.push(tag.to_owned());
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
+/// Escapes text for HTML.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// One buyer's line in the findings.
+struct Finding {
+    id: String,
+    region: String,
+    p_short: f64,
+    first: Option<(String, String, String)>,
+    unmet: f64,
+    unit: String,
+    fill: f64,
+    recovered: f64,
+}
+
+struct Brief<'a> {
+    run: &'a RunData,
+    sweep: &'a SweepData,
+    charts: &'a [Named],
+    provenance: &'a Provenance,
+    command: &'a str,
+}
+
+impl Brief<'_> {
+    fn findings(&self, point: usize) -> Vec<Finding> {
+        let meta = &self.sweep.meta;
+        let Some(p) = self.sweep.points.get(point) else { return Vec::new() };
+        let mut out: Vec<Finding> = meta
+            .watched()
+            .iter()
+            .filter_map(|id| {
+                let e = p.entities.get(id)?;
+                let date = |q: &str| e.first_short_date.get(q).cloned();
+                let first = match (date("p10"), date("p50"), date("p90")) {
+                    (Some(a), Some(b), Some(c)) => Some((a, b, c)),
+                    _ => None,
+                };
+                Some(Finding {
+                    id: id.clone(),
+                    region: meta.chain.get(id).map_or_else(String::new, |c| c.region.clone()),
+                    p_short: e.probability_short,
+                    first,
+                    unmet: e.unmet_mean,
+                    unit: meta.unit(id).to_owned(),
+                    fill: e.fill_rate_mean,
+                    recovered: e.probability_recovered,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| b.p_short.total_cmp(&a.p_short).then_with(|| a.id.cmp(&b.id)));
+        out
+    }
+
+    /// Plain sentences: who runs short, when, how much, and who does not.
+    fn headline(&self) -> Vec<String> {
+        let findings = self.findings(0);
+        let mut lines = Vec::new();
+        let at = if self.sweep.points.len() > 1 { format!(" (at {})", self.sweep.label(0)) } else { String::new() };
+        for f in findings.iter().filter(|f| f.p_short > 0.0) {
+            let when = f.first.as_ref().map_or_else(String::new, |(p10, p50, p90)| {
+                format!(", most likely from {} (80 % of those runs between {} and {})", long_date(p50), long_date(p10), long_date(p90))
+            });
+            lines.push(format!(
+                "{} ({}) runs short in {} of runs{when}; on average {} {} of demand go unmet{at}.",
+                f.id,
+                f.region,
+                ValueFormat::Percent.format(f.p_short),
+                format_units(f.unmet),
+                f.unit
+            ));
+        }
+        let safe: Vec<&str> = findings.iter().filter(|f| f.p_short == 0.0).map(|f| f.id.as_str()).collect();
+        if !safe.is_empty() {
+            lines.push(format!("Never short in any run: {}.", safe.join(", ")));
+        }
+        if self.sweep.points.len() > 1 {
+            for k in 1..self.sweep.points.len() {
+                let worse: Vec<String> = self
+                    .findings(k)
+                    .iter()
+                    .filter(|f| f.p_short > 0.0)
+                    .map(|f| format!("{} {}", f.id, ValueFormat::Percent.format(f.p_short)))
+                    .collect();
+                lines.push(format!(
+                    "At {}: {}.",
+                    self.sweep.label(k),
+                    if worse.is_empty() { "no watched buyer runs short".to_owned() } else { format!("P(short) {}", worse.join(", ")) }
+                ));
+            }
+        }
+        lines
+    }
+
+    fn headline_text(&self) -> String {
+        let mut out = format!("{}\n\n", self.sweep.meta.scenario);
+        for line in self.headline() {
+            let _ = writeln!(out, "- {line}");
+        }
+        out
+    }
+
+    /// The KPI table of a sweep point: header and rows of cells.
+    fn kpi_table(&self, point: usize) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let header = vec![
+            "Buyer",
+            "Region",
+            "P(short)",
+            "First shortage, median",
+            "80 % of runs between",
+            "Unmet demand, mean",
+            "Fill rate, mean",
+            "P(recovered)",
+        ];
+        let rows = self
+            .findings(point)
+            .into_iter()
+            .map(|f| {
+                let (median, range) = match &f.first {
+                    Some((p10, p50, p90)) => (long_date(p50), format!("{} – {}", long_date(p10), long_date(p90))),
+                    None => ("never".to_owned(), "-".to_owned()),
+                };
+                vec![
+                    f.id,
+                    f.region,
+                    ValueFormat::Percent.format(f.p_short),
+                    median,
+                    range,
+                    format!("{} {}", format_units(f.unmet), f.unit),
+                    format!("{:.1} %", f.fill * 100.0),
+                    if f.p_short > 0.0 { ValueFormat::Percent.format(f.recovered) } else { "-".to_owned() },
+                ]
+            })
+            .collect();
+        (header, rows)
+    }
+
+    /// The single run's KPI table.
+    fn run_table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let header = vec!["Buyer", "Region", "Runs short after", "Recovers after", "Peak shortage", "Unmet demand", "Fill rate"];
+        let meta = &self.run.meta;
+        let rows = meta
+            .watched()
+            .iter()
+            .filter_map(|id| {
+                let k = self.run.kpis.get(id)?;
+                let days = |d: Option<u32>| d.map_or_else(|| "-".to_owned(), |d| format!("{d} d"));
+                Some(vec![
+                    id.clone(),
+                    meta.chain.get(id).map_or_else(String::new, |c| c.region.clone()),
+                    k.time_to_survive_days.map_or_else(|| "never".to_owned(), |d| format!("{d} d")),
+                    days(k.time_to_recover_days),
+                    ValueFormat::Percent.format(k.peak_shortage),
+                    format!("{} {}", format_units(k.unmet_units), meta.unit(id)),
+                    format!("{:.1} %", k.fill_rate * 100.0),
+                ])
+            })
+            .collect();
+        (header, rows)
+    }
+
+    fn reproduce(&self) -> Vec<String> {
+        let meta = &self.sweep.meta;
+        vec![
+            format!("Scenario file: {}", meta.file),
+            format!("Seed: {}; {} runs per sweep point; common random numbers across points.", meta.seed, self.sweep.runs),
+            format!("Tool: chokepoint {}.", meta.version),
+            format!("Regenerate with: {}", self.command),
+            "Method: docs/monte-carlo.md (quantiles within 3.1 % of their value; means exact). Model rules: docs/model.md."
+                .to_owned(),
+        ]
+    }
+
+    fn sections(&self) -> Vec<(Section, &'static str, &'static str)> {
+        vec![
+            (Section::Run, "One run of the scenario as written", "A single replicate (the sweep's run 0), to show the mechanics: when controls bite, who runs short, how it travels down the chain."),
+            (Section::Sweep, "The range of outcomes", "Monte Carlo replicates at each sweep point: the probability and timing of shortages, and their spread."),
+            (Section::Compare, "What changes across the sweep", "The same random numbers at every point, so the differences below are the settings' alone."),
+        ]
+    }
+
+    fn html(&self, inline: &[String]) -> String {
+        let meta = &self.sweep.meta;
+        let mut h = String::with_capacity(4 << 20);
+        let regular = base64::engine::general_purpose::STANDARD.encode(chokepoint_plot::style::DEJAVU_SANS);
+        let bold = base64::engine::general_purpose::STANDARD.encode(chokepoint_plot::style::DEJAVU_SANS_BOLD);
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <meta name=\"generator\" content=\"chokepoint {version}\">\n<title>{title}</title>\n<style>\n\
+             @font-face {{ font-family: 'DejaVu Sans'; font-weight: normal; src: url(data:font/ttf;base64,{regular}) format('truetype'); }}\n\
+             @font-face {{ font-family: 'DejaVu Sans'; font-weight: bold; src: url(data:font/ttf;base64,{bold}) format('truetype'); }}\n\
+             {CSS}</style>\n</head>\n<body>\n<main>\n",
+            version = esc(&meta.version),
+            title = esc(&meta.scenario),
+        );
+        let _ = writeln!(h, "<header><p class=\"kicker\">chokepoint briefing</p><h1>{}</h1>", esc(&meta.scenario));
+        let _ = writeln!(
+            h,
+            "<p class=\"meta\">{} · seed {} · {} runs per point · chokepoint {}</p></header>",
+            esc(&meta.file),
+            meta.seed,
+            format_units(self.sweep.runs as f64),
+            esc(&meta.version)
+        );
+        let _ = writeln!(h, "<section id=\"findings\"><h2>Key findings</h2><ul>");
+        for line in self.headline() {
+            let _ = writeln!(h, "<li>{}</li>", esc(&line));
+        }
+        let _ = writeln!(h, "</ul></section>");
+        if !meta.description.is_empty() {
+            let _ = writeln!(h, "<section id=\"scenario\"><h2>The scenario</h2>");
+            for paragraph in meta.description.split("\n\n") {
+                let _ = writeln!(h, "<p>{}</p>", esc(&paragraph.replace('\n', " ")));
+            }
+            let _ = writeln!(h, "</section>");
+        }
+        let _ = writeln!(h, "<section id=\"kpis\"><h2>Who runs short</h2>");
+        for point in 0..self.sweep.points.len() {
+            let (header, rows) = self.kpi_table(point);
+            let _ = writeln!(
+                h,
+                "<h3>{} runs, {}</h3>",
+                format_units(self.sweep.points[point].runs as f64),
+                esc(&self.sweep.label(point))
+            );
+            html_table(&mut h, &header, &rows);
+        }
+        let _ = writeln!(h, "<h3>One run (seed {})</h3>", meta.seed);
+        let (header, rows) = self.run_table();
+        html_table(&mut h, &header, &rows);
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">P(short): share of runs with any day of unmet demand. Dates are when the first \
+             shortage starts. Fill rate: share of demand met over the whole horizon. P(recovered): share of runs \
+             in which a buyer that ran short was back to full supply before the end.</p></section>"
+        );
+        for (section, title, intro) in self.sections() {
+            let in_section: Vec<(usize, &Named)> =
+                self.charts.iter().enumerate().filter(|(_, c)| c.section == section).collect();
+            if in_section.is_empty() {
+                continue;
+            }
+            let _ = writeln!(h, "<section><h2>{}</h2><p>{}</p>", esc(title), esc(intro));
+            for (i, named) in in_section {
+                let svg = inline[i].find("<svg").map_or(inline[i].as_str(), |at| &inline[i][at..]);
+                let _ = writeln!(
+                    h,
+                    "<figure id=\"{}\">{}<figcaption>{} <a href=\"charts/{}.png\">PNG</a> · <a href=\"charts/{}.svg\">SVG</a></figcaption></figure>",
+                    esc(&named.stem),
+                    svg,
+                    esc(&named.caption),
+                    esc(&named.stem),
+                    esc(&named.stem)
+                );
+            }
+            let _ = writeln!(h, "</section>");
+        }
+        let _ = writeln!(h, "<section id=\"assumptions\"><h2>Assumptions</h2>");
+        if self.provenance.assumptions.is_empty() {
+            let _ = writeln!(h, "<p>No comment in the scenario files is marked ASSUMPTION.</p>");
+        } else {
+            let _ = writeln!(h, "<p>Figures and choices that no source backs, as marked in the scenario files:</p><ul>");
+            for (file, line, text) in &self.provenance.assumptions {
+                let _ = writeln!(h, "<li>{} <span class=\"where\">({}:{})</span></li>", esc(text), esc(file), line);
+            }
+            let _ = writeln!(h, "</ul>");
+        }
+        let _ = writeln!(h, "</section><section id=\"sources\"><h2>Sources</h2>");
+        self.sources_html(&mut h);
+        let _ = writeln!(h, "</section><section id=\"reproduce\"><h2>Reproduce</h2><ul>");
+        for line in self.reproduce() {
+            let _ = writeln!(h, "<li>{}</li>", esc(&line));
+        }
+        let _ = writeln!(h, "</ul></section>\n</main>\n</body>\n</html>");
+        h
+    }
+
+    fn sources_html(&self, h: &mut String) {
+        let p = self.provenance;
+        if p.tags.is_empty() {
+            let _ = writeln!(h, "<p>The scenario files cite no source tags ([S-…]).</p>");
+            return;
+        }
+        match &p.sources_file {
+            Some(file) => {
+                let _ = writeln!(h, "<p>Tags cited in the scenario files, resolved from {}:</p>", esc(&file.display().to_string()));
+            }
+            None => {
+                let _ = writeln!(h, "<p>Tags cited in the scenario files (no docs/sources.md was found above the scenario file to resolve them):</p>");
+            }
+        }
+        let rows: Vec<Vec<String>> = p
+            .tags
+            .iter()
+            .map(|tag| match p.sources.get(tag) {
+                Some([fact, sources, confidence]) => vec![tag.clone(), fact.clone(), sources.clone(), confidence.clone()],
+                None => vec![tag.clone(), "(not found)".into(), String::new(), String::new()],
+            })
+            .collect();
+        html_table(h, &["Tag", "Fact", "Outlets", "Confidence"], &rows);
+    }
+
+    fn markdown(&self) -> String {
+        let meta = &self.sweep.meta;
+        let mut m = String::new();
+        let _ = writeln!(m, "# {}\n", meta.scenario);
+        let _ = writeln!(
+            m,
+            "*chokepoint briefing · {} · seed {} · {} runs per point · chokepoint {}*\n",
+            meta.file,
+            meta.seed,
+            format_units(self.sweep.runs as f64),
+            meta.version
+        );
+        let _ = writeln!(m, "## Key findings\n");
+        for line in self.headline() {
+            let _ = writeln!(m, "- {line}");
+        }
+        if !meta.description.is_empty() {
+            let _ = writeln!(m, "\n## The scenario\n");
+            for paragraph in meta.description.split("\n\n") {
+                let _ = writeln!(m, "{}\n", paragraph.replace('\n', " "));
+            }
+        }
+        let _ = writeln!(m, "\n## Who runs short\n");
+        for point in 0..self.sweep.points.len() {
+            let (header, rows) = self.kpi_table(point);
+            let _ = writeln!(
+                m,
+                "### {} runs, {}\n",
+                format_units(self.sweep.points[point].runs as f64),
+                md_cell(&self.sweep.label(point))
+            );
+            md_table(&mut m, &header, &rows);
+        }
+        let _ = writeln!(m, "### One run (seed {})\n", meta.seed);
+        let (header, rows) = self.run_table();
+        md_table(&mut m, &header, &rows);
+        for (section, title, intro) in self.sections() {
+            let in_section: Vec<&Named> = self.charts.iter().filter(|c| c.section == section).collect();
+            if in_section.is_empty() {
+                continue;
+            }
+            let _ = writeln!(m, "## {title}\n\n{intro}\n");
+            for named in in_section {
+                let _ = writeln!(m, "![{}](charts/{}.png)\n\n{}\n", named.chart.frame().title, named.stem, named.caption);
+            }
+        }
+        let _ = writeln!(m, "## Assumptions\n");
+        for (file, line, text) in &self.provenance.assumptions {
+            let _ = writeln!(m, "- {text} ({file}:{line})");
+        }
+        let _ = writeln!(m, "\n## Sources\n");
+        let rows: Vec<Vec<String>> = self
+            .provenance
+            .tags
+            .iter()
+            .map(|tag| match self.provenance.sources.get(tag) {
+                Some([fact, sources, confidence]) => vec![tag.clone(), fact.clone(), sources.clone(), confidence.clone()],
+                None => vec![tag.clone(), "(not found)".into(), String::new(), String::new()],
+            })
+            .collect();
+        if !rows.is_empty() {
+            md_table(&mut m, &["Tag", "Fact", "Outlets", "Confidence"], &rows);
+        }
+        let _ = writeln!(m, "## Reproduce\n");
+        for line in self.reproduce() {
+            let _ = writeln!(m, "- {line}");
+        }
+        m
+    }
+}
+
+/// `2025-06-16` as `16 Jun 2025`.
+fn long_date(iso: &str) -> String {
+    match iso.parse::<jiff::civil::Date>() {
+        Ok(date) => chokepoint_plot::Calendar::new(date).long(0.0),
+        Err(_) => iso.to_owned(),
+    }
+}
+
+fn html_table(h: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let _ = write!(h, "<table><thead><tr>");
+    for cell in header {
+        let _ = write!(h, "<th>{}</th>", esc(cell));
+    }
+    let _ = writeln!(h, "</tr></thead><tbody>");
+    for row in rows {
+        let _ = write!(h, "<tr>");
+        for cell in row {
+            let _ = write!(h, "<td>{}</td>", esc(cell));
+        }
+        let _ = writeln!(h, "</tr>");
+    }
+    let _ = writeln!(h, "</tbody></table>");
+}
+
+fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn md_table(m: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let _ = writeln!(m, "| {} |", header.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(m, "|{}", "---|".repeat(header.len()));
+    for row in rows {
+        let _ = writeln!(m, "| {} |", row.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | "));
+    }
+    let _ = writeln!(m);
+}
+
+const CSS: &str = "\
+:root { --ink: #212121; --muted: #5a5a5a; --rule: #d9d9d9; --accent: #0072b2; }
+body { margin: 0; background: #fff; color: var(--ink); font: 16px/1.5 'DejaVu Sans', Verdana, sans-serif; }
+main { max-width: 1100px; margin: 0 auto; padding: 2rem 1.5rem 4rem; }
+header { border-bottom: 3px solid var(--accent); margin-bottom: 1.5rem; }
+.kicker { text-transform: uppercase; letter-spacing: .08em; color: var(--accent); font-weight: bold; margin: 0; }
+h1 { font-size: 1.9rem; margin: .3rem 0 .5rem; line-height: 1.25; }
+h2 { font-size: 1.35rem; margin-top: 2.5rem; border-bottom: 1px solid var(--rule); padding-bottom: .3rem; }
+h3 { font-size: 1.05rem; margin-top: 1.5rem; }
+.meta, .note, .where, figcaption { color: var(--muted); font-size: .9rem; }
+#findings li { margin: .4rem 0; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .5rem 0 1rem; }
+th, td { border-bottom: 1px solid var(--rule); padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f3f6f9; }
+figure { margin: 1.5rem 0 2.5rem; break-inside: avoid; }
+figure svg { width: 100%; height: auto; display: block; border: 1px solid var(--rule); }
+figcaption { margin-top: .5rem; }
+a { color: var(--accent); }
+@media print { main { max-width: none; padding: 0; } h2 { break-after: avoid; } a { color: inherit; } }
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_and_extends_are_read_from_text() {
+        assert_eq!(tags("x = 1 # [S-USGS-MINE] and [S-LIC45]; [not a tag]"), vec!["S-USGS-MINE", "S-LIC45"]);
+        assert_eq!(extends("[scenario]\nextends = \"worlds/a.toml\"   # c\n"), Some("worlds/a.toml".into()));
+        assert_eq!(extends("[scenario]\nname = \"x\"\n"), None);
+    }
+
+    #[test]
+    fn assumptions_are_comments_marked_so() {
+        let mut p = Provenance::default();
+        let text = "# Every figure is sourced or\n# marked ASSUMPTION. Nothing tuned.\n\nvalue = 5.0  # ASSUMPTION: order of magnitude\n\
+                    stock = 3 # ASSUMPTION\n# 120 days is a what-if\n# (ASSUMPTION), for a longer stop.\nend = 1\n";
+        p.scan(Path::new("a.toml"), text);
+        assert_eq!(
+            p.assumptions,
+            vec![
+                ("a.toml".to_owned(), 4, "`value = 5.0`: order of magnitude".to_owned()),
+                ("a.toml".to_owned(), 5, "`stock = 3`".to_owned()),
+                ("a.toml".to_owned(), 6, "120 days is a what-if (ASSUMPTION), for a longer stop.".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(esc("a < b & \"c\""), "a &lt; b &amp; &quot;c&quot;");
+    }
+}

@@ -1,0 +1,402 @@
+//! Reading back the result files of `chokepoint run` and `chokepoint sweep` (DESIGN.md §4),
+//! for `chokepoint plot` and `chokepoint report`. Only what the charts need is kept.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
+use serde_json::Value;
+
+use crate::Failure;
+use crate::output::ChainEntity;
+
+/// What every result says about where it came from.
+#[derive(Clone, Debug)]
+pub struct Meta {
+    pub scenario: String,
+    pub description: String,
+    pub file: String,
+    pub seed: u64,
+    pub version: String,
+    pub start: Date,
+    pub watch: Vec<String>,
+    pub chain: BTreeMap<String, ChainEntity>,
+}
+
+impl Meta {
+    /// The entities to report on: the watch list, or every sink when it is empty.
+    pub fn watched(&self) -> Vec<String> {
+        if self.watch.is_empty() {
+            self.chain.iter().filter(|(_, e)| e.kind == "sink").map(|(id, _)| id.clone()).collect()
+        } else {
+            self.watch.clone()
+        }
+    }
+
+    /// The unit of an entity's product (empty when unknown).
+    pub fn unit(&self, entity: &str) -> &str {
+        self.chain.get(entity).map_or("", |e| e.unit.as_str())
+    }
+}
+
+/// One row of `events.csv`.
+#[derive(Clone, Debug)]
+pub struct EventRow {
+    pub day: u32,
+    pub kind: String,
+    pub subject: String,
+}
+
+/// KPIs of one entity in one run.
+#[derive(Clone, Debug, Default)]
+pub struct RunKpi {
+    pub time_to_survive_days: Option<u32>,
+    pub time_to_recover_days: Option<u32>,
+    pub peak_shortage: f64,
+    pub unmet_units: f64,
+    pub fill_rate: f64,
+}
+
+/// The files of one run.
+#[derive(Clone, Debug)]
+pub struct RunData {
+    pub meta: Meta,
+    pub horizon_days: u32,
+    pub first_disruption: Option<String>,
+    /// Days per row of series.csv.
+    pub step_days: f64,
+    /// Shortage fraction per entity, one value per report step.
+    pub shortage: BTreeMap<String, Vec<f64>>,
+    pub events: Vec<EventRow>,
+    pub kpis: BTreeMap<String, RunKpi>,
+}
+
+/// Summary of one entity at one sweep point (from summary.json).
+#[derive(Clone, Debug, Default)]
+pub struct PointEntity {
+    pub probability_short: f64,
+    pub first_short_date: BTreeMap<String, String>,
+    pub probability_recovered: f64,
+    pub fill_rate_mean: f64,
+    pub unmet_mean: f64,
+    pub unmet_p05: f64,
+    pub unmet_p95: f64,
+    pub survival: Vec<f64>,
+}
+
+/// One point of a sweep.
+#[derive(Clone, Debug)]
+pub struct SweepPoint {
+    pub settings: Vec<(String, String)>,
+    pub runs: u64,
+    pub horizon_days: u32,
+    pub entities: BTreeMap<String, PointEntity>,
+}
+
+/// Quantiles of one band row: mean, p05, p10, p25, p50, p75, p90, p95.
+pub type BandRow = (f64, [f64; 8]);
+
+/// The files of one sweep.
+#[derive(Clone, Debug)]
+pub struct SweepData {
+    pub meta: Meta,
+    pub runs: u64,
+    pub step_days: f64,
+    pub grid: Vec<(String, Vec<String>)>,
+    pub points: Vec<SweepPoint>,
+    /// `(point, entity, metric)` → one `(day, [mean, p05 … p95])` per report step.
+    pub bands: BTreeMap<(usize, String, String), Vec<BandRow>>,
+    /// `(point, entity)` → fill rate of each run, by run number.
+    pub fill_rates: BTreeMap<(usize, String), BTreeMap<u64, f64>>,
+}
+
+impl SweepData {
+    /// `key = value; …` of a point, or `as written`.
+    pub fn label(&self, point: usize) -> String {
+        let settings = &self.points[point].settings;
+        if settings.is_empty() {
+            "the scenario as written".to_owned()
+        } else {
+            settings.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join("; ")
+        }
+    }
+
+    /// The point's values only (`{ after = "63d" }`), for short labels.
+    pub fn short_label(&self, point: usize) -> String {
+        let settings = &self.points[point].settings;
+        if settings.is_empty() {
+            "as written".to_owned()
+        } else {
+            settings.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>().join(", ")
+        }
+    }
+}
+
+/// A result directory, of either kind.
+#[derive(Clone, Debug)]
+pub enum Results {
+    Run(RunData),
+    Sweep(SweepData),
+}
+
+fn unreadable(path: &Path, error: impl std::fmt::Display) -> Failure {
+    Failure::new(
+        format!("cannot read '{}': {error}", path.display()),
+        "give the directory that chokepoint run or chokepoint sweep wrote (it holds summary.json)",
+    )
+}
+
+fn malformed(path: &Path, what: impl std::fmt::Display) -> Failure {
+    Failure::new(
+        format!("'{}' is not a chokepoint result file: {what}", path.display()),
+        "regenerate it with chokepoint run or chokepoint sweep (of this version)",
+    )
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| unreadable(path, e))
+}
+
+/// Reads the result directory `dir`: a sweep when it holds bands.csv, a run when it holds
+/// series.csv.
+pub fn load(dir: &Path) -> Result<Results, Failure> {
+    if !dir.is_dir() {
+        return Err(Failure::new(
+            format!("'{}' is not a directory", dir.display()),
+            "give the directory that chokepoint run or chokepoint sweep wrote, e.g. out/<scenario>/",
+        ));
+    }
+    if dir.join("bands.csv").is_file() {
+        load_sweep(dir).map(Results::Sweep)
+    } else if dir.join("series.csv").is_file() {
+        load_run(dir).map(Results::Run)
+    } else {
+        Err(Failure::new(
+            format!("'{}' holds neither a run (series.csv) nor a sweep (bands.csv)", dir.display()),
+            "run chokepoint run FILE or chokepoint sweep FILE first; their output directory is out/<scenario>/ by default",
+        ))
+    }
+}
+
+fn json(path: &Path) -> Result<Value, Failure> {
+    serde_json::from_slice(&read(path)?).map_err(|e| malformed(path, e))
+}
+
+fn meta(path: &Path, summary: &Value) -> Result<Meta, Failure> {
+    let text = |key: &str| summary.get(key).and_then(Value::as_str).map(str::to_owned);
+    let start = text("start")
+        .and_then(|s| s.parse::<Date>().ok())
+        .ok_or_else(|| malformed(path, "no start date"))?;
+    let chain: BTreeMap<String, ChainEntity> = match summary.get("chain") {
+        Some(value) => serde_json::from_value(value.clone()).map_err(|e| malformed(path, e))?,
+        None => BTreeMap::new(),
+    };
+    let watch = summary
+        .get("watch")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    Ok(Meta {
+        scenario: text("scenario").ok_or_else(|| malformed(path, "no scenario name"))?,
+        description: text("description").unwrap_or_default(),
+        file: text("file").unwrap_or_default(),
+        seed: summary.get("seed").and_then(Value::as_u64).ok_or_else(|| malformed(path, "no seed"))?,
+        version: text("version").unwrap_or_default(),
+        start,
+        watch,
+        chain,
+    })
+}
+
+/// Column positions by header name.
+fn columns(path: &Path, headers: &csv::StringRecord, names: &[&str]) -> Result<Vec<usize>, Failure> {
+    names
+        .iter()
+        .map(|name| headers.iter().position(|h| h == *name).ok_or_else(|| malformed(path, format!("no column {name}"))))
+        .collect()
+}
+
+fn number(path: &Path, row: &csv::StringRecord, index: usize) -> Result<f64, Failure> {
+    row.get(index)
+        .and_then(|v| v.parse::<f64>().ok())
+        .ok_or_else(|| malformed(path, format!("line {}: not a number", row.position().map_or(0, |p| p.line()))))
+}
+
+fn load_run(dir: &Path) -> Result<RunData, Failure> {
+    let summary_path = dir.join("summary.json");
+    let summary = json(&summary_path)?;
+    let meta = meta(&summary_path, &summary)?;
+    let horizon_days =
+        summary.get("horizon_days").and_then(Value::as_u64).ok_or_else(|| malformed(&summary_path, "no horizon"))? as u32;
+    let mut kpis = BTreeMap::new();
+    if let Some(map) = summary.get("kpis").and_then(Value::as_object) {
+        for (id, k) in map {
+            let f = |key: &str| k.get(key).and_then(Value::as_f64).unwrap_or(0.0);
+            let d = |key: &str| k.get(key).and_then(Value::as_u64).map(|v| v as u32);
+            kpis.insert(
+                id.clone(),
+                RunKpi {
+                    time_to_survive_days: d("time_to_survive_days"),
+                    time_to_recover_days: d("time_to_recover_days"),
+                    peak_shortage: f("peak_shortage"),
+                    unmet_units: f("unmet_units"),
+                    fill_rate: f("fill_rate"),
+                },
+            );
+        }
+    }
+
+    let series_path = dir.join("series.csv");
+    let mut reader = csv::Reader::from_reader(std::io::Cursor::new(read(&series_path)?));
+    let headers = reader.headers().map_err(|e| malformed(&series_path, e))?.clone();
+    let [day, entity, metric, value] = columns(&series_path, &headers, &["day", "entity", "metric", "value"])?[..] else {
+        return Err(malformed(&series_path, "missing columns"));
+    };
+    let mut shortage: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut days: Vec<f64> = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| malformed(&series_path, e))?;
+        if row.get(metric) != Some("shortage_fraction") {
+            continue;
+        }
+        let d = number(&series_path, &row, day)?;
+        if days.last() != Some(&d) && !days.contains(&d) {
+            days.push(d);
+        }
+        shortage.entry(row.get(entity).unwrap_or_default().to_owned()).or_default().push(number(&series_path, &row, value)?);
+    }
+    let step_days = if days.len() > 1 { days[1] - days[0] } else { 1.0 };
+
+    let events_path = dir.join("events.csv");
+    let mut events = Vec::new();
+    if events_path.is_file() {
+        let mut reader = csv::Reader::from_reader(std::io::Cursor::new(read(&events_path)?));
+        let headers = reader.headers().map_err(|e| malformed(&events_path, e))?.clone();
+        let [day, event, subject] = columns(&events_path, &headers, &["day", "event", "subject"])?[..] else {
+            return Err(malformed(&events_path, "missing columns"));
+        };
+        for row in reader.records() {
+            let row = row.map_err(|e| malformed(&events_path, e))?;
+            events.push(EventRow {
+                day: number(&events_path, &row, day)? as u32,
+                kind: row.get(event).unwrap_or_default().to_owned(),
+                subject: row.get(subject).unwrap_or_default().to_owned(),
+            });
+        }
+    }
+    Ok(RunData {
+        meta,
+        horizon_days,
+        first_disruption: summary.get("first_disruption").and_then(Value::as_str).map(str::to_owned),
+        step_days,
+        shortage,
+        events,
+        kpis,
+    })
+}
+
+fn load_sweep(dir: &Path) -> Result<SweepData, Failure> {
+    let summary_path = dir.join("summary.json");
+    let summary = json(&summary_path)?;
+    let meta = meta(&summary_path, &summary)?;
+    let runs = summary.get("runs").and_then(Value::as_u64).ok_or_else(|| malformed(&summary_path, "no runs"))?;
+    let step_days = summary.get("step_days").and_then(Value::as_f64).unwrap_or(1.0).max(1.0);
+    let mut grid = Vec::new();
+    if let Some(map) = summary.get("grid").and_then(Value::as_object) {
+        for (key, values) in map {
+            let values = values.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect());
+            grid.push((key.clone(), values.unwrap_or_default()));
+        }
+    }
+    let mut points = Vec::new();
+    for p in summary.get("points").and_then(Value::as_array).ok_or_else(|| malformed(&summary_path, "no points"))? {
+        let settings = p
+            .get("settings")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+            .unwrap_or_default();
+        let mut entities = BTreeMap::new();
+        if let Some(map) = p.get("entities").and_then(Value::as_object) {
+            for (id, e) in map {
+                let f = |path: &[&str]| {
+                    let mut v = e;
+                    for key in path {
+                        v = v.get(key).unwrap_or(&Value::Null);
+                    }
+                    v.as_f64().unwrap_or(0.0)
+                };
+                let first_short_date = e
+                    .get("first_short_date")
+                    .and_then(Value::as_object)
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+                    .unwrap_or_default();
+                let survival = e
+                    .get("survival")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_f64).collect())
+                    .unwrap_or_default();
+                entities.insert(
+                    id.clone(),
+                    PointEntity {
+                        probability_short: f(&["probability_short"]),
+                        first_short_date,
+                        probability_recovered: f(&["probability_recovered"]),
+                        fill_rate_mean: f(&["fill_rate", "mean"]),
+                        unmet_mean: f(&["unmet_units", "mean"]),
+                        unmet_p05: f(&["unmet_units", "p05"]),
+                        unmet_p95: f(&["unmet_units", "p95"]),
+                        survival,
+                    },
+                );
+            }
+        }
+        points.push(SweepPoint {
+            settings,
+            runs: p.get("runs").and_then(Value::as_u64).unwrap_or(runs),
+            horizon_days: p.get("horizon_days").and_then(Value::as_u64).unwrap_or(0) as u32,
+            entities,
+        });
+    }
+
+    // Bands: only the shortage fraction is charted (fans and the mean cascade).
+    let bands_path = dir.join("bands.csv");
+    let mut reader = csv::Reader::from_reader(std::io::Cursor::new(read(&bands_path)?));
+    let headers = reader.headers().map_err(|e| malformed(&bands_path, e))?.clone();
+    let names = ["point", "day", "entity", "metric", "mean", "p05", "p10", "p25", "p50", "p75", "p90", "p95"];
+    let index = columns(&bands_path, &headers, &names)?;
+    let mut bands: BTreeMap<(usize, String, String), Vec<BandRow>> = BTreeMap::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| malformed(&bands_path, e))?;
+        if row.get(index[3]) != Some("shortage_fraction") {
+            continue;
+        }
+        let point = number(&bands_path, &row, index[0])? as usize;
+        let mut q = [0.0; 8];
+        for (k, slot) in q.iter_mut().enumerate() {
+            *slot = number(&bands_path, &row, index[4 + k])?;
+        }
+        let key = (point, row.get(index[2]).unwrap_or_default().to_owned(), "shortage_fraction".to_owned());
+        bands.entry(key).or_default().push((number(&bands_path, &row, index[1])?, q));
+    }
+
+    let kpis_path = dir.join("kpis.csv");
+    let mut fill_rates: BTreeMap<(usize, String), BTreeMap<u64, f64>> = BTreeMap::new();
+    if kpis_path.is_file() {
+        let mut reader = csv::Reader::from_reader(std::io::Cursor::new(read(&kpis_path)?));
+        let headers = reader.headers().map_err(|e| malformed(&kpis_path, e))?.clone();
+        let index = columns(&kpis_path, &headers, &["point", "run", "entity", "fill_rate"])?;
+        for row in reader.records() {
+            let row = row.map_err(|e| malformed(&kpis_path, e))?;
+            let point = number(&kpis_path, &row, index[0])? as usize;
+            let run = number(&kpis_path, &row, index[1])? as u64;
+            let entity = row.get(index[2]).unwrap_or_default().to_owned();
+            fill_rates.entry((point, entity)).or_default().insert(run, number(&kpis_path, &row, index[3])?);
+        }
+    }
+    Ok(SweepData { meta, runs, step_days, grid, points, bands, fill_rates })
+}
+
+/// The default chart directory of a result directory.
+pub fn charts_directory(dir: &Path) -> PathBuf {
+    dir.join("charts")
+}
