@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use chokepoint_plot::{
-    Calendar, Chart, Comparison, Fan, FanStep, Frame, HeatRow, Heatmap, Interval, Line, Marker, Period, Timeline,
-    Tornado, TornadoBar, ValueFormat,
+    Calendar, Chart, Comparison, Fan, FanStep, Frame, HeatRow, Heatmap, Interval, Line, Marker, Period,
+    Timeline, Tornado, TornadoBar, ValueFormat,
 };
 
 use crate::results::{Meta, RunData, SweepData};
@@ -53,13 +53,19 @@ fn down_the_chain<'a>(meta: &Meta, ids: impl Iterator<Item = &'a String>) -> Vec
     let mut ids: Vec<&String> = ids.collect();
     ids.sort_by_key(|id| {
         let e = meta.chain.get(*id);
-        (e.map_or(u32::MAX, |e| e.tier), e.map_or(String::new(), |e| e.product.clone()), (*id).clone())
+        (e.map_or(u32::MAX, |e| e.tier), stage(meta, id), (*id).clone())
     });
     ids
 }
 
+/// The group a heat-map row belongs to: what a plant makes, or `buyers of` what final demand
+/// buys.
 fn stage(meta: &Meta, id: &str) -> String {
-    meta.chain.get(id).map_or_else(String::new, |e| e.product.clone())
+    match meta.chain.get(id) {
+        Some(e) if e.kind == "sink" => format!("buyers of {}", e.product),
+        Some(e) => e.product.clone(),
+        None => String::new(),
+    }
 }
 
 /// Shaded periods and labelled markers from a run's timeline.
@@ -87,7 +93,11 @@ fn timeline_events(run: &RunData) -> (Vec<Period>, Vec<Marker>) {
         if let Some(kind) = close_kind
             && let Some(from) = open.remove(&(subject.to_owned(), kind))
         {
-            periods.push(Period { from: f64::from(from), to: f64::from(e.day), label: format!("{what} {subject} in force") });
+            periods.push(Period {
+                from: f64::from(from),
+                to: f64::from(e.day),
+                label: format!("{what} {subject} in force"),
+            });
         }
         let label = match e.kind.as_str() {
             "control_started" => Some(format!("{subject} starts")),
@@ -143,7 +153,7 @@ pub fn run_charts(run: &RunData) -> Vec<Named> {
         .collect();
     let never: Vec<&str> = watched.iter().filter(|id| !short.contains(id)).map(String::as_str).collect();
     let mut caption = format!(
-        "Share of each day's demand that went unmet, in one run of the scenario as written (seed {}). \
+        "Share of each week's demand that went unmet, in one run of the scenario as written (seed {}). \
          Shaded spans are controls (or shocks) in force; dashed lines are events, labelled at the top.",
         meta.seed
     );
@@ -176,7 +186,8 @@ pub fn run_charts(run: &RunData) -> Vec<Named> {
 
     // The cascade: every entity that ran short, plus the watched ones, down the chain.
     let ever_short = run.shortage.iter().filter(|(_, v)| v.iter().any(|x| *x > 0.0)).map(|(id, _)| id);
-    let mut ids: Vec<&String> = ever_short.chain(watched.iter().filter(|id| run.shortage.contains_key(*id))).collect();
+    let mut ids: Vec<&String> =
+        ever_short.chain(watched.iter().filter(|id| run.shortage.contains_key(*id))).collect();
     ids.sort();
     ids.dedup();
     if ids.len() > MAX_ROWS {
@@ -190,10 +201,11 @@ pub fn run_charts(run: &RunData) -> Vec<Named> {
     if !rows.is_empty() {
         charts.push(Named {
             stem: "cascade".into(),
-            caption: "The cascade: each row is a plant or a buyer, ordered down the chain from mines (top) to \
+            caption:
+                "The cascade: each row is a plant or a buyer, ordered down the chain from mines (top) to \
                       final demand (bottom), grouped by what it makes or buys; colour is the share of its \
                       demand not met that day. Read down the rows to see the control travel down the chain."
-                .into(),
+                    .into(),
             section: Section::Run,
             chart: Chart::Heatmap(Heatmap {
                 frame: Frame {
@@ -213,13 +225,17 @@ pub fn run_charts(run: &RunData) -> Vec<Named> {
 }
 
 fn per_step(step: f64) -> String {
-    if step <= 1.0 { "day".into() } else { format!("{step} days") }
+    match step {
+        s if s <= 1.0 => "day".into(),
+        7.0 => "week".into(),
+        s => format!("{s} days"),
+    }
 }
 
 fn label_with_region(meta: &Meta, id: &str) -> String {
     match meta.chain.get(id) {
-        Some(e) => format!("{id} ({}, {})", e.region, e.product),
-        None => id.to_owned(),
+        Some(e) if !id.to_ascii_uppercase().contains(&e.region) => format!("{id} ({})", e.region),
+        _ => id.to_owned(),
     }
 }
 
@@ -249,7 +265,8 @@ pub fn sweep_charts(sweep: &SweepData, options: &SweepOptions<'_>) -> Vec<Named>
     for &p in points {
         let Some(point) = sweep.points.get(p) else { continue };
         let sfx = suffix(sweep, p);
-        let at = if sweep.points.len() == 1 { String::new() } else { format!(" — {}", sweep.short_label(p)) };
+        let at =
+            if sweep.points.len() == 1 { String::new() } else { format!(" — {}", sweep.short_label(p)) };
         let runs = Some(point.runs);
 
         // Survival curves.
@@ -272,8 +289,7 @@ pub fn sweep_charts(sweep: &SweepData, options: &SweepOptions<'_>) -> Vec<Named>
                 }
             })
             .collect();
-        let safe: Vec<&str> =
-            ranked.iter().filter(|(_, p)| *p == 0.0).map(|(id, _)| id.as_str()).collect();
+        let safe: Vec<&str> = ranked.iter().filter(|(_, p)| *p == 0.0).map(|(id, _)| id.as_str()).collect();
         let mut caption = format!(
             "Probability that each buyer has had no shortage yet, by date, over {} runs{}. A curve that drops \
              steeply means a shortage is near certain by that date; where it levels off is the share of runs \
@@ -321,7 +337,10 @@ pub fn sweep_charts(sweep: &SweepData, options: &SweepOptions<'_>) -> Vec<Named>
             .map(|id| HeatRow {
                 label: id.clone(),
                 stage: stage(meta, id),
-                values: sweep.bands[&(p, id.clone(), "shortage_fraction".into())].iter().map(|r| r.1[0]).collect(),
+                values: sweep.bands[&(p, id.clone(), "shortage_fraction".into())]
+                    .iter()
+                    .map(|r| r.1[0])
+                    .collect(),
             })
             .collect();
         if !rows.is_empty() {
@@ -404,7 +423,8 @@ fn tornado(sweep: &SweepData, watched: &[String]) -> Vec<Named> {
     let mean = |p: usize, id: &str| sweep.points[p].entities.get(id).map(|e| e.fill_rate_mean);
     let mut bars = Vec::new();
     for id in watched {
-        let values: Vec<(usize, f64)> = (0..sweep.points.len()).filter_map(|p| Some((p, mean(p, id)?))).collect();
+        let values: Vec<(usize, f64)> =
+            (0..sweep.points.len()).filter_map(|p| Some((p, mean(p, id)?))).collect();
         let Some(&(lo_p, lo)) = values.iter().min_by(|a, b| a.1.total_cmp(&b.1)) else { continue };
         let Some(&(hi_p, hi)) = values.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else { continue };
         if hi - lo <= 0.0 {
@@ -510,7 +530,8 @@ pub fn comparison(a: &SweepData, pa: usize, b: &SweepData, pb: usize, watched: &
     let mut rows = Vec::new();
     let mut pairs = 0;
     for id in watched {
-        let (Some(ra), Some(rb)) = (a.fill_rates.get(&(pa, id.clone())), b.fill_rates.get(&(pb, id.clone()))) else {
+        let (Some(ra), Some(rb)) = (a.fill_rates.get(&(pa, id.clone())), b.fill_rates.get(&(pb, id.clone())))
+        else {
             continue;
         };
         let mut d: Vec<f64> = ra.iter().filter_map(|(run, x)| Some(rb.get(run)? - x)).collect();
@@ -521,7 +542,13 @@ pub fn comparison(a: &SweepData, pa: usize, b: &SweepData, pb: usize, watched: &
         d.sort_by(f64::total_cmp);
         rows.push(Interval {
             label: id.clone(),
-            q: [quantile(&d, 0.05), quantile(&d, 0.25), quantile(&d, 0.5), quantile(&d, 0.75), quantile(&d, 0.95)],
+            q: [
+                quantile(&d, 0.05),
+                quantile(&d, 0.25),
+                quantile(&d, 0.5),
+                quantile(&d, 0.75),
+                quantile(&d, 0.95),
+            ],
         });
     }
     if rows.is_empty() {

@@ -124,15 +124,24 @@ pub struct ChainEntity {
 pub fn chain(model: &Model) -> BTreeMap<String, ChainEntity> {
     let (facility_tiers, sink_tiers) = model.tiers();
     let product = |p: chokepoint_engine::ProductId| {
-        model.products.get(p.0 as usize).map_or((String::new(), String::new()), |p| (p.id.clone(), p.unit.clone()))
+        model
+            .products
+            .get(p.0 as usize)
+            .map_or((String::new(), String::new()), |p| (p.id.clone(), p.unit.clone()))
     };
     let facilities = model.facilities.iter().zip(facility_tiers).map(|(f, tier)| {
         let (product, unit) = product(f.product);
-        (f.id.clone(), ChainEntity { kind: "facility".into(), region: f.region.as_str().into(), product, unit, tier })
+        (
+            f.id.clone(),
+            ChainEntity { kind: "facility".into(), region: f.region.as_str().into(), product, unit, tier },
+        )
     });
     let sinks = model.sinks.iter().zip(sink_tiers).map(|(s, tier)| {
         let (product, unit) = product(s.product);
-        (s.id.clone(), ChainEntity { kind: "sink".into(), region: s.region.as_str().into(), product, unit, tier })
+        (
+            s.id.clone(),
+            ChainEntity { kind: "sink".into(), region: s.region.as_str().into(), product, unit, tier },
+        )
     });
     facilities.chain(sinks).collect()
 }

@@ -59,7 +59,12 @@ pub struct Request<'a> {
 }
 
 /// The charts of a result directory (and of a comparison with another).
-pub fn charts_of(results: &Results, versus: Option<&Results>, entities: &[String], max_fans: usize) -> Result<Vec<Named>, Failure> {
+pub fn charts_of(
+    results: &Results,
+    versus: Option<&Results>,
+    entities: &[String],
+    max_fans: usize,
+) -> Result<Vec<Named>, Failure> {
     let mut list = match results {
         Results::Run(run) => charts::run_charts(run),
         Results::Sweep(sweep) => {
@@ -102,7 +107,10 @@ pub fn render_all(charts: &[Named], formats: Formats, size: Size) -> Result<Vec<
     for named in charts {
         for &format in formats.list() {
             let contents = chokepoint_plot::render(&named.chart, size, format).map_err(|e| {
-                Failure::new(format!("{}: {e}", named.stem), "this is a bug; please report it with the result files")
+                Failure::new(
+                    format!("{}: {e}", named.stem),
+                    "this is a bug; please report it with the result files",
+                )
             })?;
             let extension = match format {
                 Format::Svg => "svg",

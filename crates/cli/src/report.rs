@@ -64,7 +64,10 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
     };
 
     let mut charts = charts::run_charts(&run);
-    charts.extend(charts::sweep_charts(&sweep, &SweepOptions { entities: &[], points: None, max_fans: REPORT_FANS }));
+    charts.extend(charts::sweep_charts(
+        &sweep,
+        &SweepOptions { entities: &[], points: None, max_fans: REPORT_FANS },
+    ));
     let size: Size = request.size.into();
     eprintln!("chokepoint report: drawing {} charts …", charts.len());
     let mut chart_files = Vec::new();
@@ -80,7 +83,8 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
     }
     let provenance = Provenance::gather(request.file);
     let command = command_line(request, &sweep);
-    let brief = Brief { run: &run, sweep: &sweep, charts: &charts, provenance: &provenance, command: &command };
+    let brief =
+        Brief { run: &run, sweep: &sweep, charts: &charts, provenance: &provenance, command: &command };
     output::write_all(&directory.join("charts"), &chart_files)?;
     output::write_all(
         &directory,
@@ -172,11 +176,17 @@ impl Provenance {
             if let Some(comment) = line.strip_prefix('#') {
                 // A comment paragraph: the run of comment lines around this one.
                 let mut start = i;
-                while start > 0 && lines[start - 1].trim_start().starts_with('#') && lines[start - 1].trim() != "#" {
+                while start > 0
+                    && lines[start - 1].trim_start().starts_with('#')
+                    && lines[start - 1].trim() != "#"
+                {
                     start -= 1;
                 }
                 let mut end = i + 1;
-                while end < lines.len() && lines[end].trim_start().starts_with('#') && lines[end].trim() != "#" {
+                while end < lines.len()
+                    && lines[end].trim_start().starts_with('#')
+                    && lines[end].trim() != "#"
+                {
                     end += 1;
                 }
                 let paragraph: Vec<&str> =
@@ -192,9 +202,13 @@ impl Provenance {
             }
             // `key = value  # ASSUMPTION: why`
             if let Some((code, comment)) = line.split_once('#') {
-                let why = comment.trim().trim_start_matches("ASSUMPTION").trim_start_matches([':', ';', '.', ' ']);
-                let text =
-                    if why.is_empty() { format!("`{}`", code.trim()) } else { format!("`{}`: {why}", code.trim()) };
+                let why =
+                    comment.trim().trim_start_matches("ASSUMPTION").trim_start_matches([':', ';', '.', ' ']);
+                let text = if why.is_empty() {
+                    format!("`{}`", code.trim())
+                } else {
+                    format!("`{}`: {why}", code.trim())
+                };
                 self.assumptions.push((name.clone(), i + 1, text));
             }
             i += 1;
@@ -228,7 +242,8 @@ impl Provenance {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
             // | Tag | Figure | Fact | Sources | Confidence |
             if cells.len() >= 7 && cells[1].starts_with("S-") {
-                let row = [cells[3].replace("**", ""), cells[4].replace("**", ""), cells[5].replace("**", "")];
+                let row =
+                    [cells[3].replace("**", ""), cells[4].replace("**", ""), cells[5].replace("**", "")];
                 if heading.contains(&scenario_name) {
                     preferred.entry(cells[1].to_owned()).or_insert_with(|| row.clone());
                 }
@@ -261,7 +276,8 @@ fn tags(line: &str) -> Vec<String> {
         let after = &rest[at + 1..];
         let Some(end) = after.find(']') else { break };
         let tag = &after[..end];
-        if tag.len() > 2 && tag[2..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
+        if tag.len() > 2 && tag[2..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+        {
             out.push(tag.to_owned());
         }
         rest = &after[end..];
@@ -328,10 +344,19 @@ impl Brief<'_> {
     fn headline(&self) -> Vec<String> {
         let findings = self.findings(0);
         let mut lines = Vec::new();
-        let at = if self.sweep.points.len() > 1 { format!(" (at {})", self.sweep.label(0)) } else { String::new() };
+        let at = if self.sweep.points.len() > 1 {
+            format!(" (at {})", self.sweep.label(0))
+        } else {
+            String::new()
+        };
         for f in findings.iter().filter(|f| f.p_short > 0.0) {
             let when = f.first.as_ref().map_or_else(String::new, |(p10, p50, p90)| {
-                format!(", most likely from {} (80 % of those runs between {} and {})", long_date(p50), long_date(p10), long_date(p90))
+                format!(
+                    ", most likely from {} (80 % of those runs between {} and {})",
+                    long_date(p50),
+                    long_date(p10),
+                    long_date(p90)
+                )
             });
             lines.push(format!(
                 "{} ({}) runs short in {} of runs{when}; on average {} {} of demand go unmet{at}.",
@@ -357,7 +382,11 @@ impl Brief<'_> {
                 lines.push(format!(
                     "At {}: {}.",
                     self.sweep.label(k),
-                    if worse.is_empty() { "no watched buyer runs short".to_owned() } else { format!("P(short) {}", worse.join(", ")) }
+                    if worse.is_empty() {
+                        "no watched buyer runs short".to_owned()
+                    } else {
+                        format!("P(short) {}", worse.join(", "))
+                    }
                 ));
             }
         }
@@ -389,7 +418,9 @@ impl Brief<'_> {
             .into_iter()
             .map(|f| {
                 let (median, range) = match &f.first {
-                    Some((p10, p50, p90)) => (long_date(p50), format!("{} – {}", long_date(p10), long_date(p90))),
+                    Some((p10, p50, p90)) => {
+                        (long_date(p50), format!("{} – {}", long_date(p10), long_date(p90)))
+                    }
                     None => ("never".to_owned(), "-".to_owned()),
                 };
                 vec![
@@ -409,7 +440,15 @@ impl Brief<'_> {
 
     /// The single run's KPI table.
     fn run_table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
-        let header = vec!["Buyer", "Region", "Runs short after", "Recovers after", "Peak shortage", "Unmet demand", "Fill rate"];
+        let header = vec![
+            "Buyer",
+            "Region",
+            "Runs short after",
+            "Recovers after",
+            "Peak shortage",
+            "Unmet demand",
+            "Fill rate",
+        ];
         let meta = &self.run.meta;
         let rows = meta
             .watched()
@@ -445,9 +484,21 @@ impl Brief<'_> {
 
     fn sections(&self) -> Vec<(Section, &'static str, &'static str)> {
         vec![
-            (Section::Run, "One run of the scenario as written", "A single replicate (the sweep's run 0), to show the mechanics: when controls bite, who runs short, how it travels down the chain."),
-            (Section::Sweep, "The range of outcomes", "Monte Carlo replicates at each sweep point: the probability and timing of shortages, and their spread."),
-            (Section::Compare, "What changes across the sweep", "The same random numbers at every point, so the differences below are the settings' alone."),
+            (
+                Section::Run,
+                "One run of the scenario as written",
+                "A single replicate (the sweep's run 0), to show the mechanics: when controls bite, who runs short, how it travels down the chain.",
+            ),
+            (
+                Section::Sweep,
+                "The range of outcomes",
+                "Monte Carlo replicates at each sweep point: the probability and timing of shortages, and their spread.",
+            ),
+            (
+                Section::Compare,
+                "What changes across the sweep",
+                "The same random numbers at every point, so the differences below are the settings' alone.",
+            ),
         ]
     }
 
@@ -466,7 +517,11 @@ impl Brief<'_> {
             version = esc(&meta.version),
             title = esc(&meta.scenario),
         );
-        let _ = writeln!(h, "<header><p class=\"kicker\">chokepoint briefing</p><h1>{}</h1>", esc(&meta.scenario));
+        let _ = writeln!(
+            h,
+            "<header><p class=\"kicker\">chokepoint briefing</p><h1>{}</h1>",
+            esc(&meta.scenario)
+        );
         let _ = writeln!(
             h,
             "<p class=\"meta\">{} · seed {} · {} runs per point · chokepoint {}</p></header>",
@@ -532,9 +587,18 @@ impl Brief<'_> {
         if self.provenance.assumptions.is_empty() {
             let _ = writeln!(h, "<p>No comment in the scenario files is marked ASSUMPTION.</p>");
         } else {
-            let _ = writeln!(h, "<p>Figures and choices that no source backs, as marked in the scenario files:</p><ul>");
+            let _ = writeln!(
+                h,
+                "<p>Figures and choices that no source backs, as marked in the scenario files:</p><ul>"
+            );
             for (file, line, text) in &self.provenance.assumptions {
-                let _ = writeln!(h, "<li>{} <span class=\"where\">({}:{})</span></li>", esc(text), esc(file), line);
+                let _ = writeln!(
+                    h,
+                    "<li>{} <span class=\"where\">({}:{})</span></li>",
+                    esc(text),
+                    esc(file),
+                    line
+                );
             }
             let _ = writeln!(h, "</ul>");
         }
@@ -556,17 +620,26 @@ impl Brief<'_> {
         }
         match &p.sources_file {
             Some(file) => {
-                let _ = writeln!(h, "<p>Tags cited in the scenario files, resolved from {}:</p>", esc(&file.display().to_string()));
+                let _ = writeln!(
+                    h,
+                    "<p>Tags cited in the scenario files, resolved from {}:</p>",
+                    esc(&file.display().to_string())
+                );
             }
             None => {
-                let _ = writeln!(h, "<p>Tags cited in the scenario files (no docs/sources.md was found above the scenario file to resolve them):</p>");
+                let _ = writeln!(
+                    h,
+                    "<p>Tags cited in the scenario files (no docs/sources.md was found above the scenario file to resolve them):</p>"
+                );
             }
         }
         let rows: Vec<Vec<String>> = p
             .tags
             .iter()
             .map(|tag| match p.sources.get(tag) {
-                Some([fact, sources, confidence]) => vec![tag.clone(), fact.clone(), sources.clone(), confidence.clone()],
+                Some([fact, sources, confidence]) => {
+                    vec![tag.clone(), fact.clone(), sources.clone(), confidence.clone()]
+                }
                 None => vec![tag.clone(), "(not found)".into(), String::new(), String::new()],
             })
             .collect();
@@ -616,7 +689,13 @@ impl Brief<'_> {
             }
             let _ = writeln!(m, "## {title}\n\n{intro}\n");
             for named in in_section {
-                let _ = writeln!(m, "![{}](charts/{}.png)\n\n{}\n", named.chart.frame().title, named.stem, named.caption);
+                let _ = writeln!(
+                    m,
+                    "![{}](charts/{}.png)\n\n{}\n",
+                    named.chart.frame().title,
+                    named.stem,
+                    named.caption
+                );
             }
         }
         let _ = writeln!(m, "## Assumptions\n");
@@ -629,7 +708,9 @@ impl Brief<'_> {
             .tags
             .iter()
             .map(|tag| match self.provenance.sources.get(tag) {
-                Some([fact, sources, confidence]) => vec![tag.clone(), fact.clone(), sources.clone(), confidence.clone()],
+                Some([fact, sources, confidence]) => {
+                    vec![tag.clone(), fact.clone(), sources.clone(), confidence.clone()]
+                }
                 None => vec![tag.clone(), "(not found)".into(), String::new(), String::new()],
             })
             .collect();

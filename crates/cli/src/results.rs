@@ -10,6 +10,9 @@ use serde_json::Value;
 use crate::Failure;
 use crate::output::ChainEntity;
 
+/// Days per step of the charts of a run.
+const WEEK: f64 = 7.0;
+
 /// What every result says about where it came from.
 #[derive(Clone, Debug)]
 pub struct Meta {
@@ -62,10 +65,9 @@ pub struct RunKpi {
 pub struct RunData {
     pub meta: Meta,
     pub horizon_days: u32,
-    pub first_disruption: Option<String>,
-    /// Days per row of series.csv.
+    /// Days per chart step (a week, or the report step when longer).
     pub step_days: f64,
-    /// Shortage fraction per entity, one value per report step.
+    /// Shortage fraction per entity and chart step: unmet over demand of the step.
     pub shortage: BTreeMap<String, Vec<f64>>,
     pub events: Vec<EventRow>,
     pub kpis: BTreeMap<String, RunKpi>,
@@ -79,8 +81,6 @@ pub struct PointEntity {
     pub probability_recovered: f64,
     pub fill_rate_mean: f64,
     pub unmet_mean: f64,
-    pub unmet_p05: f64,
-    pub unmet_p95: f64,
     pub survival: Vec<f64>,
 }
 
@@ -121,15 +121,24 @@ impl SweepData {
         }
     }
 
-    /// The point's values only (`{ after = "63d" }`), for short labels.
+    /// The point's settings in words for titles: `end after 120d`, `capacity 30`.
     pub fn short_label(&self, point: usize) -> String {
         let settings = &self.points[point].settings;
         if settings.is_empty() {
             "as written".to_owned()
         } else {
-            settings.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>().join(", ")
+            settings.iter().map(|(k, v)| pretty_setting(k, v)).collect::<Vec<_>>().join(", ")
         }
     }
+}
+
+/// `event.x.end = { after = "120d" }` as `end after 120d`: the key's last part, then the
+/// value without TOML punctuation.
+pub fn pretty_setting(key: &str, value: &str) -> String {
+    let name = key.rsplit('.').next().unwrap_or(key);
+    let value: String = value.chars().filter(|c| !matches!(c, '{' | '}' | '"' | '[' | ']')).collect();
+    let value = value.replace(" = ", " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{name} {value}")
 }
 
 /// A result directory, of either kind.
@@ -184,9 +193,8 @@ fn json(path: &Path) -> Result<Value, Failure> {
 
 fn meta(path: &Path, summary: &Value) -> Result<Meta, Failure> {
     let text = |key: &str| summary.get(key).and_then(Value::as_str).map(str::to_owned);
-    let start = text("start")
-        .and_then(|s| s.parse::<Date>().ok())
-        .ok_or_else(|| malformed(path, "no start date"))?;
+    let start =
+        text("start").and_then(|s| s.parse::<Date>().ok()).ok_or_else(|| malformed(path, "no start date"))?;
     let chain: BTreeMap<String, ChainEntity> = match summary.get("chain") {
         Some(value) => serde_json::from_value(value.clone()).map_err(|e| malformed(path, e))?,
         None => BTreeMap::new(),
@@ -212,22 +220,29 @@ fn meta(path: &Path, summary: &Value) -> Result<Meta, Failure> {
 fn columns(path: &Path, headers: &csv::StringRecord, names: &[&str]) -> Result<Vec<usize>, Failure> {
     names
         .iter()
-        .map(|name| headers.iter().position(|h| h == *name).ok_or_else(|| malformed(path, format!("no column {name}"))))
+        .map(|name| {
+            headers
+                .iter()
+                .position(|h| h == *name)
+                .ok_or_else(|| malformed(path, format!("no column {name}")))
+        })
         .collect()
 }
 
 fn number(path: &Path, row: &csv::StringRecord, index: usize) -> Result<f64, Failure> {
-    row.get(index)
-        .and_then(|v| v.parse::<f64>().ok())
-        .ok_or_else(|| malformed(path, format!("line {}: not a number", row.position().map_or(0, |p| p.line()))))
+    row.get(index).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| {
+        malformed(path, format!("line {}: not a number", row.position().map_or(0, |p| p.line())))
+    })
 }
 
 fn load_run(dir: &Path) -> Result<RunData, Failure> {
     let summary_path = dir.join("summary.json");
     let summary = json(&summary_path)?;
     let meta = meta(&summary_path, &summary)?;
-    let horizon_days =
-        summary.get("horizon_days").and_then(Value::as_u64).ok_or_else(|| malformed(&summary_path, "no horizon"))? as u32;
+    let horizon_days = summary
+        .get("horizon_days")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| malformed(&summary_path, "no horizon"))? as u32;
     let mut kpis = BTreeMap::new();
     if let Some(map) = summary.get("kpis").and_then(Value::as_object) {
         for (id, k) in map {
@@ -249,23 +264,52 @@ fn load_run(dir: &Path) -> Result<RunData, Failure> {
     let series_path = dir.join("series.csv");
     let mut reader = csv::Reader::from_reader(std::io::Cursor::new(read(&series_path)?));
     let headers = reader.headers().map_err(|e| malformed(&series_path, e))?.clone();
-    let [day, entity, metric, value] = columns(&series_path, &headers, &["day", "entity", "metric", "value"])?[..] else {
+    let [day, entity, metric, value] =
+        columns(&series_path, &headers, &["day", "entity", "metric", "value"])?[..]
+    else {
         return Err(malformed(&series_path, "missing columns"));
     };
-    let mut shortage: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    // Per entity: shortage fraction, demand and unmet of each report step.
+    let mut series: BTreeMap<String, [Vec<f64>; 3]> = BTreeMap::new();
     let mut days: Vec<f64> = Vec::new();
     for row in reader.records() {
         let row = row.map_err(|e| malformed(&series_path, e))?;
-        if row.get(metric) != Some("shortage_fraction") {
-            continue;
-        }
+        let slot = match row.get(metric) {
+            Some("shortage_fraction") => 0,
+            Some("demand") => 1,
+            Some("unmet") => 2,
+            _ => continue,
+        };
         let d = number(&series_path, &row, day)?;
         if days.last() != Some(&d) && !days.contains(&d) {
             days.push(d);
         }
-        shortage.entry(row.get(entity).unwrap_or_default().to_owned()).or_default().push(number(&series_path, &row, value)?);
+        let entry = series.entry(row.get(entity).unwrap_or_default().to_owned()).or_default();
+        entry[slot].push(number(&series_path, &row, value)?);
     }
-    let step_days = if days.len() > 1 { days[1] - days[0] } else { 1.0 };
+    let report_step = if days.len() > 1 { days[1] - days[0] } else { 1.0 };
+    // Daily shortage flickers as shipments arrive; charts show it by week: unmet over demand
+    // of the week (the mean daily fraction where demand was not recorded).
+    let group = if report_step < WEEK { (WEEK / report_step).round().max(1.0) as usize } else { 1 };
+    let step_days = report_step * group as f64;
+    let shortage = series
+        .into_iter()
+        .map(|(id, [fraction, demand, unmet])| {
+            let weekly = if demand.len() == fraction.len() && unmet.len() == fraction.len() {
+                demand
+                    .chunks(group)
+                    .zip(unmet.chunks(group))
+                    .map(|(d, u)| {
+                        let d: f64 = d.iter().sum();
+                        if d > 0.0 { (u.iter().sum::<f64>() / d).clamp(0.0, 1.0) } else { 0.0 }
+                    })
+                    .collect()
+            } else {
+                fraction.chunks(group).map(|c| c.iter().sum::<f64>() / c.len() as f64).collect()
+            };
+            (id, weekly)
+        })
+        .collect();
 
     let events_path = dir.join("events.csv");
     let mut events = Vec::new();
@@ -284,32 +328,30 @@ fn load_run(dir: &Path) -> Result<RunData, Failure> {
             });
         }
     }
-    Ok(RunData {
-        meta,
-        horizon_days,
-        first_disruption: summary.get("first_disruption").and_then(Value::as_str).map(str::to_owned),
-        step_days,
-        shortage,
-        events,
-        kpis,
-    })
+    Ok(RunData { meta, horizon_days, step_days, shortage, events, kpis })
 }
 
 fn load_sweep(dir: &Path) -> Result<SweepData, Failure> {
     let summary_path = dir.join("summary.json");
     let summary = json(&summary_path)?;
     let meta = meta(&summary_path, &summary)?;
-    let runs = summary.get("runs").and_then(Value::as_u64).ok_or_else(|| malformed(&summary_path, "no runs"))?;
+    let runs =
+        summary.get("runs").and_then(Value::as_u64).ok_or_else(|| malformed(&summary_path, "no runs"))?;
     let step_days = summary.get("step_days").and_then(Value::as_f64).unwrap_or(1.0).max(1.0);
     let mut grid = Vec::new();
     if let Some(map) = summary.get("grid").and_then(Value::as_object) {
         for (key, values) in map {
-            let values = values.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect());
+            let values =
+                values.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect());
             grid.push((key.clone(), values.unwrap_or_default()));
         }
     }
     let mut points = Vec::new();
-    for p in summary.get("points").and_then(Value::as_array).ok_or_else(|| malformed(&summary_path, "no points"))? {
+    for p in summary
+        .get("points")
+        .and_then(Value::as_array)
+        .ok_or_else(|| malformed(&summary_path, "no points"))?
+    {
         let settings = p
             .get("settings")
             .and_then(Value::as_object)
@@ -328,7 +370,11 @@ fn load_sweep(dir: &Path) -> Result<SweepData, Failure> {
                 let first_short_date = e
                     .get("first_short_date")
                     .and_then(Value::as_object)
-                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let survival = e
                     .get("survival")
@@ -343,8 +389,6 @@ fn load_sweep(dir: &Path) -> Result<SweepData, Failure> {
                         probability_recovered: f(&["probability_recovered"]),
                         fill_rate_mean: f(&["fill_rate", "mean"]),
                         unmet_mean: f(&["unmet_units", "mean"]),
-                        unmet_p05: f(&["unmet_units", "p05"]),
-                        unmet_p95: f(&["unmet_units", "p95"]),
                         survival,
                     },
                 );

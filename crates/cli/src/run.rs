@@ -49,7 +49,13 @@ fn accept(
 }
 
 /// Runs `file` once, with the keys of `sets` (`key=value`) set, and writes its results.
-pub fn run(file: &Path, output: Option<&Path>, seed: Option<u64>, sets: &[String], quiet: bool) -> Result<(), Failure> {
+pub fn run(
+    file: &Path,
+    output: Option<&Path>,
+    seed: Option<u64>,
+    sets: &[String],
+    quiet: bool,
+) -> Result<(), Failure> {
     let mut settings = Vec::with_capacity(sets.len());
     for text in sets {
         let (key, mut values) = crate::sweep::split_setting(text)?;

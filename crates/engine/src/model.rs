@@ -334,7 +334,12 @@ impl Model {
         let mut facility = vec![0u32; self.facilities.len()];
         let mut sink = vec![0u32; self.sinks.len()];
         let suppliers = |supply: &Supply| {
-            supply.sources.iter().map(|s| s.from).chain(supply.alternates.iter().map(|a| a.from)).collect::<Vec<_>>()
+            supply
+                .sources
+                .iter()
+                .map(|s| s.from)
+                .chain(supply.alternates.iter().map(|a| a.from))
+                .collect::<Vec<_>>()
         };
         for _ in 0..=self.facilities.len() {
             let mut changed = false;

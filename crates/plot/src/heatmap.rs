@@ -78,8 +78,8 @@ pub(crate) fn draw<DB: DrawingBackend>(
             j = k;
         }
     }
+    date_mesh(&mut chart, &ticks, 0, &y_format, scale)?;
     chart.draw_series(cells).map_err(draw_err)?;
-    date_mesh(&mut chart, &ticks, n, &y_format, scale)?;
 
     // Stage names at the far left of their first row, and a rule between stages.
     let (left, _) = chart.backend_coord(&(days.0, 0.0));
@@ -143,7 +143,29 @@ pub(crate) fn draw<DB: DrawingBackend>(
             style::INK.stroke_width(scale.line(1.5)),
         ))
         .map_err(draw_err)?;
-    for (v, text) in [(1.0, "100 %"), (0.75, "75 %"), (0.5, "50 %"), (0.25, "25 %"), (0.0, "none")] {
+    // No shortage at all is grey, below the scale.
+    let none_top = bar_top + bar_height + scale.size(16.0) as i32;
+    let none_bottom = none_top + scale.size(40.0) as i32;
+    legend
+        .draw(&Rectangle::new(
+            [(bar_x, none_top), (bar_x + bar_w, none_bottom)],
+            style::heat_colour(0.0).filled(),
+        ))
+        .map_err(draw_err)?;
+    legend
+        .draw(&Rectangle::new(
+            [(bar_x, none_top), (bar_x + bar_w, none_bottom)],
+            style::INK.stroke_width(scale.line(1.5)),
+        ))
+        .map_err(draw_err)?;
+    legend
+        .draw_text(
+            "none",
+            &label_style.pos(Pos::new(HPos::Left, VPos::Center)),
+            (bar_x + bar_w + scale.size(10.0) as i32, (none_top + none_bottom) / 2),
+        )
+        .map_err(draw_err)?;
+    for (v, text) in [(1.0, "100 %"), (0.75, "75 %"), (0.5, "50 %"), (0.25, "25 %"), (0.0, "> 0 %")] {
         let y = bar_top + ((1.0 - v) * bar_height as f64) as i32;
         legend
             .draw_text(

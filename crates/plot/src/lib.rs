@@ -15,8 +15,8 @@
 //! - [`Comparison`]: A versus B: the paired difference of a KPI per buyer, with its bands.
 //!
 //! [`render`] draws any of them as SVG or PNG at a 16:9 slide size or a print size. Text is
-//! set in DejaVu Sans, compiled into the crate and registered with plotters' `ab_glyph`
-//! renderer, so no system font is looked up and a bare machine draws the same PNG bytes.
+//! set in DejaVu Sans, compiled into the crate, measured and rasterised with `ab_glyph` (see
+//! `text.rs`), so no system font is looked up and a bare machine draws the same PNG bytes.
 //! Colours are the Okabe–Ito palette for lines and reversed viridis for the heat map, both
 //! readable with colour-blindness. Every chart carries a title (what is shown), a subtitle
 //! (the unit), a legend in its own column beside the data, and a footnote (scenario, seed,
@@ -31,6 +31,7 @@ mod fan;
 mod heatmap;
 mod layout;
 pub mod style;
+mod text;
 mod timeline;
 
 use plotters::prelude::*;
@@ -281,7 +282,8 @@ pub fn render(chart: &Chart, size: Size, format: Format) -> Result<Vec<u8>, Plot
         Format::Svg => {
             let mut text = String::new();
             {
-                let root = SVGBackend::with_string(&mut text, (width, height)).into_drawing_area();
+                let root = text::Typeset::new(SVGBackend::with_string(&mut text, (width, height)), false)
+                    .into_drawing_area();
                 draw(&root, chart)?;
                 root.present().map_err(layout::draw_err)?;
             }
@@ -290,7 +292,8 @@ pub fn render(chart: &Chart, size: Size, format: Format) -> Result<Vec<u8>, Plot
         Format::Png => {
             let mut pixels = vec![0u8; width as usize * height as usize * 3];
             {
-                let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+                let root = text::Typeset::new(BitMapBackend::with_buffer(&mut pixels, (width, height)), true)
+                    .into_drawing_area();
                 draw(&root, chart)?;
                 root.present().map_err(layout::draw_err)?;
             }

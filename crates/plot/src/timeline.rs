@@ -16,6 +16,9 @@ pub(crate) type DateChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>
 /// Tick positions (days) and their labels.
 pub(crate) type Ticks = Vec<(f64, String)>;
 
+/// An event label placed in its lane: text, x of its line, anchor, baseline, span.
+type Placed = (String, i32, HPos, i32, (i32, i32));
+
 /// Lanes of event labels above the plot.
 pub(crate) const LABEL_LANES: usize = 3;
 
@@ -44,7 +47,8 @@ pub(crate) fn date_chart<'a, DB: DrawingBackend>(
     Ok((chart, ticks))
 }
 
-/// Draws the mesh of a date chart: month lines and labels across, value lines up.
+/// Draws the mesh of a date chart: month lines and labels across, value lines up (with
+/// `y_labels` 0: a label at every key point of the y axis and no horizontal lines).
 pub(crate) fn date_mesh<DB: DrawingBackend>(
     chart: &mut DateChart<'_, DB>,
     ticks: &[(f64, String)],
@@ -55,15 +59,18 @@ pub(crate) fn date_mesh<DB: DrawingBackend>(
     let x_format = |day: &f64| {
         ticks.iter().find(|(t, _)| (t - day).abs() < 0.5).map(|(_, l)| l.clone()).unwrap_or_default()
     };
-    chart
-        .configure_mesh()
-        .bold_line_style(style::GRID.stroke_width(scale.line(1.5)))
+    let mut mesh = chart.configure_mesh();
+    if y_labels == 0 {
+        // Rows (the heat map): labels at row centres, no lines through them.
+        mesh.disable_y_mesh();
+    }
+    mesh.bold_line_style(style::GRID.stroke_width(scale.line(1.5)))
         .light_line_style(TRANSPARENT)
         .axis_style(style::INK.stroke_width(scale.line(2.0)))
         .set_all_tick_mark_size(scale.size(8.0) as i32)
         .label_style(scale.label())
         .x_labels(ticks.len().max(2))
-        .y_labels(y_labels)
+        .y_labels(if y_labels == 0 { usize::MAX } else { y_labels })
         .x_label_formatter(&x_format)
         .y_label_formatter(y_format)
         .draw()
@@ -136,17 +143,34 @@ pub(crate) fn draw_markers<DB: DrawingBackend>(
     }
     let lanes = layout::lanes(&spans, LABEL_LANES);
     let lane_height = (style.font.get_size() * 1.35) as i32;
-    for ((text, x, anchor), lane) in texts.into_iter().zip(lanes) {
-        let baseline = top - scale.size(6.0) as i32 - lane_height * (LABEL_LANES - 1 - lane) as i32;
-        let px = if matches!(anchor, HPos::Left) { x + pad } else { x - pad };
-        root.draw_text(&text, &style.pos(Pos::new(anchor, VPos::Bottom)), (px, baseline))
-            .map_err(draw_err)?;
-        // A tick joins the label to its line.
+    // (text, line x, anchor, baseline, span)
+    let placed: Vec<Placed> = texts
+        .into_iter()
+        .zip(lanes)
+        .zip(spans)
+        .map(|(((text, x, anchor), lane), span)| {
+            let baseline = top - scale.size(6.0) as i32 - lane_height * (LABEL_LANES - 1 - lane) as i32;
+            (text, x, anchor, baseline, span)
+        })
+        .collect();
+    // Ticks join each label to its line; labels go on top, on a white ground, so that a
+    // tick passing behind a label never strikes through it.
+    for (_, x, _, baseline, _) in &placed {
         root.draw(&PathElement::new(
-            vec![(x, baseline - lane_height / 2), (x, top)],
+            vec![(*x, baseline - lane_height / 2), (*x, top)],
             style::MARKER.stroke_width(scale.line(1.5)),
         ))
         .map_err(draw_err)?;
+    }
+    for (text, x, anchor, baseline, (start, end)) in &placed {
+        let px = if matches!(anchor, HPos::Left) { x + pad } else { x - pad };
+        root.draw(&Rectangle::new(
+            [(start + pad / 2, baseline - lane_height + pad / 2), (end - pad / 2, *baseline + pad / 2)],
+            WHITE.filled(),
+        ))
+        .map_err(draw_err)?;
+        root.draw_text(text, &style.pos(Pos::new(*anchor, VPos::Bottom)), (px, *baseline))
+            .map_err(draw_err)?;
     }
     Ok(())
 }
