@@ -340,26 +340,29 @@ impl Brief<'_> {
         out
     }
 
-    /// Plain sentences: who runs short, when, how much, and who does not.
+    /// Plain sentences: who runs short, when, how much, and who does not; then what each
+    /// other sweep point changes.
     fn headline(&self) -> Vec<String> {
         let findings = self.findings(0);
         let mut lines = Vec::new();
-        let at = if self.sweep.points.len() > 1 {
-            format!(" (at {})", self.sweep.label(0))
-        } else {
-            String::new()
-        };
+        if self.sweep.points.len() > 1 {
+            lines.push(format!("With {} (sweep point 0):", self.sweep.short_label(0)));
+        }
         for f in findings.iter().filter(|f| f.p_short > 0.0) {
             let when = f.first.as_ref().map_or_else(String::new, |(p10, p50, p90)| {
-                format!(
-                    ", most likely from {} (80 % of those runs between {} and {})",
-                    long_date(p50),
-                    long_date(p10),
-                    long_date(p90)
-                )
+                if p10 == p90 {
+                    format!(", from {}", long_date(p50))
+                } else {
+                    format!(
+                        ", most likely from {} (80 % of those runs between {} and {})",
+                        long_date(p50),
+                        long_date(p10),
+                        long_date(p90)
+                    )
+                }
             });
             lines.push(format!(
-                "{} ({}) runs short in {} of runs{when}; on average {} {} of demand go unmet{at}.",
+                "{} ({}) runs short in {} of runs{when}; on average {} {} of demand go unmet.",
                 f.id,
                 f.region,
                 ValueFormat::Percent.format(f.p_short),
@@ -371,24 +374,39 @@ impl Brief<'_> {
         if !safe.is_empty() {
             lines.push(format!("Never short in any run: {}.", safe.join(", ")));
         }
-        if self.sweep.points.len() > 1 {
-            for k in 1..self.sweep.points.len() {
-                let worse: Vec<String> = self
-                    .findings(k)
-                    .iter()
-                    .filter(|f| f.p_short > 0.0)
-                    .map(|f| format!("{} {}", f.id, ValueFormat::Percent.format(f.p_short)))
-                    .collect();
-                lines.push(format!(
-                    "At {}: {}.",
-                    self.sweep.label(k),
-                    if worse.is_empty() {
-                        "no watched buyer runs short".to_owned()
-                    } else {
-                        format!("P(short) {}", worse.join(", "))
-                    }
+        let short_at_0: Vec<&str> =
+            findings.iter().filter(|f| f.p_short > 0.0).map(|f| f.id.as_str()).collect();
+        for k in 1..self.sweep.points.len() {
+            let at_k = self.findings(k);
+            let short: Vec<&Finding> = at_k.iter().filter(|f| f.p_short > 0.0).collect();
+            let newly: Vec<&str> = short
+                .iter()
+                .filter(|f| !short_at_0.contains(&f.id.as_str()))
+                .map(|f| f.id.as_str())
+                .collect();
+            let mut sentence = format!(
+                "With {}: {} of {} watched buyers run short",
+                self.sweep.short_label(k),
+                short.len(),
+                at_k.len()
+            );
+            if !newly.is_empty() {
+                sentence.push_str(&format!(" ({} too)", newly.join(", ")));
+            }
+            // Fill rates compare across buyers whatever their units.
+            if let Some(worst) = at_k.iter().min_by(|a, b| a.fill.total_cmp(&b.fill))
+                && let Some(before) = findings.iter().find(|f| f.id == worst.id)
+                && worst.fill < 1.0
+            {
+                sentence.push_str(&format!(
+                    "; the worst hit, {}, meets {:.1} % of its demand (against {:.1} %)",
+                    worst.id,
+                    worst.fill * 100.0,
+                    before.fill * 100.0
                 ));
             }
+            sentence.push('.');
+            lines.push(sentence);
         }
         lines
     }
@@ -549,7 +567,7 @@ impl Brief<'_> {
                 h,
                 "<h3>{} runs, {}</h3>",
                 format_units(self.sweep.points[point].runs as f64),
-                esc(&self.sweep.label(point))
+                esc(&self.sweep.short_label(point))
             );
             html_table(&mut h, &header, &rows);
         }
@@ -675,7 +693,7 @@ impl Brief<'_> {
                 m,
                 "### {} runs, {}\n",
                 format_units(self.sweep.points[point].runs as f64),
-                md_cell(&self.sweep.label(point))
+                md_cell(&self.sweep.short_label(point))
             );
             md_table(&mut m, &header, &rows);
         }

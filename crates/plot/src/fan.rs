@@ -36,7 +36,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
     let (mut chart, ticks) =
         date_chart(&plot, &fan.calendar, (first, last), y, 150.0, !fan.markers.is_empty(), scale)?;
     let format = |v: &f64| fan.format.tick(*v);
-    date_mesh(&mut chart, &ticks, 6, &format, scale)?;
+    date_mesh(&mut chart, &ticks, 6, false, &format, scale)?;
     for &(lo, hi, amount, _) in &BANDS {
         let mut outline: Vec<(f64, f64)> = fan.steps.iter().map(|s| (s.day, s.q[hi])).collect();
         outline.extend(fan.steps.iter().rev().map(|s| (s.day, s.q[lo])));

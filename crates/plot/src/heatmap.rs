@@ -78,7 +78,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
             j = k;
         }
     }
-    date_mesh(&mut chart, &ticks, 0, &y_format, scale)?;
+    date_mesh(&mut chart, &ticks, n, true, &y_format, scale)?;
     chart.draw_series(cells).map_err(draw_err)?;
 
     // Stage names at the far left of their first row, and a rule between stages.

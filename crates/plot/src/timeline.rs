@@ -48,11 +48,12 @@ pub(crate) fn date_chart<'a, DB: DrawingBackend>(
 }
 
 /// Draws the mesh of a date chart: month lines and labels across, value lines up (with
-/// `y_labels` 0: a label at every key point of the y axis and no horizontal lines).
+/// `rows`: labels at the y axis' key points and no horizontal lines).
 pub(crate) fn date_mesh<DB: DrawingBackend>(
     chart: &mut DateChart<'_, DB>,
     ticks: &[(f64, String)],
     y_labels: usize,
+    rows: bool,
     y_format: &dyn Fn(&f64) -> String,
     scale: Scale,
 ) -> Result<(), PlotError> {
@@ -60,7 +61,7 @@ pub(crate) fn date_mesh<DB: DrawingBackend>(
         ticks.iter().find(|(t, _)| (t - day).abs() < 0.5).map(|(_, l)| l.clone()).unwrap_or_default()
     };
     let mut mesh = chart.configure_mesh();
-    if y_labels == 0 {
+    if rows {
         // Rows (the heat map): labels at row centres, no lines through them.
         mesh.disable_y_mesh();
     }
@@ -70,7 +71,7 @@ pub(crate) fn date_mesh<DB: DrawingBackend>(
         .set_all_tick_mark_size(scale.size(8.0) as i32)
         .label_style(scale.label())
         .x_labels(ticks.len().max(2))
-        .y_labels(if y_labels == 0 { usize::MAX } else { y_labels })
+        .y_labels(y_labels)
         .x_label_formatter(&x_format)
         .y_label_formatter(y_format)
         .draw()
@@ -257,7 +258,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
     let (mut chart, ticks) = date_chart(&plot, &t.calendar, t.days, y, 150.0, labelled, scale)?;
     let format = |v: &f64| t.format.tick(*v);
     draw_periods(&mut chart, &t.periods, (0.0, top))?;
-    date_mesh(&mut chart, &ticks, 6, &format, scale)?;
+    date_mesh(&mut chart, &ticks, 6, false, &format, scale)?;
     draw_markers(root, &mut chart, &t.calendar, &t.markers, (0.0, top), scale)?;
     for (i, line) in t.lines.iter().enumerate() {
         let colour = style::series_colour(i);

@@ -1,9 +1,11 @@
 //! Integration tests of the `chokepoint` command: it is run as a user runs it.
 
+mod charts;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn chokepoint(args: &[&str]) -> Output {
+pub(crate) fn chokepoint(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chokepoint"))
         .args(args)
         .current_dir(workspace_root())
@@ -16,18 +18,18 @@ fn workspace_root() -> PathBuf {
 }
 
 /// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch directory");
     dir
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-const SCENARIO: &str = "scenarios/rare-earth-controls-april-2025.toml";
+pub(crate) const SCENARIO: &str = "scenarios/rare-earth-controls-april-2025.toml";
 
 fn run_into(dir: &Path, seed: &str) -> [Vec<u8>; 3] {
     let out = chokepoint(&["run", SCENARIO, "-o", dir.to_str().expect("utf-8 path"), "--seed", seed]);
