@@ -95,9 +95,10 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
     )?;
     print!("{}", brief.headline_text());
     println!(
-        "\nWrote report.html, report.md, {} charts (SVG and PNG) in {}/charts and the result files in {}",
-        charts.len(),
+        "\nWrote report.html and report.md in {}, {} charts (SVG and PNG) in {} and the result files in {}",
         directory.display(),
+        charts.len(),
+        directory.join("charts").display(),
         data.display()
     );
     Ok(())
