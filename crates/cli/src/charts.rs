@@ -407,7 +407,7 @@ pub fn sweep_charts(sweep: &SweepData, options: &SweepOptions<'_>) -> Vec<Named>
     if sweep.points.len() > 1 {
         charts.extend(tornado(sweep, &watched));
         for k in 1..sweep.points.len() {
-            if let Some(c) = comparison(sweep, 0, sweep, k, &watched) {
+            if let Some(c) = comparison(sweep, 0, sweep, k, &watched, true) {
                 charts.push(c);
             }
         }
@@ -439,10 +439,12 @@ fn tornado(sweep: &SweepData, watched: &[String]) -> Vec<Named> {
         });
     }
     if !bars.is_empty() {
-        let base = (0.0, format!("point 0 ({})", sweep.short_label(0)));
-        // Bars swing around point 0 of the first buyer only when there is one; otherwise
-        // the reference line would mean different things on different bars.
-        let base = if bars.len() == 1 { mean(0, &bars[0].label).map(|v| (v, base.1)) } else { None };
+        // A reference line (point 0) only with a single bar: with several buyers it would
+        // stand for a different value on each bar.
+        let base = match bars.as_slice() {
+            [only] => mean(0, &only.label).map(|v| (v, format!("point 0 ({})", sweep.short_label(0)))),
+            _ => None,
+        };
         out.push(Named {
             stem: "tornado".into(),
             caption: format!(
@@ -524,9 +526,17 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Paired difference B − A of each watched buyer's fill rate, run by run (the same seeds,
-/// so the difference is the setting's and not noise). `None` without paired runs.
-pub fn comparison(a: &SweepData, pa: usize, b: &SweepData, pb: usize, watched: &[String]) -> Option<Named> {
-    let same_sweep = std::ptr::eq(a, b);
+/// so the difference is the setting's and not noise). `same_sweep`: A and B are points of
+/// one sweep, named by their settings; otherwise two sweeps, named by their scenarios.
+/// `None` without paired runs.
+pub fn comparison(
+    a: &SweepData,
+    pa: usize,
+    b: &SweepData,
+    pb: usize,
+    watched: &[String],
+    same_sweep: bool,
+) -> Option<Named> {
     let mut rows = Vec::new();
     let mut pairs = 0;
     for id in watched {

@@ -150,9 +150,9 @@ struct RunArgs {
     sets: Vec<String>,
 }
 
-/// Arguments of `chokepoint sweep`.
+/// What a batch of replicates runs: shared by `chokepoint sweep` and `chokepoint report`.
 #[derive(Debug, clap::Args)]
-struct SweepArgs {
+struct BatchArgs {
     /// The scenario file (TOML; see docs/scenario-format.md).
     file: PathBuf,
     /// Replicates per sweep point [default: the file's `[sweep] runs`, else 100].
@@ -170,6 +170,13 @@ struct SweepArgs {
     /// values. Repeat for a grid; replaces the same key of the file's `[sweep.grid]`.
     #[arg(long = "set", value_name = "KEY=V1,V2,…")]
     sets: Vec<String>,
+}
+
+/// Arguments of `chokepoint sweep`.
+#[derive(Debug, clap::Args)]
+struct SweepArgs {
+    #[command(flatten)]
+    batch: BatchArgs,
     /// Directory for the results [default: out/<file stem>/sweep/]. Created if missing;
     /// files in it are replaced whole or not at all.
     #[arg(short, long, value_name = "DIR")]
@@ -214,20 +221,8 @@ struct PlotArgs {
 /// Arguments of `chokepoint report`.
 #[derive(Debug, clap::Args)]
 struct ReportArgs {
-    /// The scenario file (TOML; see docs/scenario-format.md).
-    file: PathBuf,
-    /// Replicates per sweep point [default: the file's `[sweep] runs`, else 100].
-    #[arg(long, value_name = "N")]
-    runs: Option<u32>,
-    /// Base seed [default: the scenario's `seed`].
-    #[arg(long, value_name = "N")]
-    seed: Option<u64>,
-    /// Worker threads [default: one per core]. The results do not depend on it.
-    #[arg(long, value_name = "T")]
-    threads: Option<usize>,
-    /// Sweep a scenario key over values, as `chokepoint sweep --set` (repeatable).
-    #[arg(long = "set", value_name = "KEY=V1,V2,…")]
-    sets: Vec<String>,
+    #[command(flatten)]
+    batch: BatchArgs,
     /// Directory for the briefing [default: out/<file stem>/report/]. Created if missing.
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
@@ -254,11 +249,11 @@ fn main() -> ExitCode {
             run::run(&args.file, args.output.as_deref(), args.seed, &args.sets, false).map(|()| true)
         }
         Command::Sweep(args) => sweep::sweep(&sweep::Request {
-            file: &args.file,
-            runs: args.runs,
-            seed: args.seed,
-            threads: args.threads,
-            sets: &args.sets,
+            file: &args.batch.file,
+            runs: args.batch.runs,
+            seed: args.batch.seed,
+            threads: args.batch.threads,
+            sets: &args.batch.sets,
             output: args.output.as_deref(),
             shard: args.shard.as_deref(),
             shard_count: args.shard_count,
@@ -276,11 +271,18 @@ fn main() -> ExitCode {
         })
         .map(|()| true),
         Command::Report(args) => report::report(&report::Request {
-            file: &args.file,
-            runs: args.runs,
-            seed: args.seed,
-            threads: args.threads,
-            sets: &args.sets,
+            batch: sweep::Request {
+                file: &args.batch.file,
+                runs: args.batch.runs,
+                seed: args.batch.seed,
+                threads: args.batch.threads,
+                sets: &args.batch.sets,
+                output: None,
+                // The whole sweep, whatever SLURM or Kubernetes variables say.
+                shard: Some("0/1"),
+                shard_count: None,
+                quiet: true,
+            },
             output: args.output.as_deref(),
             size: args.size,
         })

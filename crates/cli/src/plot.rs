@@ -88,7 +88,7 @@ pub fn charts_of(
             ));
         }
         let watched = a.meta.watched();
-        match charts::comparison(a, 0, b, 0, &watched) {
+        match charts::comparison(a, 0, b, 0, &watched, false) {
             Some(chart) => list.push(chart),
             None => {
                 return Err(Failure::new(

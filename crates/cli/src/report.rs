@@ -14,48 +14,39 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use chokepoint_plot::{Format, Size, ValueFormat};
+use chokepoint_plot::ValueFormat;
 
 use crate::Failure;
 use crate::charts::{self, Named, Section, SweepOptions};
 use crate::output::{self, OutputFile};
-use crate::plot::Sizes;
+use crate::plot::{Formats, Sizes};
 use crate::results::{self, Results, RunData, SweepData};
 use crate::table::format_units;
 
-/// What `chokepoint report` was asked for.
+/// What `chokepoint report` was asked for: the sweep it runs (its `output` is replaced by
+/// `DIR/data/sweep`), where to write the briefing, and the chart size.
 pub struct Request<'a> {
-    pub file: &'a Path,
-    pub runs: Option<u32>,
-    pub seed: Option<u64>,
-    pub threads: Option<usize>,
-    pub sets: &'a [String],
+    pub batch: crate::sweep::Request<'a>,
     pub output: Option<&'a Path>,
     pub size: Sizes,
 }
+
+/// Columns of the sources table.
+const SOURCE_HEADER: [&str; 4] = ["Tag", "Fact", "Outlets", "Confidence"];
 
 /// Fan charts per sweep point in a report (the buyers most likely to run short).
 const REPORT_FANS: usize = 3;
 
 pub fn report(request: &Request<'_>) -> Result<(), Failure> {
-    let directory = request.output.map_or_else(|| default_directory(request.file), Path::to_path_buf);
+    let file = request.batch.file;
+    let directory =
+        request.output.map_or_else(|| crate::run::default_directory(file).join("report"), Path::to_path_buf);
     let data = directory.join("data");
     let sweep_dir = data.join("sweep");
     let run_dir = data.join("run");
-    eprintln!("chokepoint report: sweeping {} …", request.file.display());
-    crate::sweep::sweep(&crate::sweep::Request {
-        file: request.file,
-        runs: request.runs,
-        seed: request.seed,
-        threads: request.threads,
-        sets: request.sets,
-        output: Some(&sweep_dir),
-        // The whole sweep, whatever SLURM or Kubernetes variables say.
-        shard: Some("0/1"),
-        shard_count: None,
-        quiet: true,
-    })?;
-    crate::run::run(request.file, Some(&run_dir), request.seed, &[], true)?;
+    eprintln!("chokepoint report: sweeping {} …", file.display());
+    crate::sweep::sweep(&crate::sweep::Request { output: Some(&sweep_dir), quiet: true, ..request.batch })?;
+    crate::run::run(file, Some(&run_dir), request.batch.seed, &[], true)?;
     let Results::Sweep(sweep) = results::load(&sweep_dir)? else {
         return Err(Failure::new("the sweep wrote no bands.csv", "this is a bug; please report it"));
     };
@@ -68,20 +59,12 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
         &sweep,
         &SweepOptions { entities: &[], points: None, max_fans: REPORT_FANS },
     ));
-    let size: Size = request.size.into();
     eprintln!("chokepoint report: drawing {} charts …", charts.len());
-    let mut chart_files = Vec::new();
-    let mut inline = Vec::new();
-    for named in &charts {
-        let svg = chokepoint_plot::render(&named.chart, size, Format::Svg)
-            .map_err(|e| Failure::new(format!("{}: {e}", named.stem), "this is a bug; please report it"))?;
-        let png = chokepoint_plot::render(&named.chart, size, Format::Png)
-            .map_err(|e| Failure::new(format!("{}: {e}", named.stem), "this is a bug; please report it"))?;
-        inline.push(String::from_utf8_lossy(&svg).into_owned());
-        chart_files.push(OutputFile { name: format!("{}.svg", named.stem), contents: svg });
-        chart_files.push(OutputFile { name: format!("{}.png", named.stem), contents: png });
-    }
-    let provenance = Provenance::gather(request.file);
+    // SVG then PNG of each chart, in chart order: the SVGs also go inline into report.html.
+    let chart_files = crate::plot::render_all(&charts, Formats::Both, request.size.into())?;
+    let inline: Vec<String> =
+        chart_files.iter().step_by(2).map(|f| String::from_utf8_lossy(&f.contents).into_owned()).collect();
+    let provenance = Provenance::gather(file);
     let command = command_line(request, &sweep);
     let brief =
         Brief { run: &run, sweep: &sweep, charts: &charts, provenance: &provenance, command: &command };
@@ -104,20 +87,15 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-fn default_directory(file: &Path) -> PathBuf {
-    let stem = file.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
-    Path::new("out").join(stem).join("report")
-}
-
 /// The command that regenerates the report (with the seed and runs made explicit).
 fn command_line(request: &Request<'_>, sweep: &SweepData) -> String {
     let mut parts = vec![
         "chokepoint report".to_owned(),
-        request.file.display().to_string(),
+        request.batch.file.display().to_string(),
         format!("--runs {}", sweep.runs),
         format!("--seed {}", sweep.meta.seed),
     ];
-    for set in request.sets {
+    for set in request.batch.sets {
         parts.push(format!("--set '{set}'"));
     }
     if request.size == Sizes::Print {
@@ -214,6 +192,19 @@ impl Provenance {
             }
             i += 1;
         }
+    }
+
+    /// One table row per cited tag: tag, fact, outlets, confidence.
+    fn source_rows(&self) -> Vec<Vec<String>> {
+        self.tags
+            .iter()
+            .map(|tag| match self.sources.get(tag) {
+                Some([fact, sources, confidence]) => {
+                    vec![tag.clone(), fact.clone(), sources.clone(), confidence.clone()]
+                }
+                None => vec![tag.clone(), "(not found)".into(), String::new(), String::new()],
+            })
+            .collect()
     }
 
     /// Looks for `docs/sources.md` in the scenario's directory and up to four above it, and
@@ -652,17 +643,7 @@ impl Brief<'_> {
                 );
             }
         }
-        let rows: Vec<Vec<String>> = p
-            .tags
-            .iter()
-            .map(|tag| match p.sources.get(tag) {
-                Some([fact, sources, confidence]) => {
-                    vec![tag.clone(), fact.clone(), sources.clone(), confidence.clone()]
-                }
-                None => vec![tag.clone(), "(not found)".into(), String::new(), String::new()],
-            })
-            .collect();
-        html_table(h, &["Tag", "Fact", "Outlets", "Confidence"], &rows);
+        html_table(h, &SOURCE_HEADER, &p.source_rows());
     }
 
     fn markdown(&self) -> String {
@@ -722,19 +703,9 @@ impl Brief<'_> {
             let _ = writeln!(m, "- {text} ({file}:{line})");
         }
         let _ = writeln!(m, "\n## Sources\n");
-        let rows: Vec<Vec<String>> = self
-            .provenance
-            .tags
-            .iter()
-            .map(|tag| match self.provenance.sources.get(tag) {
-                Some([fact, sources, confidence]) => {
-                    vec![tag.clone(), fact.clone(), sources.clone(), confidence.clone()]
-                }
-                None => vec![tag.clone(), "(not found)".into(), String::new(), String::new()],
-            })
-            .collect();
+        let rows = self.provenance.source_rows();
         if !rows.is_empty() {
-            md_table(&mut m, &["Tag", "Fact", "Outlets", "Confidence"], &rows);
+            md_table(&mut m, &SOURCE_HEADER, &rows);
         }
         let _ = writeln!(m, "## Reproduce\n");
         for line in self.reproduce() {

@@ -95,7 +95,9 @@ pub fn run(
     Ok(())
 }
 
-fn default_directory(file: &Path) -> PathBuf {
+/// `out/<file stem>/`: where a scenario's results go by default (a sweep's and a report's in
+/// subdirectories of it).
+pub fn default_directory(file: &Path) -> PathBuf {
     let stem = file.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
     Path::new("out").join(stem)
 }

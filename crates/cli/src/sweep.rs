@@ -228,7 +228,10 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         tag: fingerprint(&identity),
     };
 
-    let directory = request.output.map(Path::to_path_buf).unwrap_or_else(|| default_directory(request.file));
+    let directory = request
+        .output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| crate::run::default_directory(request.file).join("sweep"));
     std::fs::create_dir_all(&directory).map_err(|error| {
         Failure::new(
             format!("cannot create the output directory '{}': {error}", directory.display()),
@@ -264,11 +267,6 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
     });
     let _ = std::fs::remove_file(&rows_path);
     outcome
-}
-
-fn default_directory(file: &Path) -> PathBuf {
-    let stem = file.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
-    Path::new("out").join(stem).join("sweep")
 }
 
 fn part_name(shard: Shard) -> String {
