@@ -2,7 +2,7 @@
 
 use chokepoint_engine::{EventKind, Plan, RunConfig, RunResult};
 
-fn run(path: &str) -> RunResult {
+pub(crate) fn run(path: &str) -> RunResult {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let path = std::path::Path::new(root).join(path);
     let loaded =

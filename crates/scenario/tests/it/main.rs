@@ -9,6 +9,7 @@ use proptest::prelude::*;
 
 mod bundled;
 mod fixtures;
+mod library;
 
 mod language;
 mod robustness;
