@@ -5,6 +5,21 @@
 
 pub(crate) use super::bundled::run;
 
+use chokepoint_engine::{Plan, RunConfig, RunResult};
+
+/// Runs a bundled scenario with keys set as `chokepoint run --set KEY=VALUE` would.
+pub(crate) fn run_with(path: &str, sets: &[(&str, &str)]) -> RunResult {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let path = std::path::Path::new(root).join(path);
+    let sets: Vec<(String, String)> = sets.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut read = |p: &std::path::Path| std::fs::read_to_string(p).map_err(|e| e.to_string());
+    let loaded = chokepoint_scenario::load_path_with(&path, &mut read, &sets)
+        .unwrap_or_else(|report| panic!("{}", report.render(false)));
+    let scenario = loaded.scenario;
+    let plan = Plan::new(&scenario.model).expect("bundled scenarios run");
+    plan.run(RunConfig { seed: scenario.seed, replicate: 0 })
+}
+
 mod ai_diffusion;
 mod antimony_2024;
 mod chemicals_2019;
