@@ -1,6 +1,7 @@
 //! Integration tests of the `chokepoint` command: it is run as a user runs it.
 
 mod charts;
+mod library;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -13,7 +14,7 @@ pub(crate) fn chokepoint(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
 }
 
