@@ -202,6 +202,13 @@ pub fn write_all(directory: &Path, files: &[OutputFile]) -> Result<(), Failure> 
             "choose a directory you can write to with -o DIR",
         )
     })?;
+    if let Some(twice) = files.iter().enumerate().find(|(i, f)| files[..*i].iter().any(|g| g.name == f.name))
+    {
+        return Err(Failure::new(
+            format!("two output files are both named {}", twice.1.name),
+            "this is a bug; please report it with the command you ran",
+        ));
+    }
     let temporary = |name: &str| directory.join(format!(".{name}.{}.tmp", std::process::id()));
     let cleanup = || {
         for file in files {

@@ -55,10 +55,16 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
     };
 
     let mut charts = charts::run_charts(&run);
-    charts.extend(charts::sweep_charts(
-        &sweep,
-        &SweepOptions { entities: &[], points: None, max_fans: REPORT_FANS },
-    ));
+    let run_stems: Vec<String> = charts.iter().map(|named| named.stem.clone()).collect();
+    for mut named in
+        charts::sweep_charts(&sweep, &SweepOptions { entities: &[], points: None, max_fans: REPORT_FANS })
+    {
+        // A one-point sweep names its mean heat map `cascade`, like the run's.
+        if run_stems.contains(&named.stem) {
+            named.stem = format!("mean-{}", named.stem);
+        }
+        charts.push(named);
+    }
     eprintln!("chokepoint report: drawing {} charts …", charts.len());
     // SVG then PNG of each chart, in chart order: the SVGs also go inline into report.html.
     let chart_files = crate::plot::render_all(&charts, Formats::Both, request.size.into())?;
@@ -233,13 +239,18 @@ impl Provenance {
             }
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
             // | Tag | Figure | Fact | Sources | Confidence |
-            if cells.len() >= 7 && cells[1].starts_with("S-") {
+            // A row may define several tags: `| S-ANN18, S-LIC45 | … |`.
+            let row_tags: Vec<&str> =
+                cells.get(1).map_or(Vec::new(), |c| c.split(',').map(str::trim).collect());
+            if cells.len() >= 7 && row_tags.iter().all(|t| is_tag(t)) {
                 let row =
                     [cells[3].replace("**", ""), cells[4].replace("**", ""), cells[5].replace("**", "")];
-                if heading.contains(&scenario_name) {
-                    preferred.entry(cells[1].to_owned()).or_insert_with(|| row.clone());
+                for tag in row_tags {
+                    if heading.contains(&scenario_name) {
+                        preferred.entry(tag.to_owned()).or_insert_with(|| row.clone());
+                    }
+                    any.entry(tag.to_owned()).or_insert_with(|| row.clone());
                 }
-                any.entry(cells[1].to_owned()).or_insert(row);
             }
         }
         for tag in &self.tags {
@@ -267,14 +278,18 @@ fn tags(line: &str) -> Vec<String> {
     while let Some(at) = rest.find("[S-") {
         let after = &rest[at + 1..];
         let Some(end) = after.find(']') else { break };
-        let tag = &after[..end];
-        if tag.len() > 2 && tag[2..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
-        {
-            out.push(tag.to_owned());
-        }
+        // `[S-A]`, `[S-A, S-B]`, `[S-A; a remark]`: every item that is a tag.
+        out.extend(after[..end].split([',', ';']).map(str::trim).filter(|t| is_tag(t)).map(str::to_owned));
         rest = &after[end..];
     }
     out
+}
+
+/// Whether `text` is a source tag: `S-` and upper-case letters, digits and dashes.
+fn is_tag(text: &str) -> bool {
+    text.len() > 2
+        && text.starts_with("S-")
+        && text[2..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Escapes text for HTML.
@@ -780,6 +795,10 @@ mod tests {
     #[test]
     fn tags_and_extends_are_read_from_text() {
         assert_eq!(tags("x = 1 # [S-USGS-MINE] and [S-LIC45]; [not a tag]"), vec!["S-USGS-MINE", "S-LIC45"]);
+        assert_eq!(
+            tags("# [S-RESIST, S-HF] [S-GE; figures conflict, 59-91 %]"),
+            vec!["S-RESIST", "S-HF", "S-GE"]
+        );
         assert_eq!(extends("[scenario]\nextends = \"worlds/a.toml\"   # c\n"), Some("worlds/a.toml".into()));
         assert_eq!(extends("[scenario]\nname = \"x\"\n"), None);
     }

@@ -269,6 +269,19 @@ fn report_of_a_broken_scenario_writes_nothing() {
 }
 
 #[test]
+fn report_of_a_world_with_no_events_keeps_the_run_and_the_sweep_heat_maps_apart() {
+    // A one-point sweep names its mean heat map `cascade`, as the run does: the report once
+    // failed writing two files of one name.
+    let dir = scratch("report-world");
+    let world = "scenarios/worlds/rare-earths-2025.toml";
+    let out = chokepoint(&["report", world, "--runs", "3", "-o", path(&dir)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for file in ["cascade.svg", "mean-cascade.svg", "shortage.png", "survival.png"] {
+        assert!(dir.join("charts").join(file).is_file(), "no charts/{file}");
+    }
+}
+
+#[test]
 fn help_explains_plot_and_report() {
     let out = chokepoint(&["plot", "--help"]);
     let help = text(&out.stdout);
