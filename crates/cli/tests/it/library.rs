@@ -20,7 +20,8 @@ fn docs_scenarios_has_a_current_section_for_every_bundled_scenario() {
         let regenerate = format!("regenerate: bash scripts/scenario-docs.sh scenarios/{stem}.toml");
         assert!(doc.contains(&format!("**File:** [`scenarios/{stem}.toml`]")), "no section for {stem}");
         let image = root.join(format!("docs/images/scenarios/{stem}.png"));
-        let png = std::fs::read(&image).unwrap_or_else(|_| panic!("{} missing; {regenerate}", image.display()));
+        let png =
+            std::fs::read(&image).unwrap_or_else(|_| panic!("{} missing; {regenerate}", image.display()));
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{stem}.png is not a PNG");
         assert!(doc.contains(&format!("![Shortage over time, {stem}](images/scenarios/{stem}.png)")));
 
@@ -33,8 +34,11 @@ fn docs_scenarios_has_a_current_section_for_every_bundled_scenario() {
         let path = format!("scenarios/{stem}.toml");
         let out = chokepoint(&["run", &path, "-o", out_dir.to_str().expect("utf-8")]);
         assert!(out.status.success(), "{stem}: {}", text(&out.stderr));
-        let printed: String =
-            text(&out.stdout).lines().filter(|l| !l.starts_with("Wrote ")).map(|l| format!("{l}\n")).collect();
+        let printed: String = text(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("Wrote "))
+            .map(|l| format!("{l}\n"))
+            .collect();
         assert_eq!(table, printed, "the KPI table of {stem} in docs/scenarios.md is stale; {regenerate}");
     }
 }
