@@ -1,1 +1,132 @@
-//! Placeholder: tests of the scenario are written here.
+//! `graphite-controls-2023.toml`: China's graphite licences from 1 December 2023, the stricter
+//! US review of 3 December 2024 (suspended 9 Nov 2025 - 27 Nov 2026) and No. 58 on anodes and
+//! batteries (suspended until 10 Nov 2026).
+//!
+//! Day numbers from 1 October 2023 (day 0), 2024 a leap year: 20 Oct 2023 = 19; 1 Dec 2023 =
+//! 31 + 30 = 61; 1 Oct 2024 = 366; 3 Dec 2024 = 366 + 31 + 30 + 2 = 429; 1 Oct 2025 = 731;
+//! 7, 8 and 9 Nov 2025 = 731 + 31 + 6, 7, 8 = 768, 769, 770; 1 Oct 2026 = 1,096; 10 Nov 2026 =
+//! 1,096 + 31 + 9 = 1,136; 27 Nov 2026 = 1,153. The licence review is 45 working days = 63
+//! calendar days [S-LIC45].
+
+use std::sync::OnceLock;
+
+use super::{run, run_with};
+use chokepoint_engine::{EventKind, RunResult};
+
+const FILE: &str = "scenarios/graphite-controls-2023.toml";
+const REGIME_2023: u32 = 61;
+const REVIEW: u32 = 63;
+const NO58_RETURNS: u32 = 1_136;
+const CELL_MAKERS: [&str; 4] = ["kr_cells", "jp_cells", "us_cells", "pl_cells"];
+
+fn result() -> &'static RunResult {
+    static RESULT: OnceLock<RunResult> = OnceLock::new();
+    RESULT.get_or_init(|| run(FILE))
+}
+
+/// The first day `id` runs short, counted from day 0 (the KPI counts from the first
+/// disruption, 1 Dec 2023).
+fn first_short(result: &RunResult, id: &str) -> Option<u32> {
+    let kpis = result.kpis(id).unwrap_or_else(|| panic!("{id} is in the world"));
+    kpis.time_to_survive_days.map(|d| d + result.first_disruption_day.expect("a disruption"))
+}
+
+/// Transit from Chinese anode to each cell maker (world means: East Asia 10, the US 25,
+/// Europe 35 days).
+fn transit(cell_maker: &str) -> u32 {
+    match cell_maker {
+        "kr_cells" | "jp_cells" => 10,
+        "us_cells" => 25,
+        "pl_cells" => 35,
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn the_measures_start_are_suspended_and_return_on_their_source_dates() {
+    let result = result();
+    assert!(result.ledgers.iter().all(|l| l.imbalance() == 0));
+    assert_eq!(result.first_disruption_day, Some(REGIME_2023));
+    let days = |kind: EventKind, id: &str| -> Vec<u32> {
+        (result.events.iter()).filter(|e| e.kind == kind && e.subject == id).map(|e| e.day).collect()
+    };
+    assert_eq!(days(EventKind::ControlStarted, "mofcom-graphite-2023"), [REGIME_2023]);
+    assert_eq!(days(EventKind::ControlStarted, "mofcom-graphite-us-2024"), [429]);
+    assert_eq!(days(EventKind::ControlSuspended, "suspension-us-2025-11"), [770]);
+    assert_eq!(days(EventKind::ControlResumed, "suspension-us-2025-11"), [1_153]);
+    // No. 58 is suspended on 7 Nov 2025, the day before it would apply, until 10 Nov 2026.
+    assert_eq!(days(EventKind::ControlSuspended, "mofcom-70-2025-no58"), [768]);
+    assert_eq!(days(EventKind::ControlStarted, "mofcom-58-2025"), [769]);
+    assert_eq!(days(EventKind::ControlResumed, "mofcom-70-2025-no58"), [NO58_RETURNS]);
+    assert!(days(EventKind::ControlEnded, "mofcom-graphite-2023").is_empty(), "the base regime stays");
+}
+
+#[test]
+fn no_chinese_flake_leaves_during_the_first_63_day_review_and_the_first_decisions_come_on_day_124() {
+    let result = result();
+    // Every flake buyer outside China applies on 1 Dec 2023 (day 61); nothing covered ships
+    // while its application is under review; the decisions come 63 days later, day 124.
+    let exported = result.series("cn_graphite_mines", "exported").expect("a facility");
+    let during_review: f64 = exported[REGIME_2023 as usize..(REGIME_2023 + REVIEW) as usize].iter().sum();
+    assert_eq!(during_review, 0.0);
+    assert!(exported[..REGIME_2023 as usize].iter().sum::<f64>() > 0.0, "China exported flake before");
+    let first_decision = (result.events.iter())
+        .filter(|e| matches!(e.kind, EventKind::LicenceGranted | EventKind::LicenceRefused))
+        .map(|e| e.day)
+        .min();
+    assert_eq!(first_decision, Some(REGIME_2023 + REVIEW));
+    // The world has no US buyer of Chinese flake (US cell makers buy anode), so the stricter US
+    // review decides no licence at all.
+    assert!(!(result.events.iter())
+        .any(|e| matches!(e.kind, EventKind::LicenceGranted | EventKind::LicenceRefused)
+            && e.subject == "mofcom-graphite-us-2024"));
+}
+
+#[test]
+fn japans_anode_maker_runs_short_in_the_first_review_while_koreas_mozambican_share_carries_it() {
+    let result = result();
+    // jp_anode buys 90 % of its flake in China, with 30 days of stock and 10 in transit: from day
+    // 61 its stock falls by most of its use, so it runs short after at least 30 days (day 91)
+    // and before the first licensed flake could land (day 124 + 10 = 134).
+    let jp = first_short(result, "jp_anode").expect("jp_anode runs short");
+    assert!((91..=134).contains(&jp), "jp_anode short from day {jp}");
+    // kr_anode buys 30 % from Mozambique. Each source is asked for its share of the order-up-to
+    // level S = 30 + 10 days of use: Mozambique keeps 0.3 x (40 days - stock) in its 10-day
+    // pipeline, which covers the whole use once the stock is down to 40 - 10 / 0.3 = 6.7 days.
+    // So kr_anode does not run short while the first applications are under review.
+    assert!(first_short(result, "kr_anode").is_none_or(|day| day > 134));
+}
+
+#[test]
+fn cell_makers_run_short_only_after_no_58_returns_on_10_november_2026() {
+    let result = result();
+    // Until No. 58 binds, the cell makers' main source, Chinese anode (70-95 %), is not covered.
+    // From 10 Nov 2026 all Chinese anode is held during the first 63-day review: each maker runs
+    // short after at least its 30 days of anode stock (day 1,166) and before licensed anode could
+    // land (day 1,136 + 63 + transit).
+    for id in CELL_MAKERS {
+        let day = first_short(result, id).unwrap_or_else(|| panic!("{id} never runs short"));
+        let latest = NO58_RETURNS + REVIEW + transit(id);
+        assert!((NO58_RETURNS + 30..=latest).contains(&day), "{id} short from day {day}");
+    }
+    // The car makers' cell intake holds 30 days more: nothing before No. 58 returns + 30 days.
+    for id in ["us_ev_cells", "eu_ev_cells", "jp_ev_cells"] {
+        assert!(first_short(result, id).is_none_or(|day| day >= NO58_RETURNS + 30), "{id}");
+    }
+}
+
+#[test]
+fn had_the_2023_regime_covered_anode_the_cell_makers_would_have_run_short_in_its_first_review() {
+    // The sweep's second value: the Dec 2023 regime on anode material too. Each cell maker then
+    // runs short between day 61 + 30 (its anode stock) and day 124 + transit (the first licences).
+    let what_if = run_with(
+        FILE,
+        &[("event.mofcom-graphite-2023.products", r#"["natural_graphite", "anode_material"]"#)],
+    );
+    assert!(what_if.ledgers.iter().all(|l| l.imbalance() == 0));
+    for id in CELL_MAKERS {
+        let day = first_short(&what_if, id).unwrap_or_else(|| panic!("{id} never runs short"));
+        let latest = REGIME_2023 + REVIEW + transit(id);
+        assert!((REGIME_2023 + 30..=latest).contains(&day), "{id} short from day {day}");
+    }
+}
