@@ -119,9 +119,13 @@ fn timeline_events(run: &RunData) -> (Vec<Period>, Vec<Marker>) {
             _ => None,
         };
         if let Some(label) = label {
-            markers.push(Marker { day: f64::from(e.day), label });
+            let secondary = !e.kind.as_str().starts_with("control") && !e.kind.as_str().starts_with("quota");
+            markers.push((secondary, Marker { day: f64::from(e.day), label }));
         }
     }
+    // Controls and quotas get label room first (a stable sort keeps time order within each).
+    markers.sort_by_key(|(secondary, _)| *secondary);
+    let markers: Vec<Marker> = markers.into_iter().map(|(_, marker)| marker).collect();
     for ((subject, kind), from) in open {
         let what = match kind {
             "control" => "export control",

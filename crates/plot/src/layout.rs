@@ -182,20 +182,18 @@ pub(crate) fn legend<DB: DrawingBackend>(
     Ok(y)
 }
 
-/// Places labels along a horizontal axis in lanes so that none overlaps another: each label
-/// goes into the first lane whose last label ends left of it. Returns the lane of each label
-/// (in the order given, which should be by x).
-pub(crate) fn lanes(spans: &[(i32, i32)], n_lanes: usize) -> Vec<usize> {
-    let mut ends = vec![i32::MIN; n_lanes.max(1)];
+/// Places labels along a horizontal axis in lanes so that none overlaps another. Labels are
+/// placed in the order given, so the caller lists the most important first: each goes into the
+/// first lane where it overlaps no label placed before it. Returns the lane of each label, or
+/// `None` for a label that fits in no lane.
+pub(crate) fn lanes(spans: &[(i32, i32)], n_lanes: usize) -> Vec<Option<usize>> {
+    let mut placed: Vec<Vec<(i32, i32)>> = vec![Vec::new(); n_lanes.max(1)];
     spans
         .iter()
         .map(|&(start, end)| {
-            let lane = ends.iter().position(|&e| e < start).unwrap_or_else(|| {
-                // Every lane is busy: the one that frees first.
-                ends.iter().enumerate().min_by_key(|(_, e)| **e).map_or(0, |(i, _)| i)
-            });
-            ends[lane] = end;
-            lane
+            let lane = placed.iter().position(|lane| lane.iter().all(|&(s, e)| end < s || start > e))?;
+            placed[lane].push((start, end));
+            Some(lane)
         })
         .collect()
 }
@@ -208,8 +206,10 @@ mod tests {
     fn labels_that_would_overlap_take_other_lanes() {
         // Three labels 100 px wide at x = 0, 50, 200: the second overlaps the first and
         // drops to lane 1; the third fits in lane 0 again.
-        assert_eq!(lanes(&[(0, 100), (50, 150), (200, 300)], 3), vec![0, 1, 0]);
-        // With one lane, everything shares it.
-        assert_eq!(lanes(&[(0, 100), (50, 150)], 1), vec![0, 0]);
+        assert_eq!(lanes(&[(0, 100), (50, 150), (200, 300)], 3), vec![Some(0), Some(1), Some(0)]);
+        // With one lane, a label that would overlap is left out; the next that fits is kept.
+        assert_eq!(lanes(&[(0, 100), (50, 150), (120, 200)], 1), vec![Some(0), None, Some(0)]);
+        // Order is priority: a label listed first keeps its lane even if it lies to the right.
+        assert_eq!(lanes(&[(200, 300), (0, 100), (250, 350)], 1), vec![Some(0), Some(0), None]);
     }
 }

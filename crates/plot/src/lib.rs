@@ -75,7 +75,8 @@ pub struct Period {
 pub struct Marker {
     /// Day it happened.
     pub day: f64,
-    /// Short label (`ban starts`); the chart prefixes the date.
+    /// Short label (`ban starts`); the chart prefixes the date. Labels that find no room
+    /// above the plot are left out, markers listed first getting room first.
     pub label: String,
 }
 

@@ -108,8 +108,8 @@ pub(crate) fn draw_markers<DB: DrawingBackend>(
 ) -> Result<(), PlotError> {
     let range = chart.x_range();
     let (lo, hi) = (range.start, range.end);
-    let mut shown: Vec<&Marker> = markers.iter().filter(|m| m.day >= lo && m.day <= hi).collect();
-    shown.sort_by(|a, b| a.day.total_cmp(&b.day));
+    // In the caller's order: markers listed first get label lanes first.
+    let shown: Vec<&Marker> = markers.iter().filter(|m| m.day >= lo && m.day <= hi).collect();
     let dash = scale.size(10.0) as i32;
     for m in &shown {
         chart
@@ -149,9 +149,9 @@ pub(crate) fn draw_markers<DB: DrawingBackend>(
         .into_iter()
         .zip(lanes)
         .zip(spans)
-        .map(|(((text, x, anchor), lane), span)| {
-            let baseline = top - scale.size(6.0) as i32 - lane_height * (LABEL_LANES - 1 - lane) as i32;
-            (text, x, anchor, baseline, span)
+        .filter_map(|(((text, x, anchor), lane), span)| {
+            let baseline = top - scale.size(6.0) as i32 - lane_height * (LABEL_LANES - 1 - lane?) as i32;
+            Some((text, x, anchor, baseline, span))
         })
         .collect();
     // Ticks join each label to its line; labels go on top, on a white ground, so that a

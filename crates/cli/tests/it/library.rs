@@ -42,3 +42,28 @@ fn docs_scenarios_has_a_current_section_for_every_bundled_scenario() {
         assert_eq!(table, printed, "the KPI table of {stem} in docs/scenarios.md is stale; {regenerate}");
     }
 }
+
+#[test]
+fn a_crowded_timeline_labels_its_controls_before_its_new_plants() {
+    // Six plants come online before the stop of 1 Jan 2030 in this file: more labels than the
+    // three lanes above the plot hold. The control's start and end keep theirs.
+    let dir = scratch("library-crowded");
+    let run_dir = dir.join("run");
+    let out =
+        chokepoint(&["run", "scenarios/pax-silica-2026-2030.toml", "-o", run_dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let charts = dir.join("charts");
+    let out = chokepoint(&[
+        "plot",
+        run_dir.to_str().expect("utf-8"),
+        "--format",
+        "svg",
+        "-o",
+        charts.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let svg = std::fs::read_to_string(charts.join("shortage.svg")).expect("shortage.svg");
+    for label in ["1 Jan 2030: cn-stop-pax-silica starts", "30 Jun 2030: cn-stop-pax-silica ends"] {
+        assert!(svg.contains(label), "no label {label:?}");
+    }
+}

@@ -5,7 +5,7 @@
 
 pub(crate) use super::bundled::run;
 
-use chokepoint_engine::{Plan, RunConfig, RunResult};
+use chokepoint_engine::{EventKind, Plan, RunConfig, RunResult};
 
 /// Runs a bundled scenario with keys set as `chokepoint run --set KEY=VALUE` would.
 pub(crate) fn run_with(path: &str, sets: &[(&str, &str)]) -> RunResult {
@@ -18,6 +18,53 @@ pub(crate) fn run_with(path: &str, sets: &[(&str, &str)]) -> RunResult {
     let scenario = loaded.scenario;
     let plan = Plan::new(&scenario.model).expect("bundled scenarios run");
     plan.run(RunConfig { seed: scenario.seed, replicate: 0 })
+}
+
+/// Days of the events of `kind` about `subject`.
+pub(crate) fn days_of(result: &RunResult, kind: EventKind, subject: &str) -> Vec<u32> {
+    (result.events.iter()).filter(|e| e.kind == kind && e.subject == subject).map(|e| e.day).collect()
+}
+
+/// Days of the licences granted under `control` to `buyer` (the detail ends "to <buyer>").
+pub(crate) fn grants(result: &RunResult, control: &str, buyer: &str) -> Vec<u32> {
+    let suffix = format!(" to {buyer}");
+    (result.events.iter())
+        .filter(|e| {
+            e.kind == EventKind::LicenceGranted && e.subject == control && e.detail.ends_with(&suffix)
+        })
+        .map(|e| e.day)
+        .collect()
+}
+
+/// Day of the first licence granted under `control` to `buyer`.
+pub(crate) fn first_grant(result: &RunResult, control: &str, buyer: &str) -> u32 {
+    let days = grants(result, control, buyer);
+    *days.first().unwrap_or_else(|| panic!("{buyer} never got a licence under {control}"))
+}
+
+/// First day, counted from day 0, with unmet demand (or production lost for want of inputs).
+pub(crate) fn first_unmet_day(result: &RunResult, entity: &str) -> Option<u32> {
+    let unmet = result.series(entity, "unmet").unwrap_or_else(|| panic!("{entity} has no unmet series"));
+    unmet.iter().position(|&u| u > 0.0).map(|d| d as u32)
+}
+
+/// The first day `id` runs short by its KPI, counted from day 0 (the KPI counts from the
+/// first disruption).
+pub(crate) fn first_short_day(result: &RunResult, id: &str) -> Option<u32> {
+    let kpis = result.kpis(id).unwrap_or_else(|| panic!("{id} is in the world"));
+    kpis.time_to_survive_days.map(|d| d + result.first_disruption_day.expect("a disruption"))
+}
+
+/// Sum of an entity's daily `metric` over days `from..to`.
+pub(crate) fn total(result: &RunResult, id: &str, metric: &str, from: u32, to: u32) -> f64 {
+    result.series(id, metric).unwrap_or_else(|| panic!("{id} {metric}"))[from as usize..to as usize]
+        .iter()
+        .sum()
+}
+
+/// Unmet ÷ demand of a sink over days `from..to`.
+pub(crate) fn shortage(result: &RunResult, sink: &str, from: u32, to: u32) -> f64 {
+    total(result, sink, "unmet", from, to) / total(result, sink, "demand", from, to)
 }
 
 mod ai_diffusion;

@@ -2,8 +2,8 @@
 //! taking effect on 15 May 2025 instead of being rescinded on 13 May; tier-2 countries capped at
 //! 6,250 servers each for 2025-2027 (ASSUMPTION of the file), tier 1 unaffected.
 
-use super::run;
-use chokepoint_engine::{EventKind, RunResult};
+use super::{first_unmet_day, run};
+use chokepoint_engine::EventKind;
 
 const FILE: &str = "scenarios/ai-diffusion-rule-counterfactual-2025.toml";
 
@@ -21,11 +21,6 @@ const DC_STOCK_DAYS: f64 = 30.0;
 /// land `transit` days later, and the data centre's 30 days of stock last from then.
 fn expected_first_short(rate: f64, transit: f64) -> f64 {
     TAKES_EFFECT as f64 + CAP / rate + transit + DC_STOCK_DAYS
-}
-
-fn first_short(result: &RunResult, sink: &str) -> u32 {
-    let unmet = result.series(sink, "unmet").expect("a sink");
-    unmet.iter().position(|&u| u > 0.0).unwrap_or_else(|| panic!("{sink} never short")) as u32
 }
 
 #[test]
@@ -71,7 +66,7 @@ fn polish_data_centres_hit_the_cap_in_late_august_2025_and_run_dry_from_october_
     // days, to day 238 (27 Aug 2025); the last servers land 5 days later and the data centres'
     // 30 days of stock run out on day 238 + 35 = 273 (30 Sep 2025 is day 272).
     let expected = expected_first_short(60.0, 5.0);
-    let first = first_short(&result, "eu_tier2_ai_dc");
+    let first = first_unmet_day(&result, "eu_tier2_ai_dc").expect("runs short");
     assert!((first as f64 - expected).abs() <= 4.0, "first short day {first}, expected {expected:.1}");
     // The cap's period runs to the end of 2027: nothing more arrives, every later day is short
     // in full (the first day may be partly met).
@@ -98,7 +93,7 @@ fn the_other_tier_2_countries_hit_their_caps_in_order_of_their_demand() {
     for (sink, rate, transit) in [("ae_ai_dc", 120.0, 3.0), ("sg_ai_dc", 100.0, 3.0), ("in_ai_dc", 60.0, 3.0)]
     {
         let expected = expected_first_short(rate, transit);
-        let first = first_short(&result, sink);
+        let first = first_unmet_day(&result, sink).expect("runs short");
         assert!(
             (first as f64 - expected).abs() <= 4.0,
             "{sink}: first short day {first}, expected {expected:.1}"
@@ -106,7 +101,7 @@ fn the_other_tier_2_countries_hit_their_caps_in_order_of_their_demand() {
     }
     let order: Vec<u32> = ["ae_ai_dc", "sg_ai_dc", "in_ai_dc", "eu_tier2_ai_dc"]
         .iter()
-        .map(|s| first_short(&result, s))
+        .map(|s| first_unmet_day(&result, s).expect("runs short"))
         .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
 }

@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use super::{run, run_with};
+use super::{first_short_day, run, run_with, total};
 use chokepoint_engine::{EventKind, RunResult};
 
 const FILE: &str = "scenarios/antimony-controls-2024.toml";
@@ -35,16 +35,6 @@ const TAJIK_AT_ONCE: (&str, &str) = (
 fn result() -> &'static RunResult {
     static RESULT: OnceLock<RunResult> = OnceLock::new();
     RESULT.get_or_init(|| run(FILE))
-}
-
-/// The first day `id` runs short, counted from day 0.
-fn first_short(result: &RunResult, id: &str) -> Option<u32> {
-    let kpis = result.kpis(id).unwrap_or_else(|| panic!("{id} is in the world"));
-    kpis.time_to_survive_days.map(|d| d + result.first_disruption_day.expect("a disruption"))
-}
-
-fn total(result: &RunResult, id: &str, metric: &str, from: u32, to: u32) -> f64 {
-    result.series(id, metric).expect("a series")[from as usize..to as usize].iter().sum()
 }
 
 #[test]
@@ -77,11 +67,11 @@ fn every_user_outside_china_runs_short_before_the_first_licences_could_land() {
     // transit has landed: it runs short after day 45 + transit + 30 and before the first
     // licensed shipment could land, day 45 + 60 + transit. China's own users are not covered.
     for (id, transit) in FOREIGN_USERS {
-        let day = first_short(result, id).unwrap_or_else(|| panic!("{id} never runs short"));
+        let day = first_short_day(result, id).unwrap_or_else(|| panic!("{id} never runs short"));
         let window = LICENCES + transit + 30..=LICENCES + SHORTEST_REVIEW + transit;
         assert!(window.contains(&day), "{id} short from day {day}, expected {window:?}");
     }
-    assert_eq!(first_short(result, "cn_antimony_users"), None);
+    assert_eq!(first_short_day(result, "cn_antimony_users"), None);
 }
 
 #[test]

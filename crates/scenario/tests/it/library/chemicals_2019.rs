@@ -5,8 +5,8 @@
 //! 1 August is day 31, 1 September day 62, 1 October day 92, 1 November day 123 and
 //! 1 December day 153.
 
-use super::run;
-use chokepoint_engine::{EventKind, RunResult};
+use super::{days_of, first_grant, first_unmet_day, run};
+use chokepoint_engine::EventKind;
 
 const FILE: &str = "scenarios/japan-korea-chemicals-2019.toml";
 
@@ -24,24 +24,6 @@ const FIRST_HF_PERMIT: u32 = 59;
 const LAST_HF_PERMIT: u32 = 138;
 
 const KOREAN_FABS: [&str; 2] = ["kr_logic", "kr_hbm"];
-
-fn days_of(result: &RunResult, kind: EventKind, subject: &str) -> Vec<u32> {
-    (result.events.iter()).filter(|e| e.kind == kind && e.subject == subject).map(|e| e.day).collect()
-}
-
-/// Day of the first licence granted under `control` to `buyer` (the detail ends "to <buyer>").
-fn first_grant(result: &RunResult, control: &str, buyer: &str) -> u32 {
-    let suffix = format!(" to {buyer}");
-    (result.events.iter())
-        .find(|e| e.kind == EventKind::LicenceGranted && e.subject == control && e.detail.ends_with(&suffix))
-        .map(|e| e.day)
-        .unwrap_or_else(|| panic!("{buyer} never got a licence under {control}"))
-}
-
-fn first_unmet_day(result: &RunResult, entity: &str) -> Option<u32> {
-    let unmet = result.series(entity, "unmet").expect("unmet series");
-    unmet.iter().position(|&u| u > 0.0).map(|d| d as u32)
-}
 
 #[test]
 fn the_licences_apply_from_4_july_2019_and_resist_returns_to_bulk_licences_on_20_december() {

@@ -5,8 +5,8 @@
 //! Day numbers count from the scenario's start, 1 July 2023 (day 0). 1 July 2024 is day 366
 //! (2024 is a leap year), 1 July 2025 day 731 and 1 July 2026 day 1096.
 
-use super::run;
-use chokepoint_engine::{EventKind, RunResult};
+use super::{days_of, first_unmet_day, grants, run, shortage};
+use chokepoint_engine::EventKind;
 
 const FILE: &str = "scenarios/gallium-germanium-2023-2025.toml";
 
@@ -39,33 +39,6 @@ const FOREIGN_GERMANIUM: [&str; 5] = [
     "kr_germanium_users",
 ];
 
-fn days_of(result: &RunResult, kind: EventKind, subject: &str) -> Vec<u32> {
-    (result.events.iter()).filter(|e| e.kind == kind && e.subject == subject).map(|e| e.day).collect()
-}
-
-/// Days of the licences granted under the 2023 regime to `buyer` (the detail ends "to <buyer>").
-fn grants(result: &RunResult, buyer: &str) -> Vec<u32> {
-    let suffix = format!(" to {buyer}");
-    (result.events.iter())
-        .filter(|e| e.kind == EventKind::LicenceGranted && e.subject == "mofcom-gage-2023")
-        .filter(|e| e.detail.ends_with(&suffix))
-        .map(|e| e.day)
-        .collect()
-}
-
-/// Unmet ÷ demand of a sink over days `from..to`.
-fn shortage(result: &RunResult, sink: &str, from: u32, to: u32) -> f64 {
-    let sum = |metric: &str| -> f64 {
-        result.series(sink, metric).expect("series")[from as usize..to as usize].iter().sum()
-    };
-    sum("unmet") / sum("demand")
-}
-
-fn first_unmet_day(result: &RunResult, entity: &str) -> Option<u32> {
-    let unmet = result.series(entity, "unmet").expect("unmet series");
-    unmet.iter().position(|&u| u > 0.0).map(|d| d as u32)
-}
-
 #[test]
 fn the_licences_start_on_1_august_2023_and_the_us_ban_runs_from_december_2024_to_its_suspension() {
     let result = run(FILE);
@@ -91,12 +64,14 @@ fn first_licences_come_51_to_63_days_after_1_august_2023_and_only_foreign_buyers
     let latest = LICENCES_START + REVIEW.end();
     let buyers = FOREIGN_GALLIUM.iter().map(|&(sink, _)| sink).chain(FOREIGN_GERMANIUM);
     for buyer in buyers {
-        let first = *grants(&result, buyer).first().unwrap_or_else(|| panic!("{buyer} never licensed"));
+        let first = *grants(&result, "mofcom-gage-2023", buyer)
+            .first()
+            .unwrap_or_else(|| panic!("{buyer} never licensed"));
         assert!((earliest..=latest).contains(&first), "{buyer}: first licence on day {first}");
     }
     // Sales inside China are never covered: China's users need no licence.
-    assert!(grants(&result, "cn_gallium_users").is_empty());
-    assert!(grants(&result, "cn_germanium_users").is_empty());
+    assert!(grants(&result, "mofcom-gage-2023", "cn_gallium_users").is_empty());
+    assert!(grants(&result, "mofcom-gage-2023", "cn_germanium_users").is_empty());
     assert!(result.events.iter().all(|e| e.kind != EventKind::LicenceRefused), "approval is certain");
 }
 
@@ -187,7 +162,8 @@ fn the_suspension_returns_us_gallium_users_to_the_licence_regime_not_to_full_sup
     // long over), a new one within 63 days, so each US gallium user is licensed again by day
     // 862 + 63 = 925.
     for sink in ["us_gallium_users", "us_defence_gallium"] {
-        let after: Vec<u32> = grants(&result, sink).into_iter().filter(|&d| d >= SUSPENSION).collect();
+        let after: Vec<u32> =
+            grants(&result, "mofcom-gage-2023", sink).into_iter().filter(|&d| d >= SUSPENSION).collect();
         assert!(after.first().is_some_and(|&d| d <= SUSPENSION + REVIEW.end()), "{sink}: {after:?}");
     }
     // Under the licence regime a US user's lots come one cycle T ≈ 58 days apart (a mean

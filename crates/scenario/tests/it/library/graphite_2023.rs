@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-use super::{run, run_with};
+use super::{first_short_day, run, run_with};
 use chokepoint_engine::{EventKind, RunResult};
 
 const FILE: &str = "scenarios/graphite-controls-2023.toml";
@@ -22,13 +22,6 @@ const CELL_MAKERS: [&str; 4] = ["kr_cells", "jp_cells", "us_cells", "pl_cells"];
 fn result() -> &'static RunResult {
     static RESULT: OnceLock<RunResult> = OnceLock::new();
     RESULT.get_or_init(|| run(FILE))
-}
-
-/// The first day `id` runs short, counted from day 0 (the KPI counts from the first
-/// disruption, 1 Dec 2023).
-fn first_short(result: &RunResult, id: &str) -> Option<u32> {
-    let kpis = result.kpis(id).unwrap_or_else(|| panic!("{id} is in the world"));
-    kpis.time_to_survive_days.map(|d| d + result.first_disruption_day.expect("a disruption"))
 }
 
 /// Transit from Chinese anode to each cell maker (world means: East Asia 10, the US 25,
@@ -90,13 +83,13 @@ fn japans_anode_maker_runs_short_in_the_first_review_while_koreas_mozambican_sha
     // jp_anode buys 90 % of its flake in China, with 30 days of stock and 10 in transit: from day
     // 61 its stock falls by most of its use, so it runs short after at least 30 days (day 91)
     // and before the first licensed flake could land (day 124 + 10 = 134).
-    let jp = first_short(result, "jp_anode").expect("jp_anode runs short");
+    let jp = first_short_day(result, "jp_anode").expect("jp_anode runs short");
     assert!((91..=134).contains(&jp), "jp_anode short from day {jp}");
     // kr_anode buys 30 % from Mozambique. Each source is asked for its share of the order-up-to
     // level S = 30 + 10 days of use: Mozambique keeps 0.3 x (40 days - stock) in its 10-day
     // pipeline, which covers the whole use once the stock is down to 40 - 10 / 0.3 = 6.7 days.
     // So kr_anode does not run short while the first applications are under review.
-    assert!(first_short(result, "kr_anode").is_none_or(|day| day > 134));
+    assert!(first_short_day(result, "kr_anode").is_none_or(|day| day > 134));
 }
 
 #[test]
@@ -107,13 +100,13 @@ fn cell_makers_run_short_only_after_no_58_returns_on_10_november_2026() {
     // short after at least its 30 days of anode stock (day 1,166) and before licensed anode could
     // land (day 1,136 + 63 + transit).
     for id in CELL_MAKERS {
-        let day = first_short(result, id).unwrap_or_else(|| panic!("{id} never runs short"));
+        let day = first_short_day(result, id).unwrap_or_else(|| panic!("{id} never runs short"));
         let latest = NO58_RETURNS + REVIEW + transit(id);
         assert!((NO58_RETURNS + 30..=latest).contains(&day), "{id} short from day {day}");
     }
     // The car makers' cell intake holds 30 days more: nothing before No. 58 returns + 30 days.
     for id in ["us_ev_cells", "eu_ev_cells", "jp_ev_cells"] {
-        assert!(first_short(result, id).is_none_or(|day| day >= NO58_RETURNS + 30), "{id}");
+        assert!(first_short_day(result, id).is_none_or(|day| day >= NO58_RETURNS + 30), "{id}");
     }
 }
 
@@ -127,7 +120,7 @@ fn had_the_2023_regime_covered_anode_the_cell_makers_would_have_run_short_in_its
     );
     assert!(what_if.ledgers.iter().all(|l| l.imbalance() == 0));
     for id in CELL_MAKERS {
-        let day = first_short(&what_if, id).unwrap_or_else(|| panic!("{id} never runs short"));
+        let day = first_short_day(&what_if, id).unwrap_or_else(|| panic!("{id} never runs short"));
         let latest = REGIME_2023 + REVIEW + transit(id);
         assert!((REGIME_2023 + 30..=latest).contains(&day), "{id} short from day {day}");
     }

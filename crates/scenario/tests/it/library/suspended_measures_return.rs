@@ -1,20 +1,14 @@
 //! `suspended-measures-return-2026.toml`: the suspensions of November 2025 end and are not
 //! renewed.
 
-use super::run;
-use chokepoint_engine::{EventKind, RunResult};
+use super::{first_short_day, run, shortage};
+use chokepoint_engine::EventKind;
 
 const FILE: &str = "scenarios/suspended-measures-return-2026.toml";
 /// 10 Nov 2026, days from 1 Jan 2026: Jan-Oct = 31+28+31+30+31+30+31+31+30+31 = 304, + 9.
 const OCTOBER_PACKAGE: u32 = 313;
 /// 27 Nov 2026: 304 + 26.
 const US_BAN: u32 = 330;
-
-/// Unmet ÷ demand of a sink over days `from..to`.
-fn shortage(result: &RunResult, sink: &str, from: usize, to: usize) -> f64 {
-    let sum = |metric: &str| -> f64 { result.series(sink, metric).expect("a sink")[from..to].iter().sum() };
-    sum("unmet") / sum("demand")
-}
 
 #[test]
 fn the_measures_return_on_the_days_their_suspensions_end() {
@@ -48,8 +42,7 @@ fn the_measures_return_on_the_days_their_suspensions_end() {
 fn us_gallium_and_antimony_users_run_short_weeks_after_the_us_ban_returns_and_others_do_not() {
     let result = run(FILE);
     let first_short = |sink: &str| -> u32 {
-        let survive = result.kpis(sink).and_then(|k| k.time_to_survive_days);
-        OCTOBER_PACKAGE + survive.unwrap_or_else(|| panic!("{sink} never runs short"))
+        first_short_day(&result, sink).unwrap_or_else(|| panic!("{sink} never runs short"))
     };
     // Gallium: 98.8 % Chinese [S-GA], banned with no licence. US users hold 30 days and have
     // 25 days in transit (world ASSUMPTIONs): short from about day 330 + 55 = 385. Japan's
