@@ -20,7 +20,7 @@ pub fn check(files: &[PathBuf], format: Format) -> Result<bool, Failure> {
                 let (errors, warnings) = (report.n_errors(), report.n_warnings());
                 let plural = |n: usize| if n == 1 { "" } else { "s" };
                 if valid {
-                    println!("{}: ok ({warnings} warning{})", file.display(), plural(warnings));
+                    outln!("{}: ok ({warnings} warning{})", file.display(), plural(warnings));
                 } else {
                     eprintln!(
                         "{}: {errors} error{}, {warnings} warning{}",
@@ -43,7 +43,7 @@ pub fn check(files: &[PathBuf], format: Format) -> Result<bool, Failure> {
         let out = serde_json::json!({ "valid": all_valid, "files": documents });
         let text = serde_json::to_string_pretty(&out)
             .map_err(|e| Failure::new(format!("cannot write JSON: {e}"), "report this as a bug"))?;
-        println!("{text}");
+        outln!("{text}");
     }
     Ok(all_valid)
 }

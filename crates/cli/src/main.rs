@@ -8,6 +8,24 @@
 //! Exit codes: 0 success, 1 the input was rejected (invalid scenario, unreadable file,
 //! unwritable output), 2 the command line itself was wrong.
 
+/// `print!` to standard output that never panics: when the reader has gone
+/// (`chokepoint run … | head`), the rest of the text is dropped and the command still writes
+/// its files and exits normally.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `println!` to standard output that never panics (see `out!`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod charts;
 mod check;
 mod output;
@@ -290,7 +308,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::check(&args.files, args.format),
         Command::Schema => {
             let schema = chokepoint_scenario::json_schema();
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
             Ok(true)
         }
     };

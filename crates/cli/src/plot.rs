@@ -130,8 +130,8 @@ pub fn plot(request: &Request<'_>) -> Result<(), Failure> {
     let directory = request.output.map_or_else(|| results::charts_directory(request.dir), Path::to_path_buf);
     output::write_all(&directory, &files)?;
     for named in &charts {
-        println!("{:<28} {}", named.stem, named.chart.frame().title);
+        outln!("{:<28} {}", named.stem, named.chart.frame().title);
     }
-    println!("\nWrote {} files in {}", files.len(), directory.display());
+    outln!("\nWrote {} files in {}", files.len(), directory.display());
     Ok(())
 }

@@ -82,8 +82,8 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
             OutputFile { name: "report.md".into(), contents: brief.markdown().into_bytes() },
         ],
     )?;
-    print!("{}", brief.headline_text());
-    println!(
+    out!("{}", brief.headline_text());
+    outln!(
         "\nWrote report.html and report.md in {}, {} charts (SVG and PNG) in {} and the result files in {}",
         directory.display(),
         charts.len(),

@@ -86,8 +86,8 @@ pub fn run(
     if quiet {
         return Ok(());
     }
-    print!("{}", crate::table::kpi_table(&context));
-    println!(
+    out!("{}", crate::table::kpi_table(&context));
+    outln!(
         "\nWrote {} in {}",
         files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
         directory.display()

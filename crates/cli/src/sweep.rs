@@ -245,13 +245,13 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         if shard == Shard::WHOLE {
             write_results(&directory, &info, &aggregate, &rows_path)?;
             if !request.quiet {
-                print!("{}", files::table(&info, &aggregate));
-                println!("\nWrote bands.csv, kpis.csv, summary.json in {}", directory.display());
+                out!("{}", files::table(&info, &aggregate));
+                outln!("\nWrote bands.csv, kpis.csv, summary.json in {}", directory.display());
             }
         } else {
             let name = part_name(shard);
             write_part(&directory.join(&name), &info, &aggregate, &rows_path)?;
-            println!(
+            outln!(
                 "Shard {}/{}: runs {:?} of {} per point, {} point{}. Wrote {name} in {}",
                 shard.index,
                 shard.count,
@@ -261,7 +261,7 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
                 if points.len() == 1 { "" } else { "s" },
                 directory.display()
             );
-            println!("Merge the shards with: chokepoint merge {}/shard-*.part -o DIR", directory.display());
+            outln!("Merge the shards with: chokepoint merge {}/shard-*.part -o DIR", directory.display());
         }
         Ok(())
     });
@@ -524,8 +524,8 @@ pub fn merge(parts: &[PathBuf], output: &Path) -> Result<(), Failure> {
         .and_then(|()| write_results(output, &info, &merged, &rows_path));
     let _ = std::fs::remove_file(&rows_path);
     outcome?;
-    print!("{}", files::table(&info, &merged));
-    println!(
+    out!("{}", files::table(&info, &merged));
+    outln!(
         "\nMerged {} shards. Wrote bands.csv, kpis.csv, summary.json in {}",
         parts.len(),
         output.display()

@@ -545,3 +545,22 @@ fn sweep_without_set_sweeps_the_files_own_grid() {
     assert!(stdout.contains("3 points"), "{stdout}");
     assert!(stdout.contains("Point 2: event.mofcom-18-2025.end = { after = \"180d\" }"), "{stdout}");
 }
+
+#[test]
+fn a_reader_that_goes_away_does_not_make_the_command_panic() {
+    // `chokepoint run … | head -2`: the reader closes the pipe before the table is printed.
+    // The command still writes its files and exits 0, with no panic on stderr.
+    let dir = scratch("broken-pipe");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chokepoint"))
+        .args(["run", SCENARIO, "-o", dir.to_str().expect("utf-8")])
+        .current_dir(workspace_root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("the binary ends");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+    assert!(dir.join("series.csv").is_file());
+}
