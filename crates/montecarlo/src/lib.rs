@@ -21,6 +21,7 @@
 //! No files, no terminal: the caller brings the cancel flag and the progress callback.
 
 pub mod hist;
+pub mod rank;
 mod sweep;
 
 use std::ops::Range;
@@ -29,6 +30,7 @@ use chokepoint_engine::Plan;
 use serde::{Deserialize, Serialize};
 
 pub use hist::{DayCounts, Histogram};
+pub use rank::{By, Candidate, Disruption, DisruptionKind, RankConfig, RankRow, Ranking, candidates, rank};
 pub use sweep::{Hooks, sweep};
 
 /// One point of a sweep grid: the settings that make it and the plan they give.

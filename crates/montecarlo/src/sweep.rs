@@ -4,7 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chokepoint_engine::{Kpis, Plan, RunConfig};
+use chokepoint_engine::{Kpis, Plan, RunConfig, RunResult};
 use rayon::prelude::*;
 
 use crate::{
@@ -189,9 +189,40 @@ fn add_kpis(summaries: &mut [KpiSummary], outcome: &Outcome) {
     }
 }
 
+/// Runs one replicate and reduces it to what a sweep keeps (see [`checked_run`]).
+fn replicate(plan: &Plan<'_>, seed: u64, step_days: u32) -> Result<Outcome, String> {
+    let result = checked_run(plan, seed)?;
+    let horizon = result.horizon_days as usize;
+
+    let layout = Layout {
+        horizon_days: result.horizon_days,
+        n_steps: result.n_steps(step_days),
+        entities: result
+            .entities
+            .iter()
+            .map(|e| Entity {
+                id: e.id.clone(),
+                kind: e.kind.as_str().to_owned(),
+                region: e.region.to_string(),
+                product: e.product.0,
+            })
+            .collect(),
+        series: result.series.iter().map(|s| (s.entity, s.metric.clone())).collect(),
+    };
+    let mut values = Vec::with_capacity(layout.series.len() * layout.n_steps);
+    result.step_values(step_days, &mut values);
+    let first_short = (0..result.entities.len())
+        .map(|entity| {
+            let unmet = result.series.iter().find(|s| s.entity == entity && s.metric == "unmet")?;
+            unmet.values[..horizon].iter().position(|&v| v > 0.0).map(|d| d as u32)
+        })
+        .collect();
+    Ok(Outcome { layout, values, kpis: result.kpis, first_short })
+}
+
 /// Runs one replicate and checks it: every product's ledger balances, and every value is
 /// finite and not negative. A panic in the engine is caught and reported like a failed check.
-fn replicate(plan: &Plan<'_>, seed: u64, step_days: u32) -> Result<Outcome, String> {
+pub(crate) fn checked_run(plan: &Plan<'_>, seed: u64) -> Result<RunResult, String> {
     let result =
         catch_unwind(AssertUnwindSafe(|| plan.run(RunConfig { seed, replicate: 0 }))).map_err(|panic| {
             let message = panic
@@ -218,28 +249,5 @@ fn replicate(plan: &Plan<'_>, seed: u64, step_days: u32) -> Result<Outcome, Stri
             ));
         }
     }
-    let layout = Layout {
-        horizon_days: result.horizon_days,
-        n_steps: result.n_steps(step_days),
-        entities: result
-            .entities
-            .iter()
-            .map(|e| Entity {
-                id: e.id.clone(),
-                kind: e.kind.as_str().to_owned(),
-                region: e.region.to_string(),
-                product: e.product.0,
-            })
-            .collect(),
-        series: result.series.iter().map(|s| (s.entity, s.metric.clone())).collect(),
-    };
-    let mut values = Vec::with_capacity(layout.series.len() * layout.n_steps);
-    result.step_values(step_days, &mut values);
-    let first_short = (0..result.entities.len())
-        .map(|entity| {
-            let unmet = result.series.iter().find(|s| s.entity == entity && s.metric == "unmet")?;
-            unmet.values[..horizon].iter().position(|&v| v > 0.0).map(|d| d as u32)
-        })
-        .collect();
-    Ok(Outcome { layout, values, kpis: result.kpis, first_short })
+    Ok(result)
 }

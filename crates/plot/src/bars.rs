@@ -1,4 +1,5 @@
-//! Charts with one horizontal bar per row: the tornado and the A-versus-B comparison.
+//! Charts with one horizontal bar per row: the tornado, the A-versus-B comparison and the
+//! ranking of candidates.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -7,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::axis::Axis;
 use crate::layout::{self, Key, draw_err};
 use crate::style::{self, Scale};
-use crate::{Comparison, PlotError, Tornado, ValueFormat};
+use crate::{Comparison, PlotError, Ranking, Tornado, ValueFormat};
 
 /// The axes of a bar chart: `x` across (values), one row per label, the first on top.
 fn bar_chart<'a, DB: DrawingBackend>(
@@ -231,6 +232,56 @@ pub(crate) fn draw_comparison<DB: DrawingBackend>(
     )
     .map_err(draw_err)?;
     layout::legend(&legend, &keys, top - legend.get_base_pixel().1, scale)?;
+    Ok(())
+}
+
+pub(crate) fn draw_ranking<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    r: &Ranking,
+    scale: Scale,
+) -> Result<(), PlotError> {
+    let area = layout::frame(root, &r.frame, scale)?;
+    let hue = style::PALETTE[5];
+    let keys = vec![
+        ("Mean over runs".to_owned(), Key::Swatch(style::tint(hue, 0.35))),
+        (r.whisker.clone(), Key::Line { colour: style::INK, dashed: false, width: 3.0 }),
+    ];
+    let key_labels: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    let (plot, legend) = layout::split_legend(&area, &key_labels, scale)?;
+    let labels: Vec<&str> = r.bars.iter().map(|b| b.label.as_str()).collect();
+    // Room on the right for the notes.
+    let x = padded(r.bars.iter().flat_map(|b| [b.mean, b.low, b.high]), Some(0.0), (0.02, 0.45));
+    let chart_top = scale.size(16.0);
+    let mut chart = bar_chart(&plot, root, &labels, x, &r.format, chart_top, scale)?;
+    let n = r.bars.len();
+    let note_style = scale.small();
+    let pad = scale.size(10.0) as i32;
+    let cap = 0.18;
+    for (i, bar) in r.bars.iter().enumerate() {
+        let y = (n - i) as f64 - 0.5;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y - 0.32), (bar.mean, y + 0.32)],
+                style::tint(hue, 0.35).filled(),
+            )))
+            .map_err(draw_err)?;
+        let ink = style::INK.stroke_width(scale.line(3.0));
+        chart.draw_series(LineSeries::new([(bar.low, y), (bar.high, y)], ink)).map_err(draw_err)?;
+        for end in [bar.low, bar.high] {
+            chart.draw_series(LineSeries::new([(end, y - cap), (end, y + cap)], ink)).map_err(draw_err)?;
+        }
+        let (hx, hy) = chart.backend_coord(&(bar.high.max(bar.mean), y));
+        root.draw_text(&bar.note, &note_style.pos(Pos::new(HPos::Left, VPos::Center)), (hx + pad, hy))
+            .map_err(draw_err)?;
+    }
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, 0.0), (0.0, n.max(1) as f64)],
+            style::INK.stroke_width(scale.line(2.0)),
+        ))
+        .map_err(draw_err)?;
+    let (_, plot_top) = chart.backend_coord(&(x.0, n.max(1) as f64));
+    layout::legend(&legend, &keys, plot_top - legend.get_base_pixel().1, scale)?;
     Ok(())
 }
 

@@ -13,6 +13,8 @@
 //!   demand at the bottom), days across, shortage as colour, so a ban is seen travelling down.
 //! - [`Tornado`]: the swing of a KPI across sweep points or parameters, largest first.
 //! - [`Comparison`]: A versus B: the paired difference of a KPI per buyer, with its bands.
+//! - [`Ranking`]: candidates (single points of failure) ranked by a KPI, worst on top, with
+//!   the spread over runs.
 //!
 //! [`render`] draws any of them as SVG or PNG at a 16:9 slide size or a print size. Text is
 //! set in DejaVu Sans, compiled into the crate, measured and rasterised with `ab_glyph` (see
@@ -206,6 +208,35 @@ pub struct Comparison {
     pub rows: Vec<Interval>,
 }
 
+/// One row of a ranking chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RankBar {
+    /// Row label (`1. CN dy_oxide`).
+    pub label: String,
+    /// The bar's length: the mean over runs.
+    pub mean: f64,
+    /// Low end of the whisker (5th percentile over runs).
+    pub low: f64,
+    /// High end of the whisker (95th percentile over runs).
+    pub high: f64,
+    /// Written right of the row (`first short after 34 d`).
+    pub note: String,
+}
+
+/// Candidates ranked by a KPI, worst on top: a bar for the mean and a whisker for the
+/// spread over runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranking {
+    /// Title block.
+    pub frame: Frame,
+    /// How values are written.
+    pub format: ValueFormat,
+    /// What the whisker spans (`5-95 % of runs`).
+    pub whisker: String,
+    /// The rows, top to bottom.
+    pub bars: Vec<RankBar>,
+}
+
 /// Any chart.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Chart {
@@ -219,6 +250,8 @@ pub enum Chart {
     Tornado(Tornado),
     /// See [`Comparison`].
     Comparison(Comparison),
+    /// See [`Ranking`].
+    Ranking(Ranking),
 }
 
 impl Chart {
@@ -230,6 +263,7 @@ impl Chart {
             Chart::Heatmap(c) => &c.frame,
             Chart::Tornado(c) => &c.frame,
             Chart::Comparison(c) => &c.frame,
+            Chart::Ranking(c) => &c.frame,
         }
     }
 }
@@ -314,6 +348,7 @@ fn draw<DB: DrawingBackend>(
         Chart::Heatmap(c) => heatmap::draw(root, c, scale),
         Chart::Tornado(c) => bars::draw_tornado(root, c, scale),
         Chart::Comparison(c) => bars::draw_comparison(root, c, scale),
+        Chart::Ranking(c) => bars::draw_ranking(root, c, scale),
     }
 }
 

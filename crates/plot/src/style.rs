@@ -153,6 +153,9 @@ pub enum ValueFormat {
     PercentPoints,
     /// A number in a unit, with thousands separators (`12,500 t`).
     Units(String),
+    /// A large amount written short, with thousand, million and billion suffixes
+    /// (`1.25 bn`, `430 m`, `12 k`).
+    Compact,
 }
 
 impl ValueFormat {
@@ -167,6 +170,7 @@ impl ValueFormat {
                 let number = thousands(value);
                 if unit.is_empty() { number } else { format!("{number} {unit}") }
             }
+            ValueFormat::Compact => compact(value),
         }
     }
 
@@ -189,6 +193,29 @@ fn trim(value: f64) -> String {
     } else {
         format!("{rounded:.1}")
     }
+}
+
+/// `value` with a k, m or bn suffix and three significant digits (`1.25 bn`, `430 m`,
+/// `12.5 k`, `950`).
+pub fn compact(value: f64) -> String {
+    if !value.is_finite() {
+        return "-".to_owned();
+    }
+    let magnitude = value.abs();
+    let (scaled, suffix) = [(1e9, " bn"), (1e6, " m"), (1e3, " k")]
+        .into_iter()
+        .find(|(size, _)| magnitude >= *size * 0.9995)
+        .map_or((value, ""), |(size, suffix)| (value / size, suffix));
+    let digits = if scaled.abs() >= 99.95 {
+        0
+    } else if scaled.abs() >= 9.995 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{scaled:.digits$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    format!("{text}{suffix}")
 }
 
 /// `value` with thousands separators; two significant decimals below 10.
@@ -236,6 +263,13 @@ mod tests {
         assert_eq!(ValueFormat::PercentPoints.format(-0.05), "-5 pp");
         assert_eq!(ValueFormat::PercentPoints.format(0.031), "+3.1 pp");
         assert_eq!(ValueFormat::Units("t".into()).format(12_500.0), "12,500 t");
+        assert_eq!(compact(1_250_000_000.0), "1.25 bn");
+        assert_eq!(compact(430_000_000.0), "430 m");
+        assert_eq!(compact(12_500.0), "12.5 k");
+        assert_eq!(compact(999_999.0), "1 m");
+        assert_eq!(compact(950.0), "950");
+        assert_eq!(compact(-2_000.0), "-2 k");
+        assert_eq!(compact(0.0), "0");
     }
 
     #[test]

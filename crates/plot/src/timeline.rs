@@ -214,7 +214,7 @@ pub(crate) fn fit_top(max: f64, format: &ValueFormat) -> f64 {
     if max.is_nan() || max <= 0.0 {
         return match format {
             ValueFormat::Percent | ValueFormat::PercentPoints => 1.0,
-            ValueFormat::Units(_) => 1.0,
+            ValueFormat::Units(_) | ValueFormat::Compact => 1.0,
         };
     }
     if matches!(format, ValueFormat::Percent) && max > 0.5 {
