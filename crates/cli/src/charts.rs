@@ -32,6 +32,8 @@ pub enum Section {
     Sweep,
     /// Differences between points, or between two scenarios.
     Compare,
+    /// Single points of failure (`chokepoint rank`).
+    Rank,
 }
 
 /// Most rows a heat map shows, and most lines on one line chart.

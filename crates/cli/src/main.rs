@@ -30,6 +30,7 @@ mod charts;
 mod check;
 mod output;
 mod plot;
+mod rank;
 mod report;
 mod results;
 mod run;
@@ -88,6 +89,23 @@ chokepoint sweep my.toml --runs 100000 --shard 3/8 -o parts/   # then: chokepoin
     /// one unsharded sweep would have written, byte for byte.
     #[command(after_help = "Example:\n  chokepoint merge parts/shard-*.part -o out/sweep")]
     Merge(MergeArgs),
+    /// Find the single points of failure: disrupt each facility, region, product or
+    /// region's product in turn, measure what the watched buyers lose, and rank them.
+    #[command(
+        after_help = "Each candidate suffers the same disruption: a full stop (its facilities make nothing; \
+what they hold still ships) or an export ban (its region exports none of its products, no licences). \
+Every candidate and the undisturbed scenario run the same replicates (common random numbers), so a \
+candidate's loss is the difference it makes, not noise. Lost value is the value of the watched buyers' \
+unmet demand against the same run undisturbed; 'short after' and 'recovered after' count days from the \
+disruption's start (time to survive and time to recover). One thread or many give the same bytes.\n\n\
+Writes rank.csv (one row per candidate), rank.json (with each buyer's share) and rank.svg / rank.png \
+(the ranking chart). docs/ranking.md explains the method and how to read it.\n\n\
+Examples:\n  \
+chokepoint rank scenarios/worlds/ai-chain-2025.toml --by region-product --disruption ban:180d\n  \
+chokepoint rank scenarios/worlds/rare-earths-2025.toml --by facility --disruption full-stop:90d --runs 50\n  \
+chokepoint rank examples/small-chain.toml --watch us_buyer --start 2026-03-01 -o out/small"
+    )]
+    Rank(RankArgs),
     /// Draw every chart a run or sweep result supports: shortage over time and the cascade
     /// for a run; survival curves, fan charts, the mean cascade, a tornado and paired
     /// comparisons for a sweep.
@@ -249,6 +267,73 @@ struct ReportArgs {
     size: plot::Sizes,
 }
 
+/// What `chokepoint rank` disrupts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ByArg {
+    /// Each facility (plant or depot).
+    Facility,
+    /// Each region's output of everything it makes.
+    Region,
+    /// Each product, wherever it is made.
+    Product,
+    /// Each region's output of one product (China's gallium, Japan's photoresist).
+    RegionProduct,
+}
+
+impl From<ByArg> for chokepoint_montecarlo::By {
+    fn from(by: ByArg) -> Self {
+        match by {
+            ByArg::Facility => chokepoint_montecarlo::By::Facility,
+            ByArg::Region => chokepoint_montecarlo::By::Region,
+            ByArg::Product => chokepoint_montecarlo::By::Product,
+            ByArg::RegionProduct => chokepoint_montecarlo::By::RegionProduct,
+        }
+    }
+}
+
+/// Arguments of `chokepoint rank`.
+#[derive(Debug, clap::Args)]
+struct RankArgs {
+    /// The scenario or world file (TOML; see docs/scenario-format.md). Its own events play
+    /// in every run, the baseline's too.
+    file: PathBuf,
+    /// What the candidates are.
+    #[arg(long, value_enum, default_value_t = ByArg::Facility)]
+    by: ByArg,
+    /// What each candidate suffers: `full-stop:DURATION` (its facilities make nothing) or
+    /// `ban:DURATION` (its region exports none of its products), the duration in days or
+    /// weeks (`90d`, `26w`).
+    #[arg(long, value_name = "KIND:DURATION", default_value = "full-stop:90d")]
+    disruption: String,
+    /// When the disruption starts: a date (2025-03-01) or a day number from the scenario's
+    /// start [default: the scenario's start].
+    #[arg(long, value_name = "DATE|DAY")]
+    start: Option<String>,
+    /// Replicates of every candidate and of the undisturbed baseline.
+    #[arg(long, value_name = "N", default_value_t = rank::DEFAULT_RUNS)]
+    runs: u32,
+    /// Base seed [default: the scenario's `seed`]. Replicate 0 uses it as is.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core]. The results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// The buyers whose losses count (demand sinks or facilities; repeat, or separate with
+    /// commas) [default: the file's `[report] watch`, else every demand sink].
+    #[arg(long, value_name = "ID")]
+    watch: Vec<String>,
+    /// Set a scenario key for every run: `key=value` (dotted path, TOML value). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Candidates printed and drawn (rank.csv has them all).
+    #[arg(long, value_name = "N", default_value_t = rank::DEFAULT_TOP)]
+    top: usize,
+    /// Directory for rank.csv, rank.json and the chart [default: out/<file stem>/rank/].
+    /// Created if missing; files in it are replaced whole or not at all.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+}
+
 /// Arguments of `chokepoint merge`.
 #[derive(Debug, clap::Args)]
 struct MergeArgs {
@@ -279,6 +364,21 @@ fn main() -> ExitCode {
         })
         .map(|()| true),
         Command::Merge(args) => sweep::merge(&args.parts, &args.output).map(|()| true),
+        Command::Rank(args) => rank::rank(&rank::Request {
+            file: &args.file,
+            by: args.by.into(),
+            disruption: &args.disruption,
+            start: args.start.as_deref(),
+            runs: Some(args.runs),
+            seed: args.seed,
+            threads: args.threads,
+            sets: &args.sets,
+            watch: &args.watch,
+            top: args.top,
+            output: args.output.as_deref(),
+            quiet: false,
+        })
+        .map(|_| true),
         Command::Plot(args) => plot::plot(&plot::Request {
             dir: &args.dir,
             output: args.output.as_deref(),

@@ -21,7 +21,7 @@ pub const DEFAULT_RUNS: u32 = 100;
 const PART_MAGIC: &str = "chokepoint-shard 1";
 
 /// Raised by Ctrl-C.
-static CANCEL: AtomicBool = AtomicBool::new(false);
+pub(crate) static CANCEL: AtomicBool = AtomicBool::new(false);
 
 /// What `chokepoint sweep` was asked to do.
 pub struct Request<'a> {
@@ -291,7 +291,26 @@ fn run_batch(
     };
     let mut rows = BufWriter::new(File::create(rows_path).map_err(cannot_write)?);
     let total = config.shard.range(config.runs).count() as u64 * points.len() as u64;
-    let bar = if std::io::stderr().is_terminal() {
+    let bar = progress_bar(total);
+    let progress = |n: u64| bar.inc(n);
+    let hooks = Hooks { cancel: &CANCEL, progress: &progress };
+    let mut sink = |run: &chokepoint_montecarlo::RunKpis<'_>| -> Result<(), String> {
+        rows.write_all(&files::kpis_rows(info, run)).map_err(|e| e.to_string())
+    };
+    let started = std::time::Instant::now();
+    let result = chokepoint_montecarlo::sweep(points, config, &hooks, &mut sink);
+    bar.finish_and_clear();
+    let aggregate = result.map_err(|stop| stopped(stop, total, points, info))?;
+    rows.flush().map_err(cannot_write)?;
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!("{total} runs in {seconds:.1} s ({:.0} runs/s)", total as f64 / seconds.max(1e-9));
+    Ok(aggregate)
+}
+
+/// A progress bar of `total` runs with their rate and the time left, on a terminal only
+/// (hidden in CI and pipes).
+pub(crate) fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
@@ -306,20 +325,7 @@ fn run_batch(
         bar
     } else {
         indicatif::ProgressBar::hidden()
-    };
-    let progress = |n: u64| bar.inc(n);
-    let hooks = Hooks { cancel: &CANCEL, progress: &progress };
-    let mut sink = |run: &chokepoint_montecarlo::RunKpis<'_>| -> Result<(), String> {
-        rows.write_all(&files::kpis_rows(info, run)).map_err(|e| e.to_string())
-    };
-    let started = std::time::Instant::now();
-    let result = chokepoint_montecarlo::sweep(points, config, &hooks, &mut sink);
-    bar.finish_and_clear();
-    let aggregate = result.map_err(|stop| stopped(stop, total, points, info))?;
-    rows.flush().map_err(cannot_write)?;
-    let seconds = started.elapsed().as_secs_f64();
-    eprintln!("{total} runs in {seconds:.1} s ({:.0} runs/s)", total as f64 / seconds.max(1e-9));
-    Ok(aggregate)
+    }
 }
 
 /// Says why a batch stopped.

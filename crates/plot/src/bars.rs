@@ -243,7 +243,7 @@ pub(crate) fn draw_ranking<DB: DrawingBackend>(
     let area = layout::frame(root, &r.frame, scale)?;
     let hue = style::PALETTE[5];
     let keys = vec![
-        ("Mean over runs".to_owned(), Key::Swatch(style::tint(hue, 0.35))),
+        ("Mean over runs".to_owned(), Key::Swatch(style::tint(hue, 0.6))),
         (r.whisker.clone(), Key::Line { colour: style::INK, dashed: false, width: 3.0 }),
     ];
     let key_labels: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
@@ -262,7 +262,7 @@ pub(crate) fn draw_ranking<DB: DrawingBackend>(
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(0.0, y - 0.32), (bar.mean, y + 0.32)],
-                style::tint(hue, 0.35).filled(),
+                style::tint(hue, 0.6).filled(),
             )))
             .map_err(draw_err)?;
         let ink = style::INK.stroke_width(scale.line(3.0));
