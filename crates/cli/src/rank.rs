@@ -68,11 +68,11 @@ pub struct RankInfo {
 }
 
 impl RankInfo {
-    /// `full stop of 90 days from 2025-01-01`.
+    /// `a full stop of 90 days from 2025-01-01`.
     pub fn disruption_text(&self) -> String {
         let what = match self.disruption.kind {
-            DisruptionKind::FullStop => "full stop",
-            DisruptionKind::Ban => "export ban",
+            DisruptionKind::FullStop => "a full stop",
+            DisruptionKind::Ban => "an export ban",
         };
         format!(
             "{what} of {} days from {}",
@@ -374,7 +374,7 @@ fn most_hit(row: &chokepoint_montecarlo::RankRow, n: usize) -> Vec<String> {
 /// The ranking as a plain-text table: the `top` first candidates.
 pub fn table(info: &RankInfo, ranking: &Ranking, top: usize) -> String {
     let mut out = format!(
-        "{}\nSingle points of failure by {}: each candidate suffers a {}; {} runs each, seed {}.\n\
+        "{}\nSingle points of failure by {}: each candidate suffers {}; {} runs each, seed {}.\n\
          Watched: {}.\n\n",
         info.scenario,
         info.by.as_str(),
@@ -633,7 +633,7 @@ pub fn chart(info: &RankInfo, ranking: &Ranking, model: &Model, top: usize) -> N
     Named {
         stem: "rank".into(),
         caption: format!(
-            "Each candidate suffers a {} in turn; the bar is the value of the demand of the {watched} that goes \
+            "Each candidate suffers {} in turn; the bar is the value of the demand of the {watched} that goes \
              unmet because of it (against the same run undisturbed), mean of {} runs; the whisker spans 90 % of \
              runs. The note says when the first buyer runs short.{}",
             info.disruption_text(),
@@ -649,7 +649,7 @@ pub fn chart(info: &RankInfo, ranking: &Ranking, model: &Model, top: usize) -> N
             frame: Frame {
                 title: format!("Single points of failure: which {} hurts most", by_noun(info.by)),
                 subtitle: format!(
-                    "Value of unmet demand of {watched} after a {}, in the scenario's value units",
+                    "Value of unmet demand of {watched} after {}, in the scenario's value units",
                     info.disruption_text()
                 ),
                 footnote: format!(

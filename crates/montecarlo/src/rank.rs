@@ -310,7 +310,8 @@ pub struct BuyerImpact {
 /// One candidate's line of the ranking.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RankRow {
-    /// Index of the candidate in the list given to [`rank`].
+    /// Index of the candidate in the list given to [`rank`] (`index` in JSON).
+    #[serde(rename = "index")]
     pub candidate: usize,
     /// Lost value summed over the watched buyers.
     pub lost_value: Spread,

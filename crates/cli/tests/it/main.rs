@@ -2,6 +2,7 @@
 
 mod charts;
 mod library;
+mod rank;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

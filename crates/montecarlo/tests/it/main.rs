@@ -6,9 +6,11 @@ use std::sync::atomic::AtomicBool;
 use chokepoint_engine::*;
 use chokepoint_montecarlo::{Aggregate, Hooks, Point, Shard, Stop, SweepConfig, replicate_seed, sweep};
 
+mod rank;
+
 /// A buyer of `rate` a day (Poisson) holding `stock` units, whose only supplier comes
 /// online after the horizon: nothing ever arrives, so the stock only runs down.
-fn run_down(rate: f64, stock: f64, horizon_days: u32) -> Model {
+pub(crate) fn run_down(rate: f64, stock: f64, horizon_days: u32) -> Model {
     let region = |c: &str| Region::new(c).expect("valid region");
     let product =
         |id: &str| Product { id: id.into(), name: id.into(), unit: "t".into(), value: 2.0, price: None };

@@ -1,0 +1,165 @@
+//! `chokepoint rank` on the small chain of examples/small-chain.toml, whose answer is known
+//! by construction (the arithmetic is in the file's header).
+
+use std::collections::HashMap;
+
+use crate::{chokepoint, scratch, text};
+
+const CHAIN: &str = "examples/small-chain.toml";
+
+/// rank.csv as (candidate, column → value) rows in rank order.
+fn rows(dir: &std::path::Path) -> Vec<(String, HashMap<String, String>)> {
+    let csv = text(&std::fs::read(dir.join("rank.csv")).expect("rank.csv written"));
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let row: HashMap<String, String> =
+                header.iter().zip(&cells).map(|(h, c)| ((*h).to_owned(), (*c).to_owned())).collect();
+            (row["candidate"].clone(), row)
+        })
+        .collect()
+}
+
+fn number(row: &HashMap<String, String>, column: &str) -> f64 {
+    row[column].parse().unwrap_or_else(|_| panic!("{column} = '{}' is not a number", row[column]))
+}
+
+#[test]
+fn the_least_covered_single_source_ranks_first_and_the_well_stocked_dual_source_last() {
+    let dir = scratch("rank-small-chain");
+    let out = chokepoint(&["rank", CHAIN, "--runs", "12", "-o", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = rows(&dir);
+    let order: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(order[..2], ["cn_part_a", "jp_part_b"], "{order:?}");
+    // Either plant third and fourth, the two part C makers last, at exactly zero.
+    let mut plants = order[2..4].to_vec();
+    plants.sort_unstable();
+    assert_eq!(plants, ["mx_widgets", "us_widgets"]);
+    let mut last = order[4..].to_vec();
+    last.sort_unstable();
+    assert_eq!(last, ["kr_part_c", "tw_part_c"]);
+    for (_, row) in &rows[4..] {
+        assert_eq!((number(row, "lost_value_mean"), number(row, "p_short")), (0.0, 0.0));
+    }
+
+    // Cover by inventory arithmetic: A has 10 days at the plants + 5 in transit, the plants
+    // 4 days of widgets, 5 more in transit and the buyer 20: 44 days. B adds its maker's 20.
+    let a = &rows[0].1;
+    let b = &rows[1].1;
+    assert!((43.0..=45.0).contains(&number(a, "survive_days_median")), "{a:?}");
+    assert!((63.0..=65.0).contains(&number(b, "survive_days_median")), "{b:?}");
+    // Widgets flow again about day 100 (parts made from day 90, 5 days to the plants and 5
+    // to the buyer): A's stop costs about 56 days of 10 widgets worth 1,000 each, B's 36.
+    let within = |value: f64, expected: f64| (value - expected).abs() <= 0.1 * expected;
+    assert!(within(number(a, "lost_value_mean"), 560_000.0), "{a:?}");
+    assert!(within(number(b, "lost_value_mean"), 360_000.0), "{b:?}");
+    assert_eq!(number(a, "exposure"), 1.0);
+    assert_eq!((number(a, "rank_p05"), number(a, "rank_p95"), number(a, "p_first")), (1.0, 1.0, 1.0));
+    assert_eq!(a["hits_hardest"], "us_buyer");
+    assert_eq!(a["facilities"], "cn_part_a");
+
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("full stop of 90 days from 2026-01-01; 12 runs each"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("1 ") && l.contains("cn_part_a")), "{stdout}");
+    for file in ["rank.csv", "rank.json", "rank.svg", "rank.png"] {
+        assert!(stdout.contains(file), "{file} not listed: {stdout}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("rank.json")).expect("rank.json")).expect("JSON");
+    assert_eq!(json["candidates"][0]["candidate"], "cn_part_a");
+    assert_eq!(json["candidates"][0]["buyers"][0]["id"], "us_buyer");
+    assert_eq!(json["disruption"]["kind"], "full-stop");
+    assert_eq!(json["disruption"]["days"], 90);
+}
+
+#[test]
+fn bans_by_region_find_the_single_sources_and_spare_the_dual_source() {
+    let dir = scratch("rank-small-chain-bans");
+    let out = chokepoint(&[
+        "rank",
+        CHAIN,
+        "--by",
+        "region",
+        "--disruption",
+        "ban:90d",
+        "--runs",
+        "6",
+        "-o",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = rows(&dir);
+    let order: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(order[..2], ["CN", "JP"], "{order:?}");
+    let by_name: HashMap<&str, &HashMap<String, String>> =
+        rows.iter().map(|(c, r)| (c.as_str(), r)).collect();
+    // The US sells widgets only at home: its ban changes nothing.
+    assert_eq!(number(by_name["US"], "lost_value_mean"), 0.0);
+    // Korea's or Taiwan's part C: the plants order what they miss again, half of it from the
+    // other maker, whose 15 a day and 600 in stock cover the 10 a day needed.
+    for region in ["KR", "TW"] {
+        assert_eq!(number(by_name[region], "lost_value_mean"), 0.0, "{region}");
+    }
+}
+
+#[test]
+fn the_same_ranking_on_one_thread_or_two() {
+    let one = scratch("rank-threads-1");
+    let two = scratch("rank-threads-2");
+    for (dir, threads) in [(&one, "1"), (&two, "2")] {
+        let out = chokepoint(&[
+            "rank",
+            CHAIN,
+            "--by",
+            "region-product",
+            "--runs",
+            "8",
+            "--threads",
+            threads,
+            "-o",
+            dir.to_str().expect("utf-8"),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    for file in ["rank.csv", "rank.json", "rank.svg", "rank.png"] {
+        let a = std::fs::read(one.join(file)).expect("written");
+        assert!(
+            a == std::fs::read(two.join(file)).expect("written"),
+            "{file} differs between 1 and 2 threads"
+        );
+    }
+}
+
+#[test]
+fn bad_requests_are_refused_with_a_hint_and_no_file() {
+    let dir = scratch("rank-bad");
+    let out_dir = dir.to_str().expect("utf-8");
+    let cases: [(&[&str], &str); 7] = [
+        (&["--disruption", "halt:90d"], "unknown kind 'halt'"),
+        (&["--disruption", "full-stop:90"], "'90' is not a duration"),
+        (&["--disruption", "ban:90d"], "a ban is issued by a region"),
+        (&["--start", "2026-12-01"], "past the horizon"),
+        (&["--start", "2025-06-01"], "before the scenario starts"),
+        (&["--watch", "us_buyr"], "did you mean 'us_buyer'?"),
+        (&["--runs", "0"], "out of range"),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["rank", CHAIN, "-o", out_dir];
+        all.extend_from_slice(args);
+        let out = chokepoint(&all);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(stderr.contains("hint:"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(!dir.join("rank.csv").exists(), "a refused ranking wrote rank.csv");
+    let out = chokepoint(&["rank", CHAIN, "--by", "country"]);
+    assert_eq!(out.status.code(), Some(2), "a malformed command line exits 2");
+    let out = chokepoint(&["rank", "examples/no-such-file.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no-such-file.toml"));
+}
