@@ -119,16 +119,18 @@ chokepoint plot out/rare-earth-controls-april-2025/sweep --format png --size pri
 chokepoint plot out/a/sweep --versus out/b/sweep -o charts/        # B against A, same seeds"
     )]
     Plot(PlotArgs),
-    /// Write a briefing folder: sweep the scenario and run it once, then draw every chart and
-    /// write a self-contained report.html (charts inline, KPI tables, description,
-    /// assumptions, sources, seed and version) and report.md.
+    /// Write a briefing folder: sweep the scenario and run it once (and rank its single
+    /// points of failure with --rank), then draw every chart and write a self-contained
+    /// report.html (charts inline, KPI tables, description, assumptions, sources, seed and
+    /// version) and report.md.
     #[command(
         after_help = "The folder holds report.html (opens offline, fonts inline), report.md (with the PNGs), \
 charts/ (each chart as SVG and PNG) and data/ (the run's and the sweep's result files). The same \
 command gives the same bytes. docs/charts.md describes the report.\n\n\
 Examples:\n  \
 chokepoint report scenarios/rare-earth-controls-april-2025.toml -o brief/\n  \
-chokepoint report scenarios/rare-earth-controls-october-2025.toml --runs 1000 --size print"
+chokepoint report scenarios/rare-earth-controls-october-2025.toml --runs 1000 --size print\n  \
+chokepoint report scenarios/worlds/ai-chain-2025.toml --rank region-product --rank-disruption ban:180d"
     )]
     Report(ReportArgs),
     /// Check scenario files without running them: every problem, with its file:line:col,
@@ -265,6 +267,19 @@ struct ReportArgs {
     /// Chart size: `slide` (1920x1080) or `print` (2250x1500).
     #[arg(long, value_enum, default_value_t = plot::Sizes::Slide)]
     size: plot::Sizes,
+    /// Add a section on single points of failure: rank these candidates as `chokepoint rank
+    /// --by` does, on the scenario as written.
+    #[arg(long, value_enum, value_name = "BY")]
+    rank: Option<ByArg>,
+    /// The disruption each ranked candidate suffers (with --rank).
+    #[arg(long, value_name = "KIND:DURATION", default_value = "full-stop:90d", requires = "rank")]
+    rank_disruption: String,
+    /// When it starts, a date or a day number (with --rank) [default: the scenario's start].
+    #[arg(long, value_name = "DATE|DAY", requires = "rank")]
+    rank_start: Option<String>,
+    /// Replicates per ranked candidate (with --rank).
+    #[arg(long, value_name = "N", default_value_t = rank::DEFAULT_RUNS, requires = "rank")]
+    rank_runs: u32,
 }
 
 /// What `chokepoint rank` disrupts.
@@ -403,6 +418,12 @@ fn main() -> ExitCode {
             },
             output: args.output.as_deref(),
             size: args.size,
+            rank: args.rank.map(|by| report::RankRequest {
+                by: by.into(),
+                disruption: args.rank_disruption.clone(),
+                start: args.rank_start.clone(),
+                runs: args.rank_runs,
+            }),
         })
         .map(|()| true),
         Command::Check(args) => check::check(&args.files, args.format),

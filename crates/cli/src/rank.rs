@@ -65,6 +65,8 @@ pub struct RankInfo {
     pub places: Vec<(String, String)>,
     /// Facility ids each candidate covers.
     pub facility_ids: Vec<Vec<String>>,
+    /// How many of the watched ids are demand sinks (the others are plants).
+    pub watch_sinks: usize,
 }
 
 impl RankInfo {
@@ -270,6 +272,7 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking, PathBuf), Failu
             .map(|c| c.facilities.iter().map(|f| model.facilities[f.0 as usize].id.clone()).collect())
             .collect(),
         candidates,
+        watch_sinks: watch.iter().filter(|id| model.sinks.iter().any(|s| &s.id == *id)).count(),
     };
     let directory = request
         .output
@@ -297,7 +300,7 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking, PathBuf), Failu
         tasks as f64 / seconds.max(1e-9)
     );
 
-    let chart = chart(&info, &ranking, &scenario.model, request.top);
+    let chart = chart(&info, &ranking, request.top);
     let mut files = vec![
         OutputFile { name: "rank.csv".into(), contents: rank_csv(&info, &ranking)? },
         OutputFile { name: "rank.json".into(), contents: rank_json(&info, &ranking)? },
@@ -371,6 +374,102 @@ fn most_hit(row: &chokepoint_montecarlo::RankRow, n: usize) -> Vec<String> {
     hit.into_iter().take(n).map(|b| b.id.clone()).collect()
 }
 
+/// Columns of the ranking table.
+const HEADER: [&str; 10] = [
+    "rank",
+    "candidate",
+    "lost value",
+    "90 % of runs",
+    "exposure",
+    "P(short)",
+    "short after",
+    "recovered after",
+    "rank range",
+    "hits hardest",
+];
+
+/// One candidate's cells of the ranking table, `i` its place (from 0).
+fn cells(info: &RankInfo, row: &chokepoint_montecarlo::RankRow, i: usize) -> [String; 10] {
+    let hit = most_hit(row, 2);
+    let more = row.buyers.iter().filter(|b| b.p_short > 0.0 && b.lost_value > 0.0).count().saturating_sub(2);
+    let mut hits = hit.join(", ");
+    if more > 0 {
+        hits.push_str(&format!(" +{more}"));
+    }
+    let [lo, _, hi] = row.rank;
+    let compact = |v: f64| ValueFormat::Compact.format(v);
+    [
+        (i + 1).to_string(),
+        info.candidates[row.candidate].label.clone(),
+        compact(row.lost_value.mean),
+        format!("{} – {}", compact(row.lost_value.p05), compact(row.lost_value.p95)),
+        format!("{:.2}", row.exposure),
+        ValueFormat::Percent.format(row.p_short),
+        days(row.survive_days),
+        match row.recover_days {
+            Some(_) if row.p_recovered < 1.0 => {
+                format!(
+                    "{} ({} of runs)",
+                    days(row.recover_days),
+                    ValueFormat::Percent.format(row.p_recovered)
+                )
+            }
+            Some(_) => days(row.recover_days),
+            None if row.p_short > 0.0 && row.lost_value.mean > 0.0 => "not by the end".to_owned(),
+            None => "-".to_owned(),
+        },
+        if lo.round() == hi.round() {
+            format!("{}", lo.round())
+        } else {
+            format!("{}–{}", lo.round(), hi.round())
+        },
+        hits,
+    ]
+}
+
+/// The report's ranking table: header and the `top` first rows.
+pub fn report_table(info: &RankInfo, ranking: &Ranking, top: usize) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let rows =
+        ranking.rows.iter().take(top).enumerate().map(|(i, row)| cells(info, row, i).to_vec()).collect();
+    (HEADER.to_vec(), rows)
+}
+
+/// One sentence for the report's key findings: the worst candidate and what it costs.
+pub fn headline(info: &RankInfo, ranking: &Ranking) -> String {
+    let Some(first) = ranking.rows.first().filter(|r| r.lost_value.mean > 0.0) else {
+        return format!(
+            "No single {} under {} leaves a watched buyer short ({} candidates, {} runs each).",
+            by_noun(info.by),
+            info.disruption_text(),
+            info.candidates.len(),
+            ranking.runs
+        );
+    };
+    let mut line = format!(
+        "The worst single point of failure of {} candidates ({}) under {} is {}: the watched buyers lose {} of \
+         value on average (90 % of runs between {} and {})",
+        info.candidates.len(),
+        by_noun(info.by),
+        info.disruption_text(),
+        info.candidates[first.candidate].label,
+        ValueFormat::Compact.format(first.lost_value.mean),
+        ValueFormat::Compact.format(first.lost_value.p05),
+        ValueFormat::Compact.format(first.lost_value.p95),
+    );
+    if let Some(d) = first.survive_days {
+        line.push_str(&format!(", the first running short after {} days", d.round()));
+    }
+    if let Some(second) = ranking.rows.get(1).filter(|r| r.lost_value.mean > 0.0) {
+        line.push_str(&format!(
+            "; next is {}, at {} of that loss",
+            info.candidates[second.candidate].label,
+            ValueFormat::Percent.format((second.exposure * 100.0).round() / 100.0)
+        ));
+    }
+    line.push('.');
+    line
+}
+
 /// The ranking as a plain-text table: the `top` first candidates.
 pub fn table(info: &RankInfo, ranking: &Ranking, top: usize) -> String {
     let mut out = format!(
@@ -383,63 +482,9 @@ pub fn table(info: &RankInfo, ranking: &Ranking, top: usize) -> String {
         ranking.seed,
         ranking.watch.join(", ")
     );
-    let header = [
-        "rank",
-        "candidate",
-        "lost value",
-        "90 % of runs",
-        "exposure",
-        "P(short)",
-        "short after",
-        "recovered after",
-        "rank range",
-        "hits hardest",
-    ];
-    let mut rows: Vec<[String; 10]> = Vec::new();
-    for (i, row) in ranking.rows.iter().take(top).enumerate() {
-        let hit = most_hit(row, 2);
-        let more =
-            row.buyers.iter().filter(|b| b.p_short > 0.0 && b.lost_value > 0.0).count().saturating_sub(2);
-        let mut hits = hit.join(", ");
-        if more > 0 {
-            hits.push_str(&format!(" +{more}"));
-        }
-        let [lo, _, hi] = row.rank;
-        rows.push([
-            (i + 1).to_string(),
-            info.candidates[row.candidate].label.clone(),
-            ValueFormat::Compact.format(row.lost_value.mean),
-            format!(
-                "{} – {}",
-                ValueFormat::Compact.format(row.lost_value.p05),
-                ValueFormat::Compact.format(row.lost_value.p95)
-            ),
-            format!("{:.2}", row.exposure),
-            ValueFormat::Percent.format(row.p_short),
-            days(row.survive_days),
-            match (row.recover_days, row.p_short > 0.0) {
-                (Some(_), _) if row.p_recovered < 1.0 => {
-                    format!(
-                        "{} ({} of runs)",
-                        days(row.recover_days),
-                        ValueFormat::Percent.format(row.p_recovered)
-                    )
-                }
-                (Some(_), _) => days(row.recover_days),
-                (None, true) if row.p_recovered == 0.0 && row.lost_value.mean > 0.0 => {
-                    "not by the end".to_owned()
-                }
-                _ => "-".to_owned(),
-            },
-            if lo.round() == hi.round() {
-                format!("{}", lo.round())
-            } else {
-                format!("{}–{}", lo.round(), hi.round())
-            },
-            hits,
-        ]);
-    }
-    out.push_str(&render(&header, &rows));
+    let rows: Vec<[String; 10]> =
+        ranking.rows.iter().take(top).enumerate().map(|(i, row)| cells(info, row, i)).collect();
+    out.push_str(&render(&HEADER, &rows));
     if ranking.rows.len() > top {
         out.push_str(&format!(
             "… {} more candidates in rank.csv (--top N prints more).\n",
@@ -601,7 +646,7 @@ fn rank_json(info: &RankInfo, ranking: &Ranking) -> Result<Vec<u8>, Failure> {
 }
 
 /// The ranking chart: the `top` first candidates, worst on top.
-pub fn chart(info: &RankInfo, ranking: &Ranking, model: &Model, top: usize) -> Named {
+pub fn chart(info: &RankInfo, ranking: &Ranking, top: usize) -> Named {
     let shown: Vec<&chokepoint_montecarlo::RankRow> = ranking.rows.iter().take(top.max(1)).collect();
     let bars = shown
         .iter()
@@ -621,13 +666,13 @@ pub fn chart(info: &RankInfo, ranking: &Ranking, model: &Model, top: usize) -> N
             },
         })
         .collect();
-    let sinks = ranking.watch.iter().filter(|id| model.sinks.iter().any(|s| &s.id == *id)).count();
+    let sinks = info.watch_sinks;
     let n = ranking.watch.len();
     let watched = match (n, sinks == n) {
         (1, true) => format!("the watched buyer ({})", ranking.watch[0]),
         (1, false) => format!("the watched plant ({})", ranking.watch[0]),
-        (_, true) => format!("{n} watched buyers"),
-        (_, false) => format!("{n} watched buyers and plants"),
+        (_, true) => format!("the {n} watched buyers"),
+        (_, false) => format!("the {n} watched buyers and plants"),
     };
     let more = ranking.rows.len().saturating_sub(shown.len());
     Named {

@@ -29,7 +29,20 @@ pub struct Request<'a> {
     pub batch: crate::sweep::Request<'a>,
     pub output: Option<&'a Path>,
     pub size: Sizes,
+    /// `--rank BY` and its settings: add a section on single points of failure.
+    pub rank: Option<RankRequest>,
 }
+
+/// What to rank for the report's section on single points of failure.
+pub struct RankRequest {
+    pub by: chokepoint_montecarlo::By,
+    pub disruption: String,
+    pub start: Option<String>,
+    pub runs: u32,
+}
+
+/// Candidates listed in the report's ranking table.
+const REPORT_RANKED: usize = 10;
 
 /// Columns of the sources table.
 const SOURCE_HEADER: [&str; 4] = ["Tag", "Fact", "Outlets", "Confidence"];
@@ -54,6 +67,28 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
         return Err(Failure::new("the run wrote no series.csv", "this is a bug; please report it"));
     };
 
+    let ranked = match &request.rank {
+        Some(rank) => {
+            eprintln!("chokepoint report: ranking single points of failure by {} …", rank.by.as_str());
+            let (info, ranking, _) = crate::rank::rank(&crate::rank::Request {
+                file,
+                by: rank.by,
+                disruption: &rank.disruption,
+                start: rank.start.as_deref(),
+                runs: Some(rank.runs),
+                seed: request.batch.seed,
+                threads: request.batch.threads,
+                sets: &[],
+                watch: &[],
+                top: crate::rank::DEFAULT_TOP,
+                output: Some(&data.join("rank")),
+                quiet: true,
+            })?;
+            Some((info, ranking))
+        }
+        None => None,
+    };
+
     let mut charts = charts::run_charts(&run);
     let run_stems: Vec<String> = charts.iter().map(|named| named.stem.clone()).collect();
     for mut named in
@@ -65,6 +100,9 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
         }
         charts.push(named);
     }
+    if let Some((info, ranking)) = &ranked {
+        charts.push(crate::rank::chart(info, ranking, crate::rank::DEFAULT_TOP));
+    }
     eprintln!("chokepoint report: drawing {} charts …", charts.len());
     // SVG then PNG of each chart, in chart order: the SVGs also go inline into report.html.
     let chart_files = crate::plot::render_all(&charts, Formats::Both, request.size.into())?;
@@ -72,8 +110,14 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
         chart_files.iter().step_by(2).map(|f| String::from_utf8_lossy(&f.contents).into_owned()).collect();
     let provenance = Provenance::gather(file);
     let command = command_line(request, &sweep);
-    let brief =
-        Brief { run: &run, sweep: &sweep, charts: &charts, provenance: &provenance, command: &command };
+    let brief = Brief {
+        run: &run,
+        sweep: &sweep,
+        charts: &charts,
+        provenance: &provenance,
+        command: &command,
+        ranked: ranked.as_ref(),
+    };
     output::write_all(&directory.join("charts"), &chart_files)?;
     output::write_all(
         &directory,
@@ -106,6 +150,13 @@ fn command_line(request: &Request<'_>, sweep: &SweepData) -> String {
     }
     if request.size == Sizes::Print {
         parts.push("--size print".into());
+    }
+    if let Some(rank) = &request.rank {
+        parts.push(format!("--rank {} --rank-disruption {}", rank.by.as_str(), rank.disruption));
+        if let Some(start) = &rank.start {
+            parts.push(format!("--rank-start {start}"));
+        }
+        parts.push(format!("--rank-runs {}", rank.runs));
     }
     parts.join(" ")
 }
@@ -315,6 +366,7 @@ struct Brief<'a> {
     charts: &'a [Named],
     provenance: &'a Provenance,
     command: &'a str,
+    ranked: Option<&'a (crate::rank::RankInfo, chokepoint_montecarlo::Ranking)>,
 }
 
 impl Brief<'_> {
@@ -414,6 +466,9 @@ impl Brief<'_> {
             }
             sentence.push('.');
             lines.push(sentence);
+        }
+        if let Some((info, ranking)) = self.ranked {
+            lines.push(crate::rank::headline(info, ranking));
         }
         lines
     }
@@ -524,6 +579,11 @@ impl Brief<'_> {
                 "What changes across the sweep",
                 "The same random numbers at every point, so the differences below are the settings' alone.",
             ),
+            (
+                Section::Rank,
+                "Single points of failure",
+                "Each candidate suffers the same disruption in turn, on the scenario as written; its cost is what the watched buyers lose against the same runs undisturbed (common random numbers). docs/ranking.md explains the method.",
+            ),
         ]
     }
 
@@ -594,6 +654,12 @@ impl Brief<'_> {
                 continue;
             }
             let _ = writeln!(h, "<section><h2>{}</h2><p>{}</p>", esc(title), esc(intro));
+            if section == Section::Rank
+                && let Some((info, ranking)) = self.ranked
+            {
+                let (header, rows) = crate::rank::report_table(info, ranking, REPORT_RANKED);
+                html_table(&mut h, &header, &rows);
+            }
             for (i, named) in in_section {
                 let svg = inline[i].find("<svg").map_or(inline[i].as_str(), |at| &inline[i][at..]);
                 let _ = writeln!(
@@ -703,6 +769,12 @@ impl Brief<'_> {
                 continue;
             }
             let _ = writeln!(m, "## {title}\n\n{intro}\n");
+            if section == Section::Rank
+                && let Some((info, ranking)) = self.ranked
+            {
+                let (header, rows) = crate::rank::report_table(info, ranking, REPORT_RANKED);
+                md_table(&mut m, &header, &rows);
+            }
             for named in in_section {
                 let _ = writeln!(
                     m,

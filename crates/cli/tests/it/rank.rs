@@ -163,3 +163,40 @@ fn bad_requests_are_refused_with_a_hint_and_no_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no-such-file.toml"));
 }
+
+#[test]
+fn a_report_asked_to_rank_has_a_section_on_single_points_of_failure() {
+    let dir = scratch("rank-report");
+    let out = chokepoint(&[
+        "report",
+        CHAIN,
+        "--runs",
+        "4",
+        "--rank",
+        "facility",
+        "--rank-runs",
+        "4",
+        "-o",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let md = text(&std::fs::read(dir.join("report.md")).expect("report.md"));
+    assert!(md.contains("## Single points of failure"), "{md}");
+    assert!(md.contains("| 1 | cn_part_a |"), "{md}");
+    assert!(md.contains("![Single points of failure: which facility hurts most](charts/rank.png)"), "{md}");
+    assert!(md.contains("The worst single point of failure of 6 candidates (facility)"), "{md}");
+    assert!(md.contains("--rank facility --rank-disruption full-stop:90d --rank-runs 4"), "{md}");
+    let html = text(&std::fs::read(dir.join("report.html")).expect("report.html"));
+    assert!(html.contains("<h2>Single points of failure</h2>"));
+    for file in ["charts/rank.svg", "charts/rank.png", "data/rank/rank.csv"] {
+        assert!(dir.join(file).exists(), "{file} missing");
+    }
+    // Without --rank, no section.
+    let plain = scratch("rank-report-plain");
+    let out = chokepoint(&["report", CHAIN, "--runs", "2", "-o", plain.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let md = text(&std::fs::read(plain.join("report.md")).expect("report.md"));
+    assert!(!md.contains("Single points of failure"));
+    // --rank-runs without --rank is a malformed command line.
+    assert_eq!(chokepoint(&["report", CHAIN, "--rank-runs", "3"]).status.code(), Some(2));
+}
