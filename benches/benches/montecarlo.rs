@@ -5,6 +5,7 @@
 //! Parallel efficiency = (runs/s on 2 threads) / (2 × runs/s on 1 thread). Run with
 //! `cargo bench -p chokepoint-benches --bench montecarlo`; figures go in docs/performance.md.
 //! Peak memory at 1,000 and 100,000 runs is measured on the command (see performance.md).
+//! `rank_rare_earth_world` measures `chokepoint rank` the same way.
 
 use std::sync::atomic::AtomicBool;
 
@@ -47,5 +48,43 @@ fn sweep_rare_earth(bencher: Bencher<'_, '_>, threads: usize) {
         sweep(&points, &config, &hooks, &mut |_| Ok(()))
             .map_err(|e| format!("{e:?}"))
             .expect("the sweep runs")
+    });
+}
+
+const RARE_EARTH_WORLD: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/worlds/rare-earths-2025.toml");
+
+/// Replicates per candidate in the ranking benchmark.
+const RANK_RUNS: u64 = 8;
+
+/// `chokepoint rank` of the rare-earth world by facility (19 candidates and the baseline, a
+/// 90-day full stop each, `RANK_RUNS` runs each, every sink watched) on `threads` worker threads: runs, checks
+/// and the comparison of each watched buyer with its baseline.
+#[divan::bench(args = [1, 2], sample_count = 10, sample_size = 1)]
+fn rank_rare_earth_world(bencher: Bencher<'_, '_>, threads: usize) {
+    use chokepoint_montecarlo::{By, Disruption, DisruptionKind, RankConfig, candidates, rank};
+    let scenario = chokepoint_scenario::load_path(std::path::Path::new(RARE_EARTH_WORLD), &mut |p| {
+        std::fs::read_to_string(p).map_err(|e| e.to_string())
+    })
+    .expect("the bundled world loads")
+    .scenario;
+    let model = &scenario.model;
+    let disruption = Disruption { kind: DisruptionKind::FullStop, start_day: 0, days: 90 };
+    let candidates = candidates(model, By::Facility);
+    let models: Vec<_> =
+        candidates.iter().map(|c| c.disrupt(model, &disruption).expect("disruptable")).collect();
+    let plans: Vec<_> =
+        models.iter().map(|m| chokepoint_engine::Plan::new(m).expect("valid model")).collect();
+    let baseline = chokepoint_engine::Plan::new(model).expect("valid model");
+    // The world watches nobody in particular: every demand sink, as the command does.
+    let watch: Vec<String> = model.sinks.iter().map(|s| s.id.clone()).collect();
+    let config = RankConfig { seed: scenario.seed, runs: RANK_RUNS, threads, start_day: 0 };
+    let cancel = AtomicBool::new(false);
+    let total = RANK_RUNS * (plans.len() as u64 + 1);
+    bencher.counter(ItemsCount::new(total)).bench_local(|| {
+        let hooks = Hooks { cancel: &cancel, progress: &|_| {} };
+        rank(&baseline, &plans, &watch, &config, &hooks)
+            .map_err(|e| format!("{e:?}"))
+            .expect("the ranking runs")
     });
 }
