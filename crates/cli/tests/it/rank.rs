@@ -200,3 +200,24 @@ fn a_report_asked_to_rank_has_a_section_on_single_points_of_failure() {
     // --rank-runs without --rank is a malformed command line.
     assert_eq!(chokepoint(&["report", CHAIN, "--rank-runs", "3"]).status.code(), Some(2));
 }
+
+#[test]
+fn the_small_chain_table_in_docs_ranking_md_is_what_the_command_prints() {
+    let dir = scratch("rank-docs");
+    let out = chokepoint(&["rank", CHAIN, "-o", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("rank  candidate"))
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(table.len(), 8, "{stdout}");
+    let docs =
+        text(&std::fs::read(crate::workspace_root().join("docs/ranking.md")).expect("docs/ranking.md"));
+    let block = table.join("\n");
+    assert!(
+        docs.contains(&block),
+        "docs/ranking.md no longer shows what `chokepoint rank {CHAIN}` prints; paste:\n{block}"
+    );
+}
