@@ -22,6 +22,9 @@ pub const DEFAULT_RUNS: u32 = 20;
 pub const DEFAULT_TOP: usize = 15;
 /// Most candidates × replicates one ranking may run.
 const MAX_TASKS: u64 = 10_000_000;
+/// Most entities, links and events over all the candidates' copies of the model (each
+/// candidate runs its own model, held for the whole ranking: about 2 GB at this size).
+const MAX_COPIES: usize = 5_000_000;
 
 /// What `chokepoint rank` was asked to do.
 pub struct Request<'a> {
@@ -235,6 +238,16 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking, PathBuf), Failu
             format!("rank with at most {MAX_TASKS} runs in all: fewer --runs, or coarser candidates (--by)"),
         ));
     }
+    let size = model.facilities.len() + model.sinks.len() + model.supplies.len() + model.events.len();
+    if candidates.len().saturating_mul(size) > MAX_COPIES {
+        return Err(Failure::new(
+            format!(
+                "{} candidates would each need their own copy of a model of {size} entities, links and events",
+                candidates.len()
+            ),
+            "rank coarser candidates (--by region or --by region-product) or a smaller world",
+        ));
+    }
     let models = candidates
         .iter()
         .map(|c| {
@@ -415,7 +428,7 @@ fn cells(info: &RankInfo, row: &chokepoint_montecarlo::RankRow, i: usize) -> [St
                 )
             }
             Some(_) => days(row.recover_days),
-            None if row.p_short > 0.0 && row.lost_value.mean > 0.0 => "not by the end".to_owned(),
+            None if row.p_severe > 0.0 => "not by the end".to_owned(),
             None => "-".to_owned(),
         },
         if lo.round() == hi.round() {
@@ -529,6 +542,7 @@ fn rank_csv(info: &RankInfo, ranking: &Ranking) -> Result<Vec<u8>, Failure> {
         "buyers_short_mean",
         "survive_days_median",
         "recover_days_median",
+        "p_severe",
         "p_recovered",
         "rank_p05",
         "rank_p50",
@@ -559,6 +573,7 @@ fn rank_csv(info: &RankInfo, ranking: &Ranking) -> Result<Vec<u8>, Failure> {
             row.buyers_short.to_string(),
             opt(row.survive_days),
             opt(row.recover_days),
+            row.p_severe.to_string(),
             row.p_recovered.to_string(),
             row.rank[0].to_string(),
             row.rank[1].to_string(),

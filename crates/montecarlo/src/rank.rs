@@ -328,8 +328,10 @@ pub struct RankRow {
     /// Days from the start until every watched buyer has recovered, median over the
     /// replicates in which all recovered before the horizon.
     pub recover_days: Option<f64>,
-    /// Share of the replicates with a shortage of 1 % or more in which every buyer
-    /// recovered before the horizon.
+    /// Share of replicates in which some watched buyer's extra shortage reaches 1 % of its
+    /// demand on some day (the runs in which recovery is measured).
+    pub p_severe: f64,
+    /// Share of those replicates in which every buyer recovered before the horizon.
     pub p_recovered: f64,
     /// Its rank among the candidates, replicate by replicate: 5th percentile, median, 95th.
     pub rank: [f64; 3],
@@ -562,12 +564,20 @@ fn summarise(impacts: &[Vec<Vec<BuyerRun>>], watch: &[String], config: &RankConf
         .iter()
         .map(|per_run| per_run.iter().map(|buyers| buyers.iter().map(|b| b.lost_value).sum()).collect())
         .collect();
-    // Competition rank per candidate and run: 1 + candidates that lost strictly more.
-    let ranks: Vec<Vec<f64>> = (0..n_cand)
-        .map(|c| {
-            (0..runs).map(|r| 1.0 + (0..n_cand).filter(|&o| lost[o][r] > lost[c][r]).count() as f64).collect()
-        })
-        .collect();
+    // Competition rank per candidate and run: 1 + candidates that lost strictly more, found
+    // in each run's losses sorted from the largest.
+    let mut ranks: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); n_cand];
+    let mut sorted = vec![0.0; n_cand];
+    for r in 0..runs {
+        for (slot, per_run) in sorted.iter_mut().zip(&lost) {
+            *slot = per_run[r];
+        }
+        sorted.sort_by(|a: &f64, b| b.total_cmp(a));
+        for (c, per_run) in lost.iter().enumerate() {
+            let above = sorted.partition_point(|&v| v > per_run[r]);
+            ranks[c].push(1.0 + above as f64);
+        }
+    }
     let median = |mut values: Vec<f64>| -> Option<f64> {
         if values.is_empty() {
             return None;
@@ -624,6 +634,7 @@ fn summarise(impacts: &[Vec<Vec<BuyerRun>>], watch: &[String], config: &RankConf
                 p_short: share(survive.len(), runs),
                 buyers_short: buyers_short / runs.max(1) as f64,
                 survive_days: median(survive),
+                p_severe: share(hit, runs),
                 p_recovered: share(recovered.len(), hit),
                 recover_days: median(recovered),
                 rank: [rank.p05, rank.p50, rank.p95],

@@ -88,13 +88,16 @@ fn a_stop_longer_than_the_cover_loses_the_demand_of_the_gap() {
     assert!((28.0 * 10.0..=31.0 * 10.0).contains(&first.buyers[0].unmet), "{}", first.buyers[0].unmet);
     assert_eq!(first.p_short, 1.0);
     assert_eq!(first.exposure, 1.0);
-    assert_eq!(first.p_recovered, 1.0);
+    assert_eq!((first.p_severe, first.p_recovered), (1.0, 1.0));
     // Recovered once the first delivery lands (day 75): 65 days after the start.
     let recover = first.recover_days.expect("recovers");
     assert!((64.0..=66.0).contains(&recover), "recovered after {recover}");
     // The Japanese plant sells to nobody: nothing lost, ranked last, never first.
     let second = &ranking.rows[1];
-    assert_eq!((second.candidate, second.lost_value.mean, second.p_short), (1, 0.0, 0.0));
+    assert_eq!(
+        (second.candidate, second.lost_value.mean, second.p_short, second.p_severe),
+        (1, 0.0, 0.0, 0.0)
+    );
     assert_eq!((second.exposure, second.rank, second.p_first), (0.0, [2.0, 2.0, 2.0], 0.0));
 }
 
