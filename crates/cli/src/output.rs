@@ -24,6 +24,16 @@ pub struct Context<'a> {
     pub result: &'a RunResult,
 }
 
+/// Creates an output directory and its parents, or says why it cannot.
+pub fn create_directory(directory: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(directory).map_err(|error| {
+        Failure::new(
+            format!("cannot create the output directory '{}': {error}", directory.display()),
+            "choose a directory you can write to with -o DIR",
+        )
+    })
+}
+
 /// A file to write: its name in the output directory and its bytes.
 pub struct OutputFile {
     /// File name (may name a subdirectory, such as `charts/shortage.svg`).
@@ -196,12 +206,7 @@ pub fn summary_json(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
 /// Writes every file into `directory` (created if missing): all to temporary files first,
 /// then each renamed into place. On any failure the temporary files are removed.
 pub fn write_all(directory: &Path, files: &[OutputFile]) -> Result<(), Failure> {
-    std::fs::create_dir_all(directory).map_err(|error| {
-        Failure::new(
-            format!("cannot create the output directory '{}': {error}", directory.display()),
-            "choose a directory you can write to with -o DIR",
-        )
-    })?;
+    create_directory(directory)?;
     if let Some(twice) = files.iter().enumerate().find(|(i, f)| files[..*i].iter().any(|g| g.name == f.name))
     {
         return Err(Failure::new(

@@ -179,17 +179,8 @@ fn watched(request: &Request<'_>, scenario: &Scenario) -> Result<Vec<String>, Fa
 
 /// Loads the scenario with `--set` applied and prepares the candidates.
 fn prepare(request: &Request<'_>) -> Result<(Scenario, Disruption, Vec<String>), Failure> {
-    let mut settings = Vec::with_capacity(request.sets.len());
-    for text in request.sets {
-        let (key, mut values) = crate::sweep::split_setting(text)?;
-        if values.len() > 1 {
-            return Err(Failure::new(
-                format!("--set {text}: a ranking takes one value per key"),
-                "rank each setting in its own command",
-            ));
-        }
-        settings.push((key, values.remove(0)));
-    }
+    let settings =
+        crate::run::single_settings(request.sets, "a ranking", "rank each setting in its own command")?;
     let scenario = crate::run::load_with(request.file, &settings, !request.quiet)?;
     let start_day = parse_start(request.start, &scenario)?;
     let disruption = parse_disruption(request.disruption, start_day)?;
@@ -212,11 +203,6 @@ fn prepare(request: &Request<'_>) -> Result<(Scenario, Disruption, Vec<String>),
     }
     let watch = watched(request, &scenario)?;
     Ok((scenario, disruption, watch))
-}
-
-fn model_failure(errors: Vec<chokepoint_engine::ModelError>) -> Failure {
-    let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
-    Failure::new(format!("the model cannot run:\n{}", list.join("\n")), "fix the scenario file")
 }
 
 /// Runs `chokepoint rank`. Returns the ranking and what it was of (for the report).
@@ -256,8 +242,8 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking, PathBuf), Failu
             })
         })
         .collect::<Result<Vec<Model>, Failure>>()?;
-    let baseline = Plan::new(model).map_err(model_failure)?;
-    let plans = models.iter().map(Plan::new).collect::<Result<Vec<Plan<'_>>, _>>().map_err(model_failure)?;
+    let baseline = crate::run::plan(model)?;
+    let plans = models.iter().map(crate::run::plan).collect::<Result<Vec<Plan<'_>>, Failure>>()?;
     let config = RankConfig {
         seed: request.seed.unwrap_or(scenario.seed),
         runs: u64::from(runs),
@@ -291,12 +277,7 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking, PathBuf), Failu
         .output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| crate::run::default_directory(request.file).join("rank"));
-    std::fs::create_dir_all(&directory).map_err(|error| {
-        Failure::new(
-            format!("cannot create the output directory '{}': {error}", directory.display()),
-            "choose a directory you can write to with -o DIR",
-        )
-    })?;
+    output::create_directory(&directory)?;
 
     let bar = crate::sweep::progress_bar(tasks);
     let progress = |n: u64| bar.inc(n);

@@ -56,23 +56,10 @@ pub fn run(
     sets: &[String],
     quiet: bool,
 ) -> Result<(), Failure> {
-    let mut settings = Vec::with_capacity(sets.len());
-    for text in sets {
-        let (key, mut values) = crate::sweep::split_setting(text)?;
-        if values.len() > 1 {
-            return Err(Failure::new(
-                format!("--set {text}: a run takes one value per key"),
-                "sweep several values with chokepoint sweep --set",
-            ));
-        }
-        settings.push((key, values.remove(0)));
-    }
+    let settings = single_settings(sets, "a run", "sweep several values with chokepoint sweep --set")?;
     let scenario = load_with(file, &settings, true)?;
     let seed = seed.unwrap_or(scenario.seed);
-    let plan = Plan::new(&scenario.model).map_err(|errors| {
-        let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
-        Failure::new(format!("the model cannot run:\n{}", list.join("\n")), "fix the scenario file")
-    })?;
+    let plan = plan(&scenario.model)?;
     let result = plan.run(RunConfig { seed, replicate: 0 });
 
     let directory = output.map(Path::to_path_buf).unwrap_or_else(|| default_directory(file));
@@ -93,6 +80,28 @@ pub fn run(
         directory.display()
     );
     Ok(())
+}
+
+/// `--set key=value` settings of a command that takes one value per key (`what` names the
+/// command in the message; `hint` says what to do with several).
+pub fn single_settings(sets: &[String], what: &str, hint: &str) -> Result<Vec<(String, String)>, Failure> {
+    let mut settings = Vec::with_capacity(sets.len());
+    for text in sets {
+        let (key, mut values) = crate::sweep::split_setting(text)?;
+        if values.len() > 1 {
+            return Err(Failure::new(format!("--set {text}: {what} takes one value per key"), hint));
+        }
+        settings.push((key, values.remove(0)));
+    }
+    Ok(settings)
+}
+
+/// The plan of a loaded model, or the model's problems as a failure.
+pub fn plan(model: &chokepoint_engine::Model) -> Result<Plan<'_>, Failure> {
+    Plan::new(model).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+        Failure::new(format!("the model cannot run:\n{}", list.join("\n")), "fix the scenario file")
+    })
 }
 
 /// `out/<file stem>/`: where a scenario's results go by default (a sweep's and a report's in

@@ -6,7 +6,6 @@ use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chokepoint_engine::Plan;
 use chokepoint_montecarlo::{Aggregate, Hooks, Point, Shard, Stop, SweepConfig};
 use chokepoint_scenario::Scenario;
 use serde::{Deserialize, Serialize};
@@ -198,10 +197,7 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
     let shard = resolve_shard(request.shard, request.shard_count)?;
     let mut points = Vec::with_capacity(scenarios.len());
     for (scenario, settings) in scenarios.iter().zip(&settings) {
-        let plan = Plan::new(&scenario.model).map_err(|errors| {
-            let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
-            Failure::new(format!("the model cannot run:\n{}", list.join("\n")), "fix the scenario file")
-        })?;
+        let plan = crate::run::plan(&scenario.model)?;
         points.push(Point { settings: settings.clone(), plan });
     }
     let info = SweepInfo {
@@ -232,12 +228,7 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         .output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| crate::run::default_directory(request.file).join("sweep"));
-    std::fs::create_dir_all(&directory).map_err(|error| {
-        Failure::new(
-            format!("cannot create the output directory '{}': {error}", directory.display()),
-            "choose a directory you can write to with -o DIR",
-        )
-    })?;
+    output::create_directory(&directory)?;
     let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::SeqCst));
     let rows_path = directory.join(format!(".kpis.csv.{}.{}.tmp", shard.index, std::process::id()));
     let result = run_batch(&points, &config, &info, &rows_path);
