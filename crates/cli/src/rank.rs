@@ -319,20 +319,9 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking, PathBuf), Failu
 /// Says why a ranking stopped.
 fn stopped(stop: Stop, total: u64, info: &RankInfo) -> Failure {
     match stop {
-        Stop::Cancelled { completed } => Failure::new(
-            format!(
-                "interrupted: {} of {} runs had completed; no result file was written",
-                format_units(completed as f64),
-                format_units(total as f64)
-            ),
-            "run again to get results (the same seed gives the same runs)",
-        ),
+        Stop::Cancelled { completed } => crate::sweep::interrupted(completed, total),
         Stop::Failed(failures) => {
-            let mut message = format!(
-                "{} replicate{} broke an invariant:",
-                failures.len(),
-                if failures.len() == 1 { "" } else { "s" }
-            );
+            let mut message = crate::sweep::broken(failures.len());
             for f in failures.iter().take(10) {
                 let what = match f.point {
                     0 => "the baseline".to_owned(),

@@ -319,23 +319,29 @@ pub(crate) fn progress_bar(total: u64) -> indicatif::ProgressBar {
     }
 }
 
+/// A batch stopped by Ctrl-C after `completed` of `total` runs.
+pub(crate) fn interrupted(completed: u64, total: u64) -> Failure {
+    Failure::new(
+        format!(
+            "interrupted: {} of {} runs had completed; no result file was written",
+            crate::table::format_units(completed as f64),
+            crate::table::format_units(total as f64)
+        ),
+        "run again to get results (the same seed gives the same runs)",
+    )
+}
+
+/// The first line of the message about `n` replicates that broke an invariant.
+pub(crate) fn broken(n: usize) -> String {
+    format!("{n} replicate{} broke an invariant:", if n == 1 { "" } else { "s" })
+}
+
 /// Says why a batch stopped.
 fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo) -> Failure {
     match stop {
-        Stop::Cancelled { completed } => Failure::new(
-            format!(
-                "interrupted: {} of {} runs had completed; no result file was written",
-                crate::table::format_units(completed as f64),
-                crate::table::format_units(total as f64)
-            ),
-            "run again to get results (the same seed gives the same runs)",
-        ),
+        Stop::Cancelled { completed } => interrupted(completed, total),
         Stop::Failed(failures) => {
-            let mut message = format!(
-                "{} replicate{} broke an invariant:",
-                failures.len(),
-                if failures.len() == 1 { "" } else { "s" }
-            );
+            let mut message = broken(failures.len());
             for f in failures.iter().take(10) {
                 let sets: String =
                     points[f.point].settings.iter().map(|(k, v)| format!(" --set '{k}={v}'")).collect();
