@@ -3,7 +3,7 @@
 //! the undisturbed scenario in the same replicates, and ranks the candidates
 //! (`docs/ranking.md`). Writes `rank.csv`, `rank.json` and the ranking chart.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chokepoint_engine::{Model, Plan};
 use chokepoint_montecarlo::{By, Candidate, Disruption, DisruptionKind, Hooks, RankConfig, Ranking, Stop};
@@ -206,7 +206,7 @@ fn prepare(request: &Request<'_>) -> Result<(Scenario, Disruption, Vec<String>),
 }
 
 /// Runs `chokepoint rank`. Returns the ranking and what it was of (for the report).
-pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking, PathBuf), Failure> {
+pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking), Failure> {
     let (scenario, disruption, watch) = prepare(request)?;
     let model = &scenario.model;
     let candidates = chokepoint_montecarlo::candidates(model, request.by);
@@ -313,7 +313,7 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking, PathBuf), Failu
             directory.display()
         );
     }
-    Ok((info, ranking, directory))
+    Ok((info, ranking))
 }
 
 /// Says why a ranking stopped.

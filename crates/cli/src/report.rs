@@ -70,7 +70,7 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
     let ranked = match &request.rank {
         Some(rank) => {
             eprintln!("chokepoint report: ranking single points of failure by {} …", rank.by.as_str());
-            let (info, ranking, _) = crate::rank::rank(&crate::rank::Request {
+            let (info, ranking) = crate::rank::rank(&crate::rank::Request {
                 file,
                 by: rank.by,
                 disruption: &rank.disruption,

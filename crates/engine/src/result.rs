@@ -261,6 +261,18 @@ pub const RECOVERY_THRESHOLD: f64 = 0.01;
 /// Consecutive days below the threshold that count as recovered.
 pub const RECOVERY_DAYS: usize = 14;
 
+/// When a daily shortage fraction recovers, looking from day `from` to day `n_days`: `None`
+/// if it never reaches [`RECOVERY_THRESHOLD`]; `Some(None)` if it does and has not stayed
+/// below it for [`RECOVERY_DAYS`] consecutive days by the end; `Some(Some(day))` with the
+/// first day of that stretch.
+pub fn recovery_day(fraction: impl Fn(usize) -> f64, from: usize, n_days: usize) -> Option<Option<usize>> {
+    let short = (from..n_days).find(|&d| fraction(d) >= RECOVERY_THRESHOLD)?;
+    Some(
+        (short + 1..=n_days.saturating_sub(RECOVERY_DAYS))
+            .find(|&start| (start..start + RECOVERY_DAYS).all(|d| fraction(d) < RECOVERY_THRESHOLD)),
+    )
+}
+
 /// Computes KPIs from daily demand and unmet series.
 pub fn compute_kpis(demand: &[f64], unmet: &[f64], value: f64, first_event: Option<u32>) -> Kpis {
     let fraction = |day: usize| if demand[day] > 0.0 { unmet[day] / demand[day] } else { 0.0 };
@@ -272,11 +284,7 @@ pub fn compute_kpis(demand: &[f64], unmet: &[f64], value: f64, first_event: Opti
         Some(event) => {
             let event = event as usize;
             let survive = (event..n_days).find(|&d| unmet[d] > 0.0).map(|d| (d - event) as u32);
-            let recover = (event..n_days).find(|&d| fraction(d) >= RECOVERY_THRESHOLD).and_then(|short| {
-                (short + 1..=n_days.saturating_sub(RECOVERY_DAYS))
-                    .find(|&start| (start..start + RECOVERY_DAYS).all(|d| fraction(d) < RECOVERY_THRESHOLD))
-                    .map(|start| (start - event) as u32)
-            });
+            let recover = recovery_day(fraction, event, n_days).flatten().map(|day| (day - event) as u32);
             (survive, recover)
         }
         None => (None, None),
@@ -309,6 +317,17 @@ mod tests {
         assert_eq!(kpis.unmet_units, 40.0);
         assert_eq!(kpis.lost_value, 120.0);
         assert_eq!(kpis.fill_rate, 1.0 - 40.0 / 400.0);
+    }
+
+    #[test]
+    fn recovery_has_three_outcomes() {
+        // 2 % short on days 3..=5 of 30: back below 1 % from day 6, for 14 days by day 19.
+        let series = |d: usize| if (3..=5).contains(&d) { 0.02 } else { 0.0 };
+        assert_eq!(recovery_day(series, 0, 30), Some(Some(6)));
+        // Seen from day 6, it never reaches 1 %.
+        assert_eq!(recovery_day(series, 6, 30), None);
+        // Only 13 days remain after the shortage: not recovered.
+        assert_eq!(recovery_day(series, 0, 19), Some(None));
     }
 
     #[test]

@@ -23,7 +23,7 @@
 
 use std::sync::atomic::Ordering;
 
-use chokepoint_engine::result::{RECOVERY_DAYS, RECOVERY_THRESHOLD};
+use chokepoint_engine::result::recovery_day;
 use chokepoint_engine::{
     Action, CapacityShock, Dist, End, EntityKind, Event, ExportControl, FacilityId, Model, Plan, ProductId,
     Region, RunResult, Start, Targets,
@@ -376,11 +376,6 @@ struct BuyerRun {
     recovery: Recovery,
 }
 
-/// What a baseline replicate keeps: per watched buyer, its daily unmet demand.
-struct Baseline {
-    unmet: Vec<Vec<f64>>,
-}
-
 /// The watched buyers' indices in a run's entities, with their product values.
 fn watched(result: &RunResult, model: &Model, watch: &[String]) -> Result<Vec<(usize, f64)>, String> {
     watch
@@ -413,11 +408,10 @@ fn compare(demand: &[f64], unmet: &[f64], base: &[f64], value: f64, start: usize
     let fraction = |d: usize| if demand[d] > 0.0 { extra(d) / demand[d] } else { 0.0 };
     let total: f64 = (0..n).map(extra).sum();
     let survive = (start..n).find(|&d| extra(d) > UNMET_TOLERANCE).map(|d| (d - start) as u32);
-    let recovery = match (start..n).find(|&d| fraction(d) >= RECOVERY_THRESHOLD) {
+    let recovery = match recovery_day(fraction, start, n) {
         None => Recovery::NotShort,
-        Some(short) => (short + 1..=n.saturating_sub(RECOVERY_DAYS))
-            .find(|&s| (s..s + RECOVERY_DAYS).all(|d| fraction(d) < RECOVERY_THRESHOLD))
-            .map_or(Recovery::Not, |s| Recovery::After((s - start) as u32)),
+        Some(None) => Recovery::Not,
+        Some(Some(day)) => Recovery::After((day - start) as u32),
     };
     BuyerRun { unmet: total, lost_value: total * value, survive, recovery }
 }
@@ -487,9 +481,12 @@ pub fn rank(
                             indices = Some(watched(&result, model, watch).map_err(Stop::Other)?);
                         }
                         let idx = indices.as_deref().unwrap_or_default();
-                        baselines.push(Baseline {
-                            unmet: idx.iter().map(|&(e, _)| series(&result, e, "unmet").to_vec()).collect(),
-                        });
+                        // What a baseline keeps: each watched buyer's daily unmet demand.
+                        baselines.push(
+                            idx.iter()
+                                .map(|&(e, _)| series(&result, e, "unmet").to_vec())
+                                .collect::<Vec<_>>(),
+                        );
                     }
                 }
             }
@@ -523,7 +520,7 @@ pub fn rank(
                                     Ok(compare(
                                         series(&result, entity, "demand"),
                                         series(&result, entity, "unmet"),
-                                        &base.unmet[b],
+                                        &base[b],
                                         value,
                                         start,
                                     ))
