@@ -28,6 +28,7 @@ macro_rules! outln {
 
 mod charts;
 mod check;
+mod input;
 mod output;
 mod plot;
 mod rank;
@@ -477,8 +478,8 @@ pub fn colour() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Reads a scenario or world file for the loader: its text, or why it cannot be read.
+/// Reads a scenario or world file for the loader: its text, or why it cannot be read
+/// (bounded, regular files only; see `input`).
 pub fn read_file(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|error| error.to_string())?;
-    String::from_utf8(bytes).map_err(|_| "it is not a text file (not valid UTF-8)".to_owned())
+    input::read_scenario(path)
 }

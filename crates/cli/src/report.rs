@@ -185,7 +185,7 @@ impl Provenance {
             if p.files.contains(&path) || p.files.len() > 16 {
                 break;
             }
-            let Ok(text) = std::fs::read_to_string(&path) else { break };
+            let Ok(text) = crate::read_file(&path) else { break };
             p.scan(&path, &text);
             next = extends(&text).map(|e| path.parent().unwrap_or(Path::new(".")).join(e));
             p.files.push(path);
@@ -279,7 +279,8 @@ impl Provenance {
             dir = d.parent().map(Path::to_path_buf);
         }
         let Some(path) = found else { return };
-        let Ok(text) = std::fs::read_to_string(&path) else { return };
+        let Ok(bytes) = crate::input::read_bounded(&path, crate::input::MAX_SOURCES_BYTES) else { return };
+        let Ok(text) = String::from_utf8(bytes) else { return };
         let scenario_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let mut heading = String::new();
         let mut preferred: BTreeMap<String, [String; 3]> = BTreeMap::new();

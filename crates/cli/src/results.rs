@@ -163,7 +163,7 @@ fn malformed(path: &Path, what: impl std::fmt::Display) -> Failure {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| unreadable(path, e))
+    crate::input::read_bounded(path, crate::input::MAX_RESULT_BYTES).map_err(|e| unreadable(path, e))
 }
 
 /// Reads the result directory `dir`: a sweep when it holds bands.csv, a run when it holds

@@ -82,6 +82,30 @@ pub(crate) fn read_chain(
             return false;
         }
         visited.push(normalise(&path));
+        if let Some(span) = from.clone() {
+            // A world file that is not TOML may not be a scenario at all (`extends =
+            // "/etc/passwd"`): say where it broke and why, at the `extends` line, without
+            // quoting the file's content.
+            let (_, errors) = DeTable::parse_recoverable(&text);
+            if let Some(error) = errors.first() {
+                let (line, column) = line_column(&text, error.span().map_or(0, |s| s.start));
+                diagnostics.push(
+                    Diagnostic::error(
+                        format!(
+                            "world file '{}' is not valid TOML (line {line}, column {column}): {}",
+                            path.display(),
+                            error.message().trim_end()
+                        ),
+                        span,
+                    )
+                    .with_hint(
+                        "`extends` must name a chokepoint world file; fix the path, or check that \
+                         file alone with `chokepoint check FILE`",
+                    ),
+                );
+                return false;
+            }
+        }
         let base = sources.add(path.display().to_string(), text);
         sources.documents = sources.files().len();
         let text = &sources.files()[sources.files().len() - 1].text;
@@ -110,7 +134,10 @@ pub(crate) fn read_chain(
             return diagnostics.is_empty();
         };
         let (target, span) = extends;
-        let next = normalise(&path.parent().unwrap_or(Path::new("")).join(&target));
+        // The path is read as written, relative to the extending file's directory, so the
+        // operating system resolves `..` and symbolic links; `normalise` only names files
+        // for the loop check.
+        let next = path.parent().unwrap_or(Path::new("")).join(&target);
         if visited.contains(&normalise(&next)) {
             let chain: Vec<String> = visited.iter().map(|p| p.display().to_string()).collect();
             diagnostics.push(
@@ -264,21 +291,35 @@ fn merge_list<'s>(base: &mut Node<'s>, over: Node<'s>, keys: &[&str]) {
     }
 }
 
-/// `a/./b/../c` as `a/c`, without touching the file system.
+/// `a/./b/../c` as `a/c`, without touching the file system: a name for the loop check,
+/// never a path to read (a `..` after a symbolic link is the link target's parent). A
+/// leading `..` stays, however many there are.
 fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                // `/..` is `/`.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
     out
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 #[cfg(test)]
@@ -289,6 +330,17 @@ mod tests {
     fn paths_normalise_lexically() {
         assert_eq!(normalise(Path::new("a/./b/../c.toml")), PathBuf::from("a/c.toml"));
         assert_eq!(normalise(Path::new("../w.toml")), PathBuf::from("../w.toml"));
+        // Leading `..` never cancel each other: `../../w` is two levels up, not here.
+        assert_eq!(normalise(Path::new("../../w.toml")), PathBuf::from("../../w.toml"));
+        assert_eq!(normalise(Path::new("a/../../../w.toml")), PathBuf::from("../../w.toml"));
+        assert_eq!(normalise(Path::new("/../w.toml")), PathBuf::from("/w.toml"));
+    }
+
+    #[test]
+    fn line_and_column_count_from_one() {
+        assert_eq!(line_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+        assert_eq!(line_column("é\nx", 3), (2, 1));
     }
 
     #[test]

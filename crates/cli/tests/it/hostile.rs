@@ -1,0 +1,110 @@
+//! Issue 17: inputs a hostile but realistic user gives, each answered with a clear message
+//! and a non-zero exit, or with the correct result; never a wrong result with exit 0.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use crate::{scratch, text, workspace_root};
+
+/// Runs the binary in `dir`.
+fn chokepoint_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chokepoint")).args(args).current_dir(dir).output().expect("the binary runs")
+}
+
+fn small_chain() -> String {
+    std::fs::read_to_string(workspace_root().join("examples/small-chain.toml")).expect("example")
+}
+
+// Item 1: `extends` paths are resolved from the extending file's directory as the OS does.
+
+#[test]
+fn extends_two_levels_up_reads_the_file_two_levels_up() {
+    let root = scratch("extends-two-up");
+    let deep = root.join("x/y");
+    std::fs::create_dir_all(&deep).expect("dirs");
+    std::fs::write(root.join("w.toml"), small_chain()).expect("world");
+    // A decoy beside the scenario: the old lexical normalisation cancelled the two `..`
+    // against each other and read this one.
+    std::fs::write(deep.join("w.toml"), "this is = not a world\n").expect("decoy");
+    std::fs::write(deep.join("s.toml"), "[scenario]\nextends = \"../../w.toml\"\nname = \"Two levels up\"\n")
+        .expect("scenario");
+    let out = chokepoint_in(&deep, &["check", "s.toml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = chokepoint_in(&deep, &["run", "s.toml", "-o", "out"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Two levels up"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn a_missing_world_file_is_named_by_its_absolute_path() {
+    let root = scratch("extends-missing");
+    let deep = root.join("a");
+    std::fs::create_dir_all(&deep).expect("dirs");
+    std::fs::write(deep.join("s.toml"), "[scenario]\nextends = \"../nowhere.toml\"\nname = \"x\"\n").expect("write");
+    let out = chokepoint_in(&deep, &["check", "s.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let tried = root.canonicalize().expect("root").join("a/../nowhere.toml");
+    assert!(stderr.contains(&format!("tried {}", tried.display())), "{stderr}");
+    assert!(stderr.contains("s.toml:2:11"), "located at the extends value: {stderr}");
+}
+
+// Item 4: bounded reading of regular files only.
+
+#[test]
+fn devices_and_fifos_are_refused_at_once() {
+    let dir = scratch("devices");
+    let started = Instant::now();
+    let out = chokepoint_in(&dir, &["check", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not a regular file"), "{}", text(&out.stderr));
+
+    std::fs::write(dir.join("s.toml"), "[scenario]\nextends = \"/dev/zero\"\nname = \"x\"\n").expect("write");
+    let out = chokepoint_in(&dir, &["run", "s.toml", "-o", "out"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("cannot read world file '/dev/zero'"), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(!dir.join("out").exists(), "nothing is written for a refused scenario");
+
+    let fifo = dir.join("pipe.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let out = chokepoint_in(&dir, &["check", "pipe.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not a regular file"), "{}", text(&out.stderr));
+    // Reading /dev/zero to the end, or opening the FIFO, would never return.
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_before_it_is_read_whole() {
+    let dir = scratch("oversized");
+    let mut big = small_chain().into_bytes();
+    big.resize(chokepoint_scenario::MAX_FILE_BYTES + 1, b'\n');
+    std::fs::write(dir.join("big.toml"), &big).expect("write");
+    let out = chokepoint_in(&dir, &["check", "big.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("larger than the limit of 16,777,216 bytes"), "{}", text(&out.stderr));
+    // Exactly at the limit is a valid file (TOML ignores blank lines).
+    big.truncate(chokepoint_scenario::MAX_FILE_BYTES);
+    std::fs::write(dir.join("big.toml"), &big).expect("write");
+    let out = chokepoint_in(&dir, &["check", "big.toml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+// Item 8: a world file that is not TOML is reported by location and message, not content.
+
+#[test]
+fn a_world_file_that_is_not_toml_is_not_quoted() {
+    let dir = scratch("extends-not-toml");
+    std::fs::write(dir.join("secret.txt"), "root:x:0:0:SECRET-CONTENT:/root:/bin/bash\n").expect("write");
+    std::fs::write(dir.join("s.toml"), "[scenario]\nextends = \"secret.txt\"\nname = \"x\"\n").expect("write");
+    let out = chokepoint_in(&dir, &["check", "s.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("SECRET"), "the file's content is printed: {stderr}");
+    assert!(stderr.contains("world file 'secret.txt' is not valid TOML (line 1, column"), "{stderr}");
+    assert!(stderr.contains("s.toml:2:11"), "{stderr}");
+}
