@@ -6,7 +6,8 @@
 //! codes; everything it does is glue around `chokepoint-scenario` and `chokepoint-engine`.
 //!
 //! Exit codes: 0 success, 1 the input was rejected (invalid scenario, unreadable file,
-//! unwritable output), 2 the command line itself was wrong.
+//! unwritable output), 2 the command line itself was wrong, 130 interrupted (SIGINT,
+//! SIGTERM or SIGHUP; nothing written).
 
 /// `print!` to standard output that never panics: when the reader has gone
 /// (`chokepoint run … | head`), the rest of the text is dropped and the command still writes
@@ -35,6 +36,9 @@ mod rank;
 mod report;
 mod results;
 mod run;
+mod shard;
+mod signals;
+mod staged;
 mod sweep;
 mod sweep_output;
 mod table;
@@ -363,6 +367,7 @@ struct MergeArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    signals::install();
     let outcome = match cli.command {
         Command::Run(args) => {
             run::run(&args.file, args.output.as_deref(), args.seed, &args.sets, false).map(|()| true)
@@ -376,7 +381,7 @@ fn main() -> ExitCode {
             output: args.output.as_deref(),
             shard: args.shard.as_deref(),
             shard_count: args.shard_count,
-            quiet: false,
+            nested: false,
         })
         .map(|()| true),
         Command::Merge(args) => sweep::merge(&args.parts, &args.output).map(|()| true),
@@ -392,7 +397,7 @@ fn main() -> ExitCode {
             watch: &args.watch,
             top: args.top,
             output: args.output.as_deref(),
-            quiet: false,
+            nested: false,
         })
         .map(|_| true),
         Command::Plot(args) => plot::plot(&plot::Request {
@@ -415,7 +420,7 @@ fn main() -> ExitCode {
                 // The whole sweep, whatever SLURM or Kubernetes variables say.
                 shard: Some("0/1"),
                 shard_count: None,
-                quiet: true,
+                nested: true,
             },
             output: args.output.as_deref(),
             size: args.size,
@@ -437,6 +442,10 @@ fn main() -> ExitCode {
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
+        Err(error @ Failure::Interrupted(_)) => {
+            eprintln!("{}", error.render());
+            ExitCode::from(signals::EXIT_INTERRUPTED)
+        }
         Err(error) => {
             eprintln!("{}", error.render());
             ExitCode::from(1)
@@ -449,6 +458,8 @@ fn main() -> ExitCode {
 pub enum Failure {
     /// The scenario file was rejected: its rendered diagnostics.
     Scenario(String),
+    /// SIGINT or SIGTERM stopped the command: what was done, and that nothing was written.
+    Interrupted(String),
     /// Anything else: what went wrong, and what to do.
     Other {
         /// What went wrong.
@@ -467,6 +478,7 @@ impl Failure {
     fn render(&self) -> String {
         match self {
             Failure::Scenario(text) => text.trim_end().to_owned(),
+            Failure::Interrupted(message) => format!("error: {message}"),
             Failure::Other { message, hint: Some(hint) } => format!("error: {message}\n  = hint: {hint}"),
             Failure::Other { message, hint: None } => format!("error: {message}"),
         }

@@ -1,6 +1,6 @@
-//! The result files of `chokepoint run` (DESIGN.md §4), built in memory and written
-//! atomically: each to a temporary file in the output directory, then renamed into place,
-//! so a failure never leaves a half-written file.
+//! The result files of `chokepoint run` (DESIGN.md §4), built in memory; `staged` writes
+//! them into a private folder and moves them into place, so a failure never leaves a
+//! half-written file.
 
 use std::path::Path;
 
@@ -201,42 +201,4 @@ pub fn summary_json(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
     let mut bytes = serde_json::to_vec_pretty(&summary).map_err(csv_failure)?;
     bytes.push(b'\n');
     Ok(bytes)
-}
-
-/// Writes every file into `directory` (created if missing): all to temporary files first,
-/// then each renamed into place. On any failure the temporary files are removed.
-pub fn write_all(directory: &Path, files: &[OutputFile]) -> Result<(), Failure> {
-    create_directory(directory)?;
-    if let Some(twice) = files.iter().enumerate().find(|(i, f)| files[..*i].iter().any(|g| g.name == f.name))
-    {
-        return Err(Failure::new(
-            format!("two output files are both named {}", twice.1.name),
-            "this is a bug; please report it with the command you ran",
-        ));
-    }
-    let temporary = |name: &str| directory.join(format!(".{name}.{}.tmp", std::process::id()));
-    let cleanup = || {
-        for file in files {
-            let _ = std::fs::remove_file(temporary(&file.name));
-        }
-    };
-    for file in files {
-        if let Err(error) = std::fs::write(temporary(&file.name), &file.contents) {
-            cleanup();
-            return Err(Failure::new(
-                format!("cannot write {} in '{}': {error}", file.name, directory.display()),
-                "check the disk space and permissions of the output directory",
-            ));
-        }
-    }
-    for file in files {
-        if let Err(error) = std::fs::rename(temporary(&file.name), directory.join(&file.name)) {
-            cleanup();
-            return Err(Failure::new(
-                format!("cannot move {} into place in '{}': {error}", file.name, directory.display()),
-                "check the permissions of the output directory",
-            ));
-        }
-    }
-    Ok(())
 }

@@ -6,8 +6,9 @@ use chokepoint_plot::{Format, Size};
 
 use crate::Failure;
 use crate::charts::{self, Named, SweepOptions};
-use crate::output::{self, OutputFile};
+use crate::output::OutputFile;
 use crate::results::{self, Results};
+use crate::staged::{Slot, Staged};
 
 /// Which files to write for each chart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -105,6 +106,7 @@ pub fn charts_of(
 pub fn render_all(charts: &[Named], formats: Formats, size: Size) -> Result<Vec<OutputFile>, Failure> {
     let mut files = Vec::new();
     for named in charts {
+        crate::signals::check()?;
         for &format in formats.list() {
             let contents = chokepoint_plot::render(&named.chart, size, format).map_err(|e| {
                 Failure::new(
@@ -128,7 +130,9 @@ pub fn plot(request: &Request<'_>) -> Result<(), Failure> {
     let charts = charts_of(&results, versus.as_ref(), request.entities, usize::MAX)?;
     let files = render_all(&charts, request.formats, request.size.into())?;
     let directory = request.output.map_or_else(|| results::charts_directory(request.dir), Path::to_path_buf);
-    output::write_all(&directory, &files)?;
+    let staged = Staged::begin(&directory, Slot::Plot)?;
+    staged.write(&files)?;
+    staged.commit()?;
     for named in &charts {
         outln!("{:<28} {}", named.stem, named.chart.frame().title);
     }

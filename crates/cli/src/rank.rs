@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use crate::Failure;
 use crate::charts::{Named, Section};
-use crate::output::{self, OutputFile};
+use crate::output::OutputFile;
+use crate::staged::{Slot, Staged};
 use crate::table::{format_units, render};
 
 /// Replicates per candidate when `--runs` does not say.
@@ -50,8 +51,9 @@ pub struct Request<'a> {
     pub top: usize,
     /// `-o`.
     pub output: Option<&'a Path>,
-    /// Print neither the table nor the list of files (`chokepoint report`).
-    pub quiet: bool,
+    /// `output` is inside the staging folder of a command that commits it (`chokepoint
+    /// report`): write there plainly, and print neither the table nor the list of files.
+    pub nested: bool,
 }
 
 /// What a ranking was of: everything its files and its report section say besides the
@@ -181,7 +183,7 @@ fn watched(request: &Request<'_>, scenario: &Scenario) -> Result<Vec<String>, Fa
 fn prepare(request: &Request<'_>) -> Result<(Scenario, Disruption, Vec<String>), Failure> {
     let settings =
         crate::run::single_settings(request.sets, "a ranking", "rank each setting in its own command")?;
-    let scenario = crate::run::load_with(request.file, &settings, !request.quiet)?;
+    let scenario = crate::run::load_with(request.file, &settings, !request.nested)?;
     let start_day = parse_start(request.start, &scenario)?;
     let disruption = parse_disruption(request.disruption, start_day)?;
     let horizon = scenario.model.horizon_days;
@@ -277,12 +279,12 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking), Failure> {
         .output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| crate::run::default_directory(request.file).join("rank"));
-    output::create_directory(&directory)?;
+    let staged =
+        if request.nested { Staged::nested(&directory)? } else { Staged::begin(&directory, Slot::Rank)? };
 
     let bar = crate::sweep::progress_bar(tasks);
     let progress = |n: u64| bar.inc(n);
-    let hooks = Hooks { cancel: &crate::sweep::CANCEL, progress: &progress };
-    let _ = ctrlc::set_handler(|| crate::sweep::CANCEL.store(true, std::sync::atomic::Ordering::SeqCst));
+    let hooks = Hooks { cancel: &crate::signals::CANCEL, progress: &progress };
     let started = std::time::Instant::now();
     let result = chokepoint_montecarlo::rank(&baseline, &plans, &watch, &config, &hooks);
     bar.finish_and_clear();
@@ -304,8 +306,9 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking), Failure> {
         crate::plot::Formats::Both,
         chokepoint_plot::Size::Slide,
     )?);
-    output::write_all(&directory, &files)?;
-    if !request.quiet {
+    staged.write(&files)?;
+    staged.commit()?;
+    if !request.nested {
         out!("{}", table(&info, &ranking, request.top));
         outln!(
             "\nWrote {} in {}",

@@ -18,9 +18,10 @@ use chokepoint_plot::ValueFormat;
 
 use crate::Failure;
 use crate::charts::{self, Named, Section, SweepOptions};
-use crate::output::{self, OutputFile};
+use crate::output::OutputFile;
 use crate::plot::{Formats, Sizes};
 use crate::results::{self, Results, RunData, SweepData};
+use crate::staged::{Slot, Staged};
 use crate::table::format_units;
 
 /// What `chokepoint report` was asked for: the sweep it runs (its `output` is replaced by
@@ -54,11 +55,14 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
     let file = request.batch.file;
     let directory =
         request.output.map_or_else(|| crate::run::default_directory(file).join("report"), Path::to_path_buf);
-    let data = directory.join("data");
+    // Everything is built in a private staging folder and moved into place at the end,
+    // replacing the previous report in this directory whole (see `staged`).
+    let staged = Staged::begin(&directory, Slot::Report)?;
+    let data = staged.path().join("data");
     let sweep_dir = data.join("sweep");
     let run_dir = data.join("run");
     eprintln!("chokepoint report: sweeping {} …", file.display());
-    crate::sweep::sweep(&crate::sweep::Request { output: Some(&sweep_dir), quiet: true, ..request.batch })?;
+    crate::sweep::sweep(&crate::sweep::Request { output: Some(&sweep_dir), nested: true, ..request.batch })?;
     crate::run::run(file, Some(&run_dir), request.batch.seed, &[], true)?;
     let Results::Sweep(sweep) = results::load(&sweep_dir)? else {
         return Err(Failure::new("the sweep wrote no bands.csv", "this is a bug; please report it"));
@@ -82,7 +86,7 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
                 watch: &[],
                 top: crate::rank::DEFAULT_TOP,
                 output: Some(&data.join("rank")),
-                quiet: true,
+                nested: true,
             })?;
             Some((info, ranking))
         }
@@ -118,21 +122,25 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
         command: &command,
         ranked: ranked.as_ref(),
     };
-    output::write_all(&directory.join("charts"), &chart_files)?;
-    output::write_all(
-        &directory,
-        &[
-            OutputFile { name: "report.html".into(), contents: brief.html(&inline).into_bytes() },
-            OutputFile { name: "report.md".into(), contents: brief.markdown().into_bytes() },
-        ],
-    )?;
+    let html = brief.html(&inline).into_bytes();
+    let markdown = brief.markdown().into_bytes();
+    let chart_files: Vec<OutputFile> = chart_files
+        .into_iter()
+        .map(|f| OutputFile { name: format!("charts/{}", f.name), contents: f.contents })
+        .collect();
+    staged.write(&chart_files)?;
+    staged.write(&[
+        OutputFile { name: "report.html".into(), contents: html },
+        OutputFile { name: "report.md".into(), contents: markdown },
+    ])?;
+    staged.commit()?;
     out!("{}", brief.headline_text());
     outln!(
         "\nWrote report.html and report.md in {}, {} charts (SVG and PNG) in {} and the result files in {}",
         directory.display(),
         charts.len(),
         directory.join("charts").display(),
-        data.display()
+        directory.join("data").display()
     );
     Ok(())
 }

@@ -6,6 +6,7 @@ use chokepoint_engine::{Plan, RunConfig};
 
 use crate::Failure;
 use crate::output::{self, OutputFile};
+use crate::staged::{Slot, Staged};
 
 /// Reads and validates a scenario file (and the world files it extends), its `[sweep]`
 /// grid included, printing warnings.
@@ -49,28 +50,36 @@ fn accept(
 }
 
 /// Runs `file` once, with the keys of `sets` (`key=value`) set, and writes its results.
+/// `nested`: `output` is inside the staging folder of a command that commits it (`report`),
+/// so write there plainly and print nothing.
 pub fn run(
     file: &Path,
     output: Option<&Path>,
     seed: Option<u64>,
     sets: &[String],
-    quiet: bool,
+    nested: bool,
 ) -> Result<(), Failure> {
     let settings = single_settings(sets, "a run", "sweep several values with chokepoint sweep --set")?;
     let scenario = load_with(file, &settings, true)?;
     let seed = seed.unwrap_or(scenario.seed);
     let plan = plan(&scenario.model)?;
-    let result = plan.run(RunConfig { seed, replicate: 0 });
-
     let directory = output.map(Path::to_path_buf).unwrap_or_else(|| default_directory(file));
+    let staged = if nested { Staged::nested(&directory)? } else { Staged::begin(&directory, Slot::Result)? };
+    crate::signals::check()?;
+    let result = plan.run(RunConfig { seed, replicate: 0 });
+    crate::signals::check()?;
+
     let context = output::Context { scenario: &scenario, file, seed, result: &result };
+    let series = output::series_csv(&context)?;
+    crate::signals::check()?;
     let files = vec![
-        OutputFile { name: "series.csv".into(), contents: output::series_csv(&context)? },
+        OutputFile { name: "series.csv".into(), contents: series },
         OutputFile { name: "summary.json".into(), contents: output::summary_json(&context)? },
         OutputFile { name: "events.csv".into(), contents: output::events_csv(&context)? },
     ];
-    output::write_all(&directory, &files)?;
-    if quiet {
+    staged.write(&files)?;
+    staged.commit()?;
+    if nested {
         return Ok(());
     }
     out!("{}", crate::table::kpi_table(&context));

@@ -2,26 +2,19 @@
 //! on one machine or cut into shards, and the merge of the shards.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use chokepoint_montecarlo::{Aggregate, Hooks, Point, Shard, Stop, SweepConfig};
 use chokepoint_scenario::Scenario;
-use serde::{Deserialize, Serialize};
 
 use crate::Failure;
-use crate::output::{self, OutputFile};
+use crate::shard;
+use crate::staged::{Slot, Staged};
 use crate::sweep_output::{self as files, SweepInfo};
 
 /// Replicates per point when neither `--runs` nor `[sweep] runs` says.
 pub const DEFAULT_RUNS: u32 = 100;
-/// First line of a shard file, before its JSON header.
-const PART_MAGIC: &str = "chokepoint-shard 1";
-
-/// Raised by Ctrl-C.
-pub(crate) static CANCEL: AtomicBool = AtomicBool::new(false);
-
 /// What `chokepoint sweep` was asked to do.
 pub struct Request<'a> {
     /// The scenario file.
@@ -40,8 +33,9 @@ pub struct Request<'a> {
     pub shard: Option<&'a str>,
     /// `--shard-count N` (with `JOB_COMPLETION_INDEX`).
     pub shard_count: Option<u32>,
-    /// Print neither the table nor the list of files (`chokepoint report` prints its own).
-    pub quiet: bool,
+    /// `output` is inside the staging folder of a command that commits it (`chokepoint
+    /// report`): write there plainly, and print neither the table nor the list of files.
+    pub nested: bool,
 }
 
 /// Splits `key=v1,v2,…` into the key and its values, at commas outside brackets, braces
@@ -228,20 +222,29 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         .output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| crate::run::default_directory(request.file).join("sweep"));
-    output::create_directory(&directory)?;
-    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::SeqCst));
-    let rows_path = directory.join(format!(".kpis.csv.{}.{}.tmp", shard.index, std::process::id()));
+    let staged = if request.nested {
+        Staged::nested(&directory)?
+    } else if shard == Shard::WHOLE {
+        Staged::begin(&directory, Slot::Result)?
+    } else {
+        Staged::begin(&directory, Slot::Shard(shard.index, shard.count))?
+    };
+    let rows_path = staged.scratch("kpis-rows")?;
     let result = run_batch(&points, &config, &info, &rows_path);
     let outcome = result.and_then(|aggregate| {
         if shard == Shard::WHOLE {
-            write_results(&directory, &info, &aggregate, &rows_path)?;
-            if !request.quiet {
+            write_results(staged.path(), &info, &aggregate, &rows_path)?;
+            let _ = std::fs::remove_file(&rows_path);
+            staged.commit()?;
+            if !request.nested {
                 out!("{}", files::table(&info, &aggregate));
                 outln!("\nWrote bands.csv, kpis.csv, summary.json in {}", directory.display());
             }
         } else {
-            let name = part_name(shard);
-            write_part(&directory.join(&name), &info, &aggregate, &rows_path)?;
+            let name = shard::part_name(shard);
+            shard::write_part(&staged.path().join(&name), &info, &aggregate, &rows_path)?;
+            let _ = std::fs::remove_file(&rows_path);
+            staged.commit()?;
             outln!(
                 "Shard {}/{}: runs {:?} of {} per point, {} point{}. Wrote {name} in {}",
                 shard.index,
@@ -258,10 +261,6 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
     });
     let _ = std::fs::remove_file(&rows_path);
     outcome
-}
-
-fn part_name(shard: Shard) -> String {
-    format!("shard-{:04}-of-{:04}.part", shard.index, shard.count)
 }
 
 /// Runs the batch with a progress bar (on a terminal only), streaming KPI rows to `rows_path`.
@@ -284,7 +283,7 @@ fn run_batch(
     let total = config.shard.range(config.runs).count() as u64 * points.len() as u64;
     let bar = progress_bar(total);
     let progress = |n: u64| bar.inc(n);
-    let hooks = Hooks { cancel: &CANCEL, progress: &progress };
+    let hooks = Hooks { cancel: &crate::signals::CANCEL, progress: &progress };
     let mut sink = |run: &chokepoint_montecarlo::RunKpis<'_>| -> Result<(), String> {
         rows.write_all(&files::kpis_rows(info, run)).map_err(|e| e.to_string())
     };
@@ -319,16 +318,14 @@ pub(crate) fn progress_bar(total: u64) -> indicatif::ProgressBar {
     }
 }
 
-/// A batch stopped by Ctrl-C after `completed` of `total` runs.
+/// A batch stopped by an interrupt after `completed` of `total` runs.
 pub(crate) fn interrupted(completed: u64, total: u64) -> Failure {
-    Failure::new(
-        format!(
-            "interrupted: {} of {} runs had completed; no result file was written",
-            crate::table::format_units(completed as f64),
-            crate::table::format_units(total as f64)
-        ),
-        "run again to get results (the same seed gives the same runs)",
-    )
+    Failure::Interrupted(format!(
+        "interrupted: {} of {} runs had completed; no result file was written \
+         (run again to get results: the same seed gives the same runs)",
+        crate::table::format_units(completed as f64),
+        crate::table::format_units(total as f64)
+    ))
 }
 
 /// The first line of the message about `n` replicates that broke an invariant.
@@ -375,8 +372,8 @@ fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo) -> Fa
     }
 }
 
-/// Writes bands.csv, summary.json and kpis.csv (header + the streamed rows), each replaced
-/// whole or not at all.
+/// Writes bands.csv, summary.json and kpis.csv (header + the streamed rows) into
+/// `directory`, a staging folder (see `staged`).
 fn write_results(
     directory: &Path,
     info: &SweepInfo,
@@ -385,148 +382,69 @@ fn write_results(
 ) -> Result<(), Failure> {
     let bands = files::bands_csv(info, aggregate)?;
     let summary = files::summary_json(info, aggregate)?;
-    let kpis_path = directory.join(format!(".kpis.csv.{}.full.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut out = BufWriter::new(File::create(&kpis_path)?);
+    let written = (|| -> std::io::Result<()> {
+        std::fs::write(directory.join("bands.csv"), bands)?;
+        std::fs::write(directory.join("summary.json"), summary)?;
+        let mut out = BufWriter::new(File::create(directory.join("kpis.csv"))?);
         out.write_all(&files::kpis_header(info))?;
         std::io::copy(&mut File::open(rows_path)?, &mut out)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()
     })();
-    let placed = result
-        .map_err(|error| {
-            Failure::new(
-                format!("cannot write kpis.csv in '{}': {error}", directory.display()),
-                "check the disk space and permissions of the output directory",
-            )
-        })
-        .and_then(|()| {
-            output::write_all(
-                directory,
-                &[
-                    OutputFile { name: "bands.csv".into(), contents: bands },
-                    OutputFile { name: "summary.json".into(), contents: summary },
-                ],
-            )
-        })
-        .and_then(|()| {
-            std::fs::rename(&kpis_path, directory.join("kpis.csv")).map_err(|error| {
-                Failure::new(
-                    format!("cannot move kpis.csv into place in '{}': {error}", directory.display()),
-                    "check the permissions of the output directory",
-                )
-            })
-        });
-    let _ = std::fs::remove_file(&kpis_path);
-    placed
-}
-
-/// The JSON line that opens a shard file.
-#[derive(Serialize, Deserialize)]
-struct PartHeader {
-    info: SweepInfo,
-    aggregate: Aggregate,
-}
-
-/// Writes a shard file: a magic line, one line of JSON (what to merge), then the shard's
-/// kpis.csv rows.
-fn write_part(path: &Path, info: &SweepInfo, aggregate: &Aggregate, rows_path: &Path) -> Result<(), Failure> {
-    let temporary = path.with_extension(format!("part.{}.tmp", std::process::id()));
-    let header = PartHeader { info: info.clone(), aggregate: aggregate.clone() };
-    let result = (|| -> std::io::Result<()> {
-        let mut out = BufWriter::new(File::create(&temporary)?);
-        writeln!(out, "{PART_MAGIC}")?;
-        serde_json::to_writer(&mut out, &header)?;
-        out.write_all(b"\n")?;
-        std::io::copy(&mut File::open(rows_path)?, &mut out)?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    result.map_err(|error| {
-        let _ = std::fs::remove_file(&temporary);
+    written.map_err(|error| {
         Failure::new(
-            format!("cannot write {}: {error}", path.display()),
+            format!("cannot write the sweep's results in '{}': {error}", directory.display()),
             "check the disk space and permissions of the output directory",
         )
     })
 }
 
-/// A shard file opened for merging: its header, and a reader at its kpis rows.
-fn read_part(path: &Path) -> Result<(PartHeader, BufReader<File>), Failure> {
-    let bad = |why: String| {
-        Failure::new(
-            format!(
-                "{} is not a shard file of chokepoint {}: {why}",
-                path.display(),
-                env!("CARGO_PKG_VERSION")
-            ),
-            "give the shard-*.part files written by chokepoint sweep --shard I/N",
-        )
-    };
-    let file = File::open(path).map_err(|e| bad(e.to_string()))?;
-    let mut reader = BufReader::new(file);
-    let mut magic = String::new();
-    (&mut reader).take(64).read_line(&mut magic).map_err(|e| bad(e.to_string()))?;
-    if magic.trim_end() != PART_MAGIC {
-        return Err(bad("its first line is not the shard header".to_owned()));
-    }
-    let mut line = Vec::new();
-    reader.read_until(b'\n', &mut line).map_err(|e| bad(e.to_string()))?;
-    let header: PartHeader =
-        serde_json::from_slice(&line).map_err(|e| bad(format!("its header is damaged ({e})")))?;
-    if header.info.version != env!("CARGO_PKG_VERSION") {
-        return Err(bad(format!("it was written by version {}", header.info.version)));
-    }
-    Ok((header, reader))
-}
-
-/// Runs `chokepoint merge`.
+/// Runs `chokepoint merge`: every shard is checked whole before anything is written.
 pub fn merge(parts: &[PathBuf], output: &Path) -> Result<(), Failure> {
     let mut opened = Vec::with_capacity(parts.len());
     for path in parts {
-        opened.push(read_part(path)?);
+        crate::signals::check()?;
+        opened.push(shard::read_part(path)?);
     }
-    let info = opened[0].0.info.clone();
-    if let Some((header, _)) = opened.iter().find(|(h, _)| h.info != info) {
+    let info = opened[0].header.info.clone();
+    if let Some(part) = opened.iter().find(|p| p.header.info != info) {
         return Err(Failure::new(
             format!(
                 "shard {}/{} comes from another scenario or grid than shard {}/{}",
-                header.aggregate.shard.index,
-                header.aggregate.shard.count,
-                opened[0].0.aggregate.shard.index,
-                opened[0].0.aggregate.shard.count
+                part.header.aggregate.shard.index,
+                part.header.aggregate.shard.count,
+                opened[0].header.aggregate.shard.index,
+                opened[0].header.aggregate.shard.count
             ),
             "merge only the shards of one sweep",
         ));
     }
-    let aggregates: Vec<Aggregate> = opened.iter().map(|(h, _)| h.aggregate.clone()).collect();
+    let aggregates: Vec<Aggregate> = opened.iter().map(|p| p.header.aggregate.clone()).collect();
     let merged = Aggregate::merge(aggregates).map_err(|why| {
         Failure::new(format!("cannot merge: {why}"), "give every shard-*.part of one sweep once")
     })?;
-    opened.sort_by_key(|(h, _)| h.aggregate.shard.index);
-    std::fs::create_dir_all(output).map_err(|error| {
-        Failure::new(
-            format!("cannot create the output directory '{}': {error}", output.display()),
-            "choose a directory you can write to with -o DIR",
-        )
-    })?;
-    let rows_path = output.join(format!(".kpis.csv.{}.tmp", std::process::id()));
+    opened.sort_by_key(|p| p.header.aggregate.shard.index);
+    let staged = Staged::begin(output, Slot::Result)?;
+    let rows_path = staged.scratch("kpis-rows")?;
     let copied = (|| -> std::io::Result<()> {
         let mut out = BufWriter::new(File::create(&rows_path)?);
-        for (_, reader) in &mut opened {
-            std::io::copy(reader, &mut out)?;
+        for part in &opened {
+            if crate::signals::cancelled() {
+                return Err(std::io::Error::other("interrupted"));
+            }
+            part.copy_rows(&mut out)?;
         }
         out.flush()
     })();
-    let outcome = copied
-        .map_err(|error| {
-            Failure::new(
-                format!("cannot write kpis.csv in '{}': {error}", output.display()),
-                "check the disk space and permissions of the output directory",
-            )
-        })
-        .and_then(|()| write_results(output, &info, &merged, &rows_path));
+    crate::signals::check()?;
+    copied.map_err(|error| {
+        Failure::new(
+            format!("cannot write kpis.csv in '{}': {error}", output.display()),
+            "check the disk space and permissions of the output directory",
+        )
+    })?;
+    write_results(staged.path(), &info, &merged, &rows_path)?;
     let _ = std::fs::remove_file(&rows_path);
-    outcome?;
+    staged.commit()?;
     out!("{}", files::table(&info, &merged));
     outln!(
         "\nMerged {} shards. Wrote bands.csv, kpis.csv, summary.json in {}",

@@ -9,7 +9,11 @@ use crate::{scratch, text, workspace_root};
 
 /// Runs the binary in `dir`.
 fn chokepoint_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chokepoint")).args(args).current_dir(dir).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_chokepoint"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
 }
 
 fn small_chain() -> String {
@@ -41,7 +45,8 @@ fn a_missing_world_file_is_named_by_its_absolute_path() {
     let root = scratch("extends-missing");
     let deep = root.join("a");
     std::fs::create_dir_all(&deep).expect("dirs");
-    std::fs::write(deep.join("s.toml"), "[scenario]\nextends = \"../nowhere.toml\"\nname = \"x\"\n").expect("write");
+    std::fs::write(deep.join("s.toml"), "[scenario]\nextends = \"../nowhere.toml\"\nname = \"x\"\n")
+        .expect("write");
     let out = chokepoint_in(&deep, &["check", "s.toml"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
@@ -100,7 +105,8 @@ fn a_file_over_the_size_limit_is_refused_before_it_is_read_whole() {
 fn a_world_file_that_is_not_toml_is_not_quoted() {
     let dir = scratch("extends-not-toml");
     std::fs::write(dir.join("secret.txt"), "root:x:0:0:SECRET-CONTENT:/root:/bin/bash\n").expect("write");
-    std::fs::write(dir.join("s.toml"), "[scenario]\nextends = \"secret.txt\"\nname = \"x\"\n").expect("write");
+    std::fs::write(dir.join("s.toml"), "[scenario]\nextends = \"secret.txt\"\nname = \"x\"\n")
+        .expect("write");
     let out = chokepoint_in(&dir, &["check", "s.toml"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);

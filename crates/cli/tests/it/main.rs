@@ -1,6 +1,7 @@
 //! Integration tests of the `chokepoint` command: it is run as a user runs it.
 
 mod charts;
+mod folders;
 mod hostile;
 mod library;
 mod rank;

@@ -1,0 +1,278 @@
+//! Shard files: what `sweep --shard I/N` writes and `merge` reads.
+//!
+//! A shard file is text: a magic line, one line of JSON (the sweep's description and the
+//! shard's summaries), the shard's `kpis.csv` rows, and an end line written last:
+//!
+//! ```text
+//! chokepoint-shard 2
+//! {"info":…,"aggregate":…}
+//! 0,0,20250404,us_auto,…
+//! …
+//! chokepoint-shard-end rows=1300 bytes=187342 fnv1a64=6c62272e07bb0142
+//! ```
+//!
+//! `rows` counts the kpis rows (lines), `bytes` their bytes, and the checksum (64-bit FNV-1a) covers
+//! every byte before the end line. `merge` refuses a file without its end line (cut
+//! short or half written), with bytes after it (padded), whose checksum or byte count
+//! does not match (changed or damaged), or whose row count is not what its summaries count
+//! (runs × entities), each with the file and line.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use chokepoint_montecarlo::{Aggregate, Shard};
+use serde::{Deserialize, Serialize};
+
+use crate::Failure;
+use crate::sweep_output::SweepInfo;
+
+/// First line of a shard file.
+const MAGIC: &str = "chokepoint-shard 2";
+/// Start of the end line.
+const END: &str = "chokepoint-shard-end ";
+
+/// The JSON line that opens a shard file.
+#[derive(Serialize, Deserialize)]
+pub struct PartHeader {
+    pub info: SweepInfo,
+    pub aggregate: Aggregate,
+}
+
+/// `shard-0003-of-0008.part`.
+pub fn part_name(shard: Shard) -> String {
+    format!("shard-{:04}-of-{:04}.part", shard.index, shard.count)
+}
+
+/// 64-bit FNV-1a, fed as bytes pass.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// A writer that hashes and counts what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hash: Fnv,
+    bytes: u64,
+    lines: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        self.lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The kpis rows a shard's summaries account for: runs × entities with KPIs, per point;
+/// `None` when a setting's text holds a line break (a row is then more than one line).
+fn expected_rows(info: &SweepInfo, aggregate: &Aggregate) -> Option<u64> {
+    if info.points.iter().flatten().any(|(key, value)| key.contains('\n') || value.contains('\n')) {
+        return None;
+    }
+    Some(
+        aggregate
+            .points
+            .iter()
+            .map(|p| {
+                let entities = p
+                    .layout
+                    .as_ref()
+                    .map_or(0, |l| l.entities.iter().filter(|e| e.kind != "stockpile").count());
+                p.runs * entities as u64
+            })
+            .sum(),
+    )
+}
+
+/// Writes a shard file at `path`: the magic line, the header, the `rows` kpis rows of
+/// `rows_path`, and the end line.
+pub fn write_part(
+    path: &Path,
+    info: &SweepInfo,
+    aggregate: &Aggregate,
+    rows_path: &Path,
+) -> Result<(), Failure> {
+    let header = PartHeader { info: info.clone(), aggregate: aggregate.clone() };
+    let result = (|| -> std::io::Result<()> {
+        let mut out =
+            Hashing { inner: BufWriter::new(File::create(path)?), hash: Fnv::new(), bytes: 0, lines: 0 };
+        writeln!(out, "{MAGIC}")?;
+        serde_json::to_writer(&mut out, &header)?;
+        out.write_all(b"\n")?;
+        let (before, lines_before) = (out.bytes, out.lines);
+        std::io::copy(&mut File::open(rows_path)?, &mut out)?;
+        let (body, rows) = (out.bytes - before, out.lines - lines_before);
+        let hash = out.hash.0;
+        let mut out = out.inner;
+        writeln!(out, "{END}rows={rows} bytes={body} fnv1a64={hash:016x}")?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })();
+    result.map_err(|error| {
+        Failure::new(
+            format!("cannot write {}: {error}", path.display()),
+            "check the disk space and permissions of the output directory",
+        )
+    })
+}
+
+/// A shard file checked whole, ready to merge.
+pub struct Part {
+    pub header: PartHeader,
+    path: PathBuf,
+    rows_offset: u64,
+    rows_bytes: u64,
+}
+
+impl Part {
+    /// Copies the shard's kpis rows to `out`.
+    pub fn copy_rows(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let mut file = File::open(&self.path)?;
+        file.seek(SeekFrom::Start(self.rows_offset))?;
+        let copied = std::io::copy(&mut file.take(self.rows_bytes), out)?;
+        if copied != self.rows_bytes {
+            return Err(std::io::Error::other(format!(
+                "{} changed while it was merged",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The end line's fields.
+struct End {
+    rows: u64,
+    bytes: u64,
+    hash: u64,
+}
+
+fn parse_end(line: &str) -> Option<End> {
+    let fields = line.strip_prefix(END)?.strip_suffix('\n')?;
+    let mut parts = fields.split(' ');
+    let rows = parts.next()?.strip_prefix("rows=")?.parse().ok()?;
+    let bytes = parts.next()?.strip_prefix("bytes=")?.parse().ok()?;
+    let hash = u64::from_str_radix(parts.next()?.strip_prefix("fnv1a64=")?, 16).ok()?;
+    parts.next().is_none().then_some(End { rows, bytes, hash })
+}
+
+/// Opens a shard file and checks it whole (see the module documentation).
+pub fn read_part(path: &Path) -> Result<Part, Failure> {
+    let hint =
+        "write that shard again (chokepoint sweep … --shard I/N with the same settings) and merge again";
+    let bad = |why: String| {
+        Failure::new(
+            format!(
+                "{} is not a shard file of chokepoint {}: {why}",
+                path.display(),
+                env!("CARGO_PKG_VERSION")
+            ),
+            "give the shard-*.part files written by chokepoint sweep --shard I/N",
+        )
+    };
+    let damaged = |line: u64, why: String| Failure::new(format!("{}:{line}: {why}", path.display()), hint);
+    let file = crate::input::open_regular(path).map_err(bad)?;
+    let mut reader = BufReader::new(file);
+    let mut hash = Fnv::new();
+    let mut magic = Vec::new();
+    (&mut reader).take(64).read_until(b'\n', &mut magic).map_err(|e| bad(e.to_string()))?;
+    if magic != format!("{MAGIC}\n").as_bytes() {
+        let older = magic.starts_with(b"chokepoint-shard ");
+        return Err(bad(if older {
+            "it was written by another version of chokepoint".to_owned()
+        } else {
+            "its first line is not the shard header".to_owned()
+        }));
+    }
+    hash.update(&magic);
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line).map_err(|e| bad(e.to_string()))?;
+    hash.update(&line);
+    let header: PartHeader =
+        serde_json::from_slice(&line).map_err(|e| damaged(2, format!("its header is damaged ({e})")))?;
+    if header.info.version != env!("CARGO_PKG_VERSION") {
+        return Err(bad(format!("it was written by version {}", header.info.version)));
+    }
+    let rows_offset = (magic.len() + line.len()) as u64;
+    let (mut rows_bytes, mut rows_lines, mut number) = (0u64, 0u64, 2u64);
+    let end = loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(|e| damaged(number + 1, e.to_string()))?;
+        if n == 0 {
+            return Err(damaged(
+                number,
+                "the file is cut short: it ends without its end line (the shard was not written to its end, \
+                 or was truncated)"
+                    .to_owned(),
+            ));
+        }
+        number += 1;
+        if line.starts_with(END.as_bytes()) {
+            let text = String::from_utf8_lossy(&line);
+            break parse_end(&text).ok_or_else(|| damaged(number, "its end line is damaged".to_owned()))?;
+        }
+        if line.last() != Some(&b'\n') {
+            return Err(damaged(
+                number,
+                "the file is cut short in the middle of a row, without its end line".to_owned(),
+            ));
+        }
+        hash.update(&line);
+        rows_bytes += line.len() as u64;
+        rows_lines += 1;
+    };
+    let mut after = [0u8; 1];
+    let extra = reader.read(&mut after).map_err(|e| damaged(number, e.to_string()))?;
+    if extra > 0 {
+        return Err(damaged(
+            number + 1,
+            "there are bytes after the end line (the file was padded or appended to)".to_owned(),
+        ));
+    }
+    if end.bytes != rows_bytes || end.hash != hash.0 {
+        return Err(damaged(
+            number,
+            format!(
+                "its rows do not match its checksum ({} bytes read, {} written): the file was changed or \
+                 damaged after it was written",
+                rows_bytes, end.bytes
+            ),
+        ));
+    }
+    if end.rows != rows_lines {
+        return Err(damaged(
+            number,
+            format!("its end line counts {} rows, but it holds {rows_lines}", end.rows),
+        ));
+    }
+    if let Some(expected) = expected_rows(&header.info, &header.aggregate)
+        && expected != rows_lines
+    {
+        return Err(damaged(
+            number,
+            format!(
+                "it holds {rows_lines} kpis rows, but its summaries account for {expected} (runs × entities)"
+            ),
+        ));
+    }
+    Ok(Part { header, path: path.to_path_buf(), rows_offset, rows_bytes })
+}
