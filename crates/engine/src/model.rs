@@ -328,8 +328,8 @@ impl Model {
     /// Stage of each facility and sink down the chain: 0 for a facility with no supply link
     /// (a mine), otherwise one more than its deepest supplier, alternates included. Returns
     /// `(facility tiers, sink tiers)`. Charts order entities by it; in a model with a supply
-    /// cycle (which [`crate::Plan::new`] refuses) the tiers stop growing after one pass per
-    /// facility.
+    /// cycle, through sources or alternates (which [`crate::Plan::new`] refuses), the tiers
+    /// stop growing after one pass per facility.
     pub fn tiers(&self) -> (Vec<u32>, Vec<u32>) {
         let mut facility = vec![0u32; self.facilities.len()];
         let mut sink = vec![0u32; self.sinks.len()];

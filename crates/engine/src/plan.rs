@@ -531,8 +531,39 @@ fn stock_qty(stock: Stock, flow_per_day: f64) -> i64 {
 }
 
 /// Facilities ordered so that every facility comes after all facilities it supplies
-/// (customers first). Fails with the ids on a cycle when facilities supply each other.
+/// (customers first), over base sources only. Fails with the ids on a cycle when facilities
+/// supply each other.
 pub(crate) fn supplier_order(model: &Model) -> Result<Vec<FacilityId>, Vec<String>> {
+    let ids = |path: Vec<usize>| path.into_iter().map(|f| model.facilities[f].id.clone()).collect();
+    order_over(model, false).map_err(ids)
+}
+
+/// The first supply cycle of the model, if any: over base sources, else over base sources
+/// and alternates together (a buyer that re-sources to an alternate would then depend on its
+/// own output, and [`Model::tiers`] would not settle). Indices must have been checked.
+pub(crate) fn supply_cycle(model: &Model) -> Option<ModelError> {
+    let id = |f: usize| model.facilities[f].id.clone();
+    if let Err(path) = order_over(model, false) {
+        return Some(ModelError::SupplyCycle { cycle: path.into_iter().map(id).collect() });
+    }
+    let path = order_over(model, true).err()?;
+    // Base sources alone have no cycle, so at least one step of this one is an alternate.
+    let is_source = |supplier: usize, customer: usize| {
+        model.supplies.iter().any(|supply| {
+            supply.buyer == Buyer::Facility(FacilityId(customer as u32))
+                && supply.sources.iter().any(|s| s.from.0 as usize == supplier)
+        })
+    };
+    let alternates = (path.windows(2))
+        .filter(|step| !is_source(step[0], step[1]))
+        .map(|step| (id(step[0]), id(step[1])))
+        .collect();
+    Some(ModelError::AlternateCycle { cycle: path.into_iter().map(id).collect(), alternates })
+}
+
+/// Facilities customers first over base sources (and alternates, with `alternates`), or
+/// the indices of a cycle in supply direction, its first facility repeated at the end.
+fn order_over(model: &Model, alternates: bool) -> Result<Vec<FacilityId>, Vec<usize>> {
     let n = model.facilities.len();
     // suppliers[c] = facilities that supply facility c.
     let mut suppliers: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -540,10 +571,11 @@ pub(crate) fn supplier_order(model: &Model) -> Result<Vec<FacilityId>, Vec<Strin
     let mut n_customers = vec![0usize; n];
     for supply in &model.supplies {
         if let Buyer::Facility(customer) = supply.buyer {
-            for source in &supply.sources {
-                suppliers[customer.0 as usize].push(source.from.0 as usize);
-                customers[source.from.0 as usize].push(customer.0 as usize);
-                n_customers[source.from.0 as usize] += 1;
+            let alternates = supply.alternates.iter().filter(|_| alternates).map(|a| a.from);
+            for from in supply.sources.iter().map(|s| s.from).chain(alternates) {
+                suppliers[customer.0 as usize].push(from.0 as usize);
+                customers[from.0 as usize].push(customer.0 as usize);
+                n_customers[from.0 as usize] += 1;
             }
         }
     }
@@ -572,7 +604,7 @@ pub(crate) fn supplier_order(model: &Model) -> Result<Vec<FacilityId>, Vec<Strin
             *customers[at].iter().find(|&&c| left[c]).expect("a facility left over has a customer left over");
     }
     let start = path.iter().position(|&f| f == at).unwrap_or(0);
-    let mut cycle: Vec<String> = path[start..].iter().map(|&f| model.facilities[f].id.clone()).collect();
-    cycle.push(model.facilities[at].id.clone());
+    let mut cycle = path.split_off(start);
+    cycle.push(at);
     Err(cycle)
 }

@@ -92,6 +92,20 @@ pub enum ModelError {
         /// Facility ids on the cycle.
         cycle: Vec<String>,
     },
+    /// Facilities that would supply each other in a loop once a buyer re-sources to an
+    /// alternate (base sources alone have no loop).
+    #[error(
+        "facilities would supply each other in a cycle through an alternate: {} ({})",
+        cycle.join(" -> "),
+        alternates.iter().map(|(from, buyer)| format!("{from} is an alternate of {buyer}")).collect::<Vec<_>>().join("; ")
+    )]
+    AlternateCycle {
+        /// Facility ids on the cycle, in supply direction (each supplies the next); the first
+        /// is repeated at the end.
+        cycle: Vec<String>,
+        /// (alternate supplier, buyer) of each step of the cycle that is an alternate.
+        alternates: Vec<(String, String)>,
+    },
     /// A policy in units on a facility with several inputs (whose units would it be?).
     #[error("{facility} has several inputs, so its policy must be in days of use, not units")]
     UnitsPolicyWithSeveralInputs {
@@ -255,9 +269,7 @@ pub fn validate(model: &Model) -> Result<(), Vec<ModelError>> {
     }
     check_links(model, &mut errors, n_facilities, n_sinks);
     if errors.is_empty() {
-        if let Err(cycle) = crate::plan::supplier_order(model) {
-            errors.push(ModelError::SupplyCycle { cycle });
-        }
+        errors.extend(crate::plan::supply_cycle(model));
     }
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
@@ -327,6 +339,30 @@ fn check_links(model: &Model, errors: &mut Vec<ModelError>, n_facilities: u32, n
             }
             sum += source.share;
         }
+        for alternate in &supply.alternates {
+            let Some(supplier) = model.facilities.get(alternate.from.0 as usize) else {
+                errors.push(ModelError::UnknownIndex {
+                    owner: format!("alternates of {product} for {buyer}"),
+                    what: "facility",
+                    index: alternate.from.0,
+                });
+                continue;
+            };
+            if supplier.product != supply.product {
+                errors.push(ModelError::WrongProduct {
+                    supplier: supplier.id.clone(),
+                    product: product.clone(),
+                    buyer: buyer.clone(),
+                    made: product_name(supplier.product),
+                });
+            }
+            check_dist(
+                errors,
+                &format!("alternate {} for {buyer}", supplier.id),
+                "qualify",
+                &alternate.qualify,
+            );
+        }
         if (sum - 1.0).abs() > 1e-6 {
             errors.push(ModelError::SharesDoNotSumToOne {
                 buyer: buyer.clone(),
@@ -351,6 +387,14 @@ fn check_links(model: &Model, errors: &mut Vec<ModelError>, n_facilities: u32, n
     }
     for (index, sink) in model.sinks.iter().enumerate() {
         need(Buyer::Sink(crate::model::SinkId(index as u32)), sink.product);
+    }
+    // A substitution the plan plays (its input is in the recipe) buys its substitute.
+    for event in &model.events {
+        let Action::Substitute(substitution) = &event.action else { continue };
+        let facility = model.facilities.get(substitution.facility.0 as usize);
+        if facility.is_some_and(|f| f.recipe.iter().any(|&(p, _)| p == substitution.input)) {
+            need(Buyer::Facility(substitution.facility), substitution.by);
+        }
     }
 }
 

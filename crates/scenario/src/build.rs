@@ -60,9 +60,12 @@ pub struct SweepSpec {
 pub const MAX_RUNS: u32 = 10_000_000;
 
 impl Scenario {
-    /// The calendar date of a day index.
+    /// The calendar date of a day index. Loading refuses a scenario whose last day would be
+    /// past 9999-12-31, so every day of the horizon has its date; a day past that date
+    /// (only days after the horizon can be) gives 9999-12-31.
     pub fn date_of(&self, day: u32) -> jiff::civil::Date {
-        self.start.checked_add(jiff::Span::new().days(i64::from(day))).unwrap_or(self.start)
+        let days = jiff::Span::new().try_days(i64::from(day));
+        days.and_then(|days| self.start.checked_add(days)).unwrap_or(jiff::civil::Date::MAX)
     }
 }
 
@@ -167,6 +170,9 @@ pub(crate) struct Builder {
     pub(crate) start: Option<jiff::civil::Date>,
     /// Where each event is declared, by id.
     pub(crate) events: BTreeMap<String, Range<usize>>,
+    /// Facilities that no `[[supply]]` lists as a source or alternate (already warned about),
+    /// so that events aimed at them can say they affect nobody.
+    pub(crate) unsold: std::collections::BTreeSet<String>,
 }
 
 impl Builder {
@@ -444,6 +450,9 @@ impl Builder {
         let (Some(start), Some(horizon)) = (start, horizon) else {
             return None;
         };
+        if let Some(span) = header.horizon.as_ref().map(|h| h.span()) {
+            self.calendar(start, horizon, span);
+        }
         if raw.event.len() > MAX_EVENTS {
             self.diagnostics.push(Diagnostic::unlocated(format!(
                 "the scenario has {} events; the limit is {MAX_EVENTS}",
@@ -485,6 +494,7 @@ impl Builder {
             }
         }
         self.check_needs(raw, &model);
+        self.check_customers(raw);
 
         model.horizon_days = horizon;
         model.events = crate::events::build(self, raw, start, horizon, &model);
@@ -507,6 +517,11 @@ impl Builder {
                     chokepoint_engine::ModelError::SupplyCycle { cycle } => {
                         cycle.first().and_then(|id| self.facilities.get(id)).map(|(_, span)| span.clone())
                     }
+                    chokepoint_engine::ModelError::AlternateCycle { cycle, alternates } => {
+                        alternate_span(raw, alternates).or_else(|| {
+                            cycle.first().and_then(|id| self.facilities.get(id)).map(|(_, span)| span.clone())
+                        })
+                    }
                     chokepoint_engine::ModelError::StartCycle { cycle } => {
                         cycle.first().and_then(|id| self.events.get(id)).cloned()
                     }
@@ -519,6 +534,11 @@ impl Builder {
                     hint: Some(match error {
                         chokepoint_engine::ModelError::SupplyCycle { .. } => {
                             "a facility cannot depend on its own output; break the loop".to_owned()
+                        }
+                        chokepoint_engine::ModelError::AlternateCycle { .. } => {
+                            "a facility cannot depend on its own output, not even after re-sourcing; \
+                             remove the alternate or break the loop"
+                                .to_owned()
                         }
                         chokepoint_engine::ModelError::StartCycle { .. } => {
                             "give one of the events a date as its start".to_owned()
@@ -538,6 +558,25 @@ impl Builder {
             report: report?,
             sweep: sweep?,
         })
+    }
+
+    /// Checks that every day of the run has a calendar date: the last, day `horizon - 1`,
+    /// must not be past 9999-12-31 (the last date jiff and TOML know).
+    fn calendar(&mut self, start: jiff::civil::Date, horizon: u32, span: Range<usize>) {
+        let last = jiff::civil::Date::MAX;
+        // Days from `start` to the last date, both counted; a date span always fits.
+        let longest = start.until(last).map_or(0, |days| i64::from(days.get_days()) + 1);
+        if i64::from(horizon) > longest {
+            self.error(
+                format!(
+                    "a horizon of {horizon} days from {start} runs past {last}, the last date of the calendar"
+                ),
+                span,
+            )
+            .hint = Some(format!(
+                "the longest horizon from {start} is \"{longest}d\" (its last day is {last}); or start earlier"
+            ));
+        }
     }
 
     fn horizon(&mut self, value: &Loc<crate::raw::Duration>) -> Option<u32> {
@@ -957,9 +996,33 @@ impl Builder {
         }
         let mut sources = Vec::new();
         let mut sum = 0.0;
+        // Each supplier once per list: its share as first written, by id.
+        let mut listed: BTreeMap<&str, Option<f64>> = BTreeMap::new();
+        let link = format!("{}'s {}", supply.buyer.get_ref(), supply.product.get_ref());
         for source in supply.sources.get_ref() {
             let source = source.get_ref();
             let from = self.facility(&source.from, "supply.sources.from");
+            let name = source.from.get_ref().as_str();
+            let written = source.share.as_ref().map(|s| *s.get_ref());
+            match listed.get(name) {
+                Some(first) if from.is_some() => {
+                    let merged = match (first, written) {
+                        (Some(a), Some(b)) => {
+                            let added = ((a + b) * 1e6).round() / 1e6;
+                            format!("{{ from = \"{name}\", share = {added:?} }}")
+                        }
+                        _ => format!("{{ from = \"{name}\", share = <their shares added> }}"),
+                    };
+                    self.error(
+                        format!("{name} is listed twice in the sources of {link}"),
+                        source.from.span(),
+                    )
+                    .hint = Some(format!("merge the two entries into one: {merged}"));
+                }
+                _ => {
+                    listed.insert(name, written);
+                }
+            }
             let share = match &source.share {
                 Some(share) => *share.get_ref(),
                 None if n_sources == 1 => 1.0,
@@ -1029,16 +1092,23 @@ impl Builder {
             }
         }
         let mut alternates = Vec::new();
+        let mut listed_alternates = std::collections::BTreeSet::new();
         for alternate in supply.alternates.iter().flat_map(|a| a.get_ref()) {
             let alternate = alternate.get_ref();
             let from = self.facility(&alternate.from, "supply.alternates.from");
-            if supply.sources.get_ref().iter().any(|s| s.get_ref().from.get_ref() == alternate.from.get_ref())
-            {
-                self.warning(
-                    format!("{} is both a source and an alternate", alternate.from.get_ref()),
+            let name = alternate.from.get_ref().as_str();
+            if listed.contains_key(name) {
+                // Legal: re-sourcing moves a cut-off source's share to it, on top of its own
+                // (docs/model.md, "Re-sourcing to alternates"); the antimony scenario's sweep
+                // asks exactly that (docs/sources.md).
+                self.warning(format!("{name} is both a source and an alternate"), alternate.from.span())
+                    .hint = Some("an alternate is a supplier the buyer does not use yet".to_owned());
+            } else if from.is_some() && !listed_alternates.insert(name) {
+                self.error(
+                    format!("{name} is listed twice in the alternates of {link}"),
                     alternate.from.span(),
                 )
-                .hint = Some("an alternate is a supplier the buyer does not use yet".to_owned());
+                .hint = Some("keep one entry, with the qualify time you mean".to_owned());
             }
             if let (Some(_), Some(product)) = (from, product) {
                 if let Some(facility) = model.facilities.iter().find(|f| f.id == *alternate.from.get_ref()) {
@@ -1139,6 +1209,30 @@ impl Builder {
                 .hint = Some(format!("add [[supply]] with buyer = \"{}\" and its sources", id.get_ref()));
             }
         }
+        for event in &raw.event {
+            let crate::raw::RawEvent::Substitute(e) = event.get_ref() else { continue };
+            let Some(&(facility_id, _)) = self.facilities.get(e.facility.get_ref()) else { continue };
+            let Some(&(by, _)) = self.products.get(e.by.get_ref()) else { continue };
+            // A substitution of something the facility does not use is refused on its own.
+            let uses =
+                self.inputs_of.get(e.facility.get_ref()).is_some_and(|i| i.contains(e.input.get_ref()));
+            if uses && !links.contains(&(Buyer::Facility(facility_id), by)) {
+                self.error(
+                    format!(
+                        "event {}: {} would use {} but nobody supplies it",
+                        e.id.get_ref(),
+                        e.facility.get_ref(),
+                        e.by.get_ref()
+                    ),
+                    e.by.span(),
+                )
+                .hint = Some(format!(
+                    "add [[supply]] with buyer = \"{}\", product = \"{}\" and its sources",
+                    e.facility.get_ref(),
+                    e.by.get_ref()
+                ));
+            }
+        }
         // From the raw facilities, so one that failed to build does not look missing, and
         // a misspelt product counts for the product it was meant to be.
         let made: Vec<ProductId> =
@@ -1159,6 +1253,92 @@ impl Builder {
                         .with_hint("remove it, or add the facilities that make and use it"),
                 );
             }
+        }
+    }
+
+    /// Warns about facilities nobody buys from (no `[[supply]]` lists them as a source or
+    /// an alternate): what they make goes nowhere, so neither they nor a shock to them
+    /// changes the result. Events aimed at them are warned about where they are built.
+    fn check_customers(&mut self, raw: &RawScenario) {
+        // A supply entry that failed to read may have listed any facility.
+        if !raw.broken.supply.is_empty() || raw.broken.sections.iter().any(|s| s == "supply") {
+            return;
+        }
+        let facility_names = |b: &Builder| b.facilities.keys().cloned().collect();
+        let buyer_names = |b: &Builder| b.facilities.keys().chain(b.sinks.keys()).cloned().collect();
+        let product_names = |b: &Builder| b.products.keys().cloned().collect();
+        let made: BTreeMap<&str, String> = (raw.facilities.iter())
+            .map(|(id, f)| {
+                (id.get_ref().as_str(), self.resolve_name(f.get_ref().product.get_ref(), product_names))
+            })
+            .collect();
+        let mut bought_from = std::collections::BTreeSet::new();
+        // Products of links with a supplier that is unknown or makes something else (an error
+        // already): any maker of the product may be the supplier meant.
+        let mut unsure = std::collections::BTreeSet::new();
+        let mut buyers = std::collections::BTreeSet::new();
+        for supply in &raw.supply {
+            let supply = supply.get_ref();
+            let product = self.resolve_name(supply.product.get_ref(), product_names);
+            if supply.sources.get_ref().is_empty() {
+                unsure.insert(product.clone());
+            }
+            let sources = supply.sources.get_ref().iter().map(|s| &s.get_ref().from);
+            let alternates = supply.alternates.iter().flat_map(|a| a.get_ref()).map(|a| &a.get_ref().from);
+            for from in sources.chain(alternates) {
+                // A misspelt supplier counts for the facility it was meant to be.
+                let from = self.resolve_name(from.get_ref(), facility_names);
+                if made.get(from.as_str()) != Some(&product) {
+                    unsure.insert(product.clone());
+                }
+                bought_from.insert(from);
+            }
+            buyers.insert((self.resolve_name(supply.buyer.get_ref(), buyer_names), product));
+        }
+        // A needed link that is missing (an error already) could buy from any maker.
+        let needs = raw.facilities.iter().flat_map(|(id, f)| {
+            f.get_ref().inputs.iter().map(move |(input, _)| (id.get_ref(), input.get_ref()))
+        });
+        let needs =
+            needs.chain(raw.demand.iter().map(|(id, d)| (id.get_ref(), d.get_ref().product.get_ref())));
+        for (buyer, product) in needs {
+            let product = self.resolve_name(product, product_names);
+            if !buyers.contains(&(buyer.clone(), product.clone())) {
+                unsure.insert(product);
+            }
+        }
+        for (id, facility) in &raw.facilities {
+            let unsure = made.get(id.get_ref().as_str()).is_some_and(|p| unsure.contains(p));
+            if bought_from.contains(id.get_ref()) || unsure {
+                continue;
+            }
+            let facility = facility.get_ref();
+            let product = facility.product.get_ref();
+            if facility.inputs.is_empty() && !buyers.iter().any(|(buyer, _)| buyer == id.get_ref()) {
+                self.warning(
+                    format!(
+                        "facility '{}' is connected to nothing: nobody buys from it and it buys nothing",
+                        id.get_ref()
+                    ),
+                    id.span(),
+                )
+                .hint = Some(format!(
+                    "add a [[supply]] that buys from it (sources = [ {{ from = \"{}\" }} ]), or remove it",
+                    id.get_ref()
+                ));
+            } else {
+                self.warning(
+                    format!(
+                        "facility '{}': nobody buys its {product}, so it makes it for no one",
+                        id.get_ref()
+                    ),
+                    id.span(),
+                )
+                .hint = Some(format!(
+                    "list it in the sources or alternates of a [[supply]] of {product}, or remove it"
+                ));
+            }
+            self.unsold.insert(id.get_ref().clone());
         }
     }
 
@@ -1282,6 +1462,16 @@ fn bounded(stock: Stock, value: &Loc<crate::raw::StockAmount>) -> Result<Stock, 
         ));
     }
     Ok(stock)
+}
+
+/// Where the first alternate of an alternate cycle is written: the `from` of that alternate
+/// in its buyer's `[[supply]]`.
+fn alternate_span(raw: &RawScenario, alternates: &[(String, String)]) -> Option<Range<usize>> {
+    let (supplier, buyer) = alternates.first()?;
+    raw.supply.iter().map(|s| s.get_ref()).filter(|s| s.buyer.get_ref() == buyer).find_map(|supply| {
+        let alternates = supply.alternates.as_ref()?.get_ref();
+        alternates.iter().map(|a| &a.get_ref().from).find(|from| from.get_ref() == supplier).map(|f| f.span())
+    })
 }
 
 pub(crate) fn date_to_day(start: jiff::civil::Date, date: jiff::civil::Date) -> i64 {

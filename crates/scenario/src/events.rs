@@ -68,6 +68,9 @@ impl Context<'_, '_> {
             RawEvent::Capacity(e) => {
                 let facilities: Option<Vec<_>> =
                     self.list(&e.facilities, &owner, "facilities", |b, f, what| b.facility(f, what));
+                for facility in e.facilities.get_ref() {
+                    self.unsold(facility, &owner, "shocking it affects nobody");
+                }
                 let remaining = self.share(&e.remaining, &format!("{owner}: remaining"));
                 let recovery = self.days_dist(e.recovery.as_ref(), &format!("{owner}: recovery"));
                 match (facilities, remaining, recovery) {
@@ -281,6 +284,19 @@ impl Context<'_, '_> {
                 .hint = Some("lengthen scenario.horizon to see it".to_owned());
         }
         Some(day.min(i64::from(u32::MAX)) as u32)
+    }
+
+    /// Warns when an event aims at a facility nobody buys from (warned about at the
+    /// facility): what happens to it changes nothing downstream.
+    fn unsold(&mut self, facility: &Loc<String>, owner: &str, effect: &str) {
+        let name = facility.get_ref();
+        if self.builder.unsold.contains(name) {
+            self.builder
+                .warning(format!("{owner}: nobody buys from {name}, so {effect}"), facility.span())
+                .hint = Some(format!(
+                "aim it at a facility that supplies someone, or add a [[supply]] that buys from {name}"
+            ));
+        }
     }
 
     /// A distribution of a share: every draw in [0, 1].
@@ -540,6 +556,8 @@ impl Context<'_, '_> {
             let text = name.get_ref();
             if let Some((facility, _)) = self.builder.facilities.get(text) {
                 to.push(Recipient::Buyer(chokepoint_engine::Buyer::Facility(*facility)));
+                // It never runs short for want of inputs, so nothing is released to it.
+                self.unsold(name, owner, "releases to it reach nobody");
             } else if let Some((sink, _)) = self.builder.sinks.get(text) {
                 to.push(Recipient::Buyer(chokepoint_engine::Buyer::Sink(*sink)));
             } else if let Some(members) = self.builder.blocs.get(text) {
@@ -569,6 +587,7 @@ impl Context<'_, '_> {
 
     fn substitute(&mut self, e: &raw::RawSubstitute, owner: &str) -> Option<Substitution> {
         let facility = self.builder.facility(&e.facility, &format!("{owner}: facility"));
+        self.unsold(&e.facility, owner, "the substitution affects nobody");
         let input = self.builder.product(&e.input, &format!("{owner}: input"));
         let by = self.builder.product(&e.by, &format!("{owner}: by"));
         if let (Some(_), Some(input)) = (facility, input) {

@@ -6,3 +6,4 @@ mod hand;
 mod mechanics;
 mod properties;
 mod support;
+mod validation;

@@ -108,3 +108,34 @@ fn the_pax_silica_embargo_escalates_after_the_october_measures_return_and_the_re
         );
     }
 }
+
+/// Every scenario and world file in `scenarios/` and every scenario in `examples/`.
+fn bundled_files() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let mut files = Vec::new();
+    for dir in ["scenarios", "scenarios/worlds", "examples"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+            let path = entry.expect("a directory entry").path();
+            if path.extension().is_some_and(|e| e == "toml") && !path.ends_with("Cargo.toml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn every_bundled_file_loads_without_a_warning() {
+    // Every facility of the library sells to someone, no supplier is listed twice, no
+    // alternate closes a supply loop, and every run ends before 9999-12-31.
+    let files = bundled_files();
+    assert!(files.len() >= 16, "{files:?}");
+    for path in files {
+        let loaded = chokepoint_scenario::load_path(&path, &mut |p| {
+            std::fs::read_to_string(p).map_err(|e| e.to_string())
+        })
+        .unwrap_or_else(|report| panic!("{}", report.render(false)));
+        assert!(loaded.warnings.diagnostics.is_empty(), "{}", loaded.warnings.render(false));
+    }
+}

@@ -14,6 +14,7 @@ mod library;
 mod language;
 mod robustness;
 mod schema;
+mod silent;
 
 const VALID: &str = r#"
 [scenario]
