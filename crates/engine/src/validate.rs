@@ -425,10 +425,10 @@ fn number_policy(errors: &mut Vec<ModelError>, owner: &str, policy: &Policy) {
             if !order_up_to.is_finite() || !(0.0..=MAX_UNITS).contains(&order_up_to) {
                 bad("order_up_to", format!("is {order_up_to}; it must be a number in [0, {MAX_UNITS:e}]"));
             }
-            if let Some(s) = reorder_point {
-                if !s.is_finite() || s > order_up_to {
-                    bad("reorder_point", format!("is {s}; it must be finite and <= order_up_to"));
-                }
+            if let Some(s) = reorder_point
+                && (!s.is_finite() || s > order_up_to)
+            {
+                bad("reorder_point", format!("is {s}; it must be finite and <= order_up_to"));
             }
         }
     }
@@ -521,14 +521,14 @@ fn check_events(model: &Model, errors: &mut Vec<ModelError>) {
             }
             Action::Suspend { control } => {
                 index_ok(errors, "event", control.0, n_events);
-                if let Some(target) = model.events.get(control.0 as usize) {
-                    if !matches!(target.action, Action::ExportControl(_) | Action::Quota(_)) {
-                        errors.push(ModelError::SuspendsNonControl {
-                            event: event.id.clone(),
-                            target: target.id.clone(),
-                            kind: target.action.type_name(),
-                        });
-                    }
+                if let Some(target) = model.events.get(control.0 as usize)
+                    && !matches!(target.action, Action::ExportControl(_) | Action::Quota(_))
+                {
+                    errors.push(ModelError::SuspendsNonControl {
+                        event: event.id.clone(),
+                        target: target.id.clone(),
+                        kind: target.action.type_name(),
+                    });
                 }
             }
             Action::Capacity(shock) => {
@@ -574,10 +574,10 @@ fn check_events(model: &Model, errors: &mut Vec<ModelError>) {
             }
         }
     }
-    if errors.is_empty() {
-        if let Some(cycle) = start_cycle(model) {
-            errors.push(ModelError::StartCycle { cycle });
-        }
+    if errors.is_empty()
+        && let Some(cycle) = start_cycle(model)
+    {
+        errors.push(ModelError::StartCycle { cycle });
     }
 }
 
@@ -620,14 +620,14 @@ fn check_allocation(errors: &mut Vec<ModelError>, owner: &str, allocation: &Allo
             });
         }
         for class in classes {
-            if let PriorityClass::Regions(regions) = class {
-                if regions.is_empty() {
-                    errors.push(ModelError::InvalidNumber {
-                        owner: owner.to_owned(),
-                        field: "allocation order",
-                        reason: "names a class with no regions".to_owned(),
-                    });
-                }
+            if let PriorityClass::Regions(regions) = class
+                && regions.is_empty()
+            {
+                errors.push(ModelError::InvalidNumber {
+                    owner: owner.to_owned(),
+                    field: "allocation order",
+                    reason: "names a class with no regions".to_owned(),
+                });
             }
         }
     }

@@ -355,14 +355,14 @@ impl Builder {
             self.products.insert(id.get_ref().clone(), (index, id.span()));
             let raw_product = raw_product.get_ref();
             let value = raw_product.value.as_ref().map_or(0.0, |v| *v.get_ref());
-            if let Some(v) = &raw_product.value {
-                if !value.is_finite() || value < 0.0 {
-                    self.error(
-                        format!("products.{}.value must be 0 or more, found {value}", id.get_ref()),
-                        v.span(),
-                    )
-                    .hint = Some("the value of one unit, in currency units".to_owned());
-                }
+            if let Some(v) = &raw_product.value
+                && (!value.is_finite() || value < 0.0)
+            {
+                self.error(
+                    format!("products.{}.value must be 0 or more, found {value}", id.get_ref()),
+                    v.span(),
+                )
+                .hint = Some("the value of one unit, in currency units".to_owned());
             }
             let price = raw_product.price.as_ref().and_then(|p| self.price(p, id.get_ref()));
             model.products.push(Product {
@@ -739,16 +739,13 @@ impl Builder {
                 let reorder_point = policy.reorder_point.as_ref().map(|s| *s.get_ref());
                 if let (Some(s), Some(span)) =
                     (reorder_point, policy.reorder_point.as_ref().map(|s| s.span()))
+                    && (!s.is_finite() || s > s_big)
                 {
-                    if !s.is_finite() || s > s_big {
-                        self.error(
-                            format!(
-                                "{owner}.policy.reorder_point ({s}) must not exceed order_up_to ({s_big})"
-                            ),
-                            span,
-                        );
-                        return None;
-                    }
+                    self.error(
+                        format!("{owner}.policy.reorder_point ({s}) must not exceed order_up_to ({s_big})"),
+                        span,
+                    );
+                    return None;
                 }
                 Some(Policy::Units { reorder_point, order_up_to: s_big, review_days: review })
             }
@@ -839,12 +836,11 @@ impl Builder {
                         .to_owned(),
                 );
             }
-            if let (Some(input_id), Some(product)) = (input_id, product) {
-                if input_id == product {
-                    self.error(format!("{owner} uses its own product as an input"), input.span()).hint = Some(
-                        "a facility that passes on its own product is a depot: kind = \"depot\"".to_owned(),
-                    );
-                }
+            if let (Some(input_id), Some(product)) = (input_id, product)
+                && input_id == product
+            {
+                self.error(format!("{owner} uses its own product as an input"), input.span()).hint =
+                    Some("a facility that passes on its own product is a depot: kind = \"depot\"".to_owned());
             }
             recipe.extend(input_id.map(|p| (p, per_unit)));
         }
@@ -918,14 +914,11 @@ impl Builder {
             );
         }
         let growth = raw.growth.as_ref().map_or(0.0, |g| *g.get_ref());
-        if let Some(g) = &raw.growth {
-            if !(-1.0..=1.0).contains(&growth) {
-                self.error(
-                    format!("{owner}.growth is a yearly rate from -1 to 1, found {growth}"),
-                    g.span(),
-                )
+        if let Some(g) = &raw.growth
+            && !(-1.0..=1.0).contains(&growth)
+        {
+            self.error(format!("{owner}.growth is a yearly rate from -1 to 1, found {growth}"), g.span())
                 .hint = Some("5 % a year is 0.05".to_owned());
-            }
         }
         let noise = match &raw.noise {
             None => Some(Noise::None),
@@ -981,13 +974,13 @@ impl Builder {
         let buyer = self.buyer(&supply.buyer, "supply.buyer");
         let product = self.product(&supply.product, "supply.product");
         let transit = self.ok(values::dist(&supply.transit, "supply.transit", true));
-        if let Some(t) = &transit {
-            if t.mean() > chokepoint_engine::model::MAX_DAYS || t.mean() < 0.0 {
-                self.error(
-                    format!("supply.transit: a mean of {} days is outside 0 to 1000", t.mean()),
-                    supply.transit.span(),
-                );
-            }
+        if let Some(t) = &transit
+            && (t.mean() > chokepoint_engine::model::MAX_DAYS || t.mean() < 0.0)
+        {
+            self.error(
+                format!("supply.transit: a mean of {} days is outside 0 to 1000", t.mean()),
+                supply.transit.span(),
+            );
         }
         let n_sources = supply.sources.get_ref().len();
         if n_sources == 0 {
@@ -1031,27 +1024,23 @@ impl Builder {
                     0.0
                 }
             };
-            if let Some(s) = &source.share {
-                if !(0.0..=1.0).contains(&share) {
-                    self.error(format!("a share must be between 0 and 1, found {share}"), s.span()).hint =
-                        Some("shares are fractions of the buyer's orders: 0.7 for 70 %".to_owned());
-                }
+            if let Some(s) = &source.share
+                && !(0.0..=1.0).contains(&share)
+            {
+                self.error(format!("a share must be between 0 and 1, found {share}"), s.span()).hint =
+                    Some("shares are fractions of the buyer's orders: 0.7 for 70 %".to_owned());
             }
             sum += share;
             if let (Some(from), Some(product)) = (from, product) {
                 // Facilities that failed to build are not in the model; skip the check then.
-                if let Some(facility) = model.facilities.iter().find(|f| f.id == *source.from.get_ref()) {
-                    if facility.product != product {
-                        let made = &model.products[facility.product.0 as usize].id;
-                        self.error(
-                            format!(
-                                "{} makes {made}, not {}",
-                                source.from.get_ref(),
-                                supply.product.get_ref()
-                            ),
-                            source.from.span(),
-                        );
-                    }
+                if let Some(facility) = model.facilities.iter().find(|f| f.id == *source.from.get_ref())
+                    && facility.product != product
+                {
+                    let made = &model.products[facility.product.0 as usize].id;
+                    self.error(
+                        format!("{} makes {made}, not {}", source.from.get_ref(), supply.product.get_ref()),
+                        source.from.span(),
+                    );
                 }
                 sources.push(Source { from, share });
             }
@@ -1110,20 +1099,19 @@ impl Builder {
                 )
                 .hint = Some("keep one entry, with the qualify time you mean".to_owned());
             }
-            if let (Some(_), Some(product)) = (from, product) {
-                if let Some(facility) = model.facilities.iter().find(|f| f.id == *alternate.from.get_ref()) {
-                    if facility.product != product {
-                        let made = &model.products[facility.product.0 as usize].id;
-                        self.error(
-                            format!(
-                                "alternate {} makes {made}, not {}",
-                                alternate.from.get_ref(),
-                                supply.product.get_ref()
-                            ),
-                            alternate.from.span(),
-                        );
-                    }
-                }
+            if let (Some(_), Some(product)) = (from, product)
+                && let Some(facility) = model.facilities.iter().find(|f| f.id == *alternate.from.get_ref())
+                && facility.product != product
+            {
+                let made = &model.products[facility.product.0 as usize].id;
+                self.error(
+                    format!(
+                        "alternate {} makes {made}, not {}",
+                        alternate.from.get_ref(),
+                        supply.product.get_ref()
+                    ),
+                    alternate.from.span(),
+                );
             }
             let qualify = match &alternate.qualify {
                 None => Some(chokepoint_engine::Dist::Const(0.0)),
@@ -1372,12 +1360,12 @@ impl Builder {
                 return None;
             }
         };
-        if let Value::Array(items) = value.get_ref().value() {
-            if items.len() != names.len() || items.is_empty() {
-                self.error(format!("{owner}: `{key}` must list region codes or bloc names"), value.span())
-                    .hint = Some(hint.clone());
-                return None;
-            }
+        if let Value::Array(items) = value.get_ref().value()
+            && (items.len() != names.len() || items.is_empty())
+        {
+            self.error(format!("{owner}: `{key}` must list region codes or bloc names"), value.span()).hint =
+                Some(hint.clone());
+            return None;
         }
         self.resolve_regions(&names, owner).map(Targets::Only)
     }

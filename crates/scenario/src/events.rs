@@ -208,16 +208,15 @@ impl Context<'_, '_> {
             Value::Datetime(_) => {
                 let date = self.builder.ok(values::date(value, &format!("{owner}: end")))?;
                 let day = date_to_day(self.start, date);
-                if let Some(Start::Day(start_day)) = start {
-                    if day <= i64::from(*start_day) {
-                        self.builder
-                            .error(format!("{owner} ends on {date}, not after it starts"), value.span())
-                            .hint = Some(
-                            "the end is the first day it no longer applies: a date after the start"
-                                .to_owned(),
-                        );
-                        return None;
-                    }
+                if let Some(Start::Day(start_day)) = start
+                    && day <= i64::from(*start_day)
+                {
+                    self.builder
+                        .error(format!("{owner} ends on {date}, not after it starts"), value.span())
+                        .hint = Some(
+                        "the end is the first day it no longer applies: a date after the start".to_owned(),
+                    );
+                    return None;
                 }
                 if day >= i64::from(self.horizon) {
                     self.builder.warning(
@@ -382,13 +381,11 @@ impl Context<'_, '_> {
                         l.via.get_ref().iter().map(|v| (v.get_ref().clone(), v.span())).collect();
                     self.builder.resolve_regions(&names, &format!("{owner}: leakage.via"))
                 };
-                if let (Some(via), Some(issuer)) = (&via, &issuer) {
-                    if via.contains(issuer) {
-                        self.builder.error(
-                            format!("{owner}: leakage.via includes the issuer {issuer}"),
-                            l.via.span(),
-                        );
-                    }
+                if let (Some(via), Some(issuer)) = (&via, &issuer)
+                    && via.contains(issuer)
+                {
+                    self.builder
+                        .error(format!("{owner}: leakage.via includes the issuer {issuer}"), l.via.span());
                 }
                 let delay = self.days_dist(l.delay.as_ref(), &format!("{owner}: leakage.delay"));
                 match (share, via, delay) {
@@ -462,11 +459,11 @@ impl Context<'_, '_> {
         let products = self.list(&e.products, owner, "products", |b, p, what| b.product(p, what));
         let targets = self.builder.targets(&e.targets, owner, "targets");
         let amount = self.builder.ok(values::dist(&e.amount, &format!("{owner}: amount"), false));
-        if let Some(amount) = &amount {
-            if amount.support().0 < 0.0 {
-                self.builder.error(format!("{owner}: amount can be below 0"), e.amount.span()).hint =
-                    Some("a quota is units per period: 0 or more".to_owned());
-            }
+        if let Some(amount) = &amount
+            && amount.support().0 < 0.0
+        {
+            self.builder.error(format!("{owner}: amount can be below 0"), e.amount.span()).hint =
+                Some("a quota is units per period: 0 or more".to_owned());
         }
         let period_days = match &e.period {
             None => Some(365),
@@ -590,40 +587,37 @@ impl Context<'_, '_> {
         self.unsold(&e.facility, owner, "the substitution affects nobody");
         let input = self.builder.product(&e.input, &format!("{owner}: input"));
         let by = self.builder.product(&e.by, &format!("{owner}: by"));
-        if let (Some(_), Some(input)) = (facility, input) {
-            if let Some(f) = self.model.facilities.iter().find(|f| f.id == *e.facility.get_ref()) {
-                if !f.recipe.iter().any(|&(p, _)| p == input) {
-                    self.builder
-                        .error(
-                            format!("{owner}: {} does not use {}", e.facility.get_ref(), e.input.get_ref()),
-                            e.input.span(),
-                        )
-                        .hint = Some("`input` is one of the facility's `inputs`".to_owned());
-                }
-            }
+        if let (Some(_), Some(input)) = (facility, input)
+            && let Some(f) = self.model.facilities.iter().find(|f| f.id == *e.facility.get_ref())
+            && !f.recipe.iter().any(|&(p, _)| p == input)
+        {
+            self.builder
+                .error(
+                    format!("{owner}: {} does not use {}", e.facility.get_ref(), e.input.get_ref()),
+                    e.input.span(),
+                )
+                .hint = Some("`input` is one of the facility's `inputs`".to_owned());
         }
-        if let (Some(input), Some(by)) = (input, by) {
-            if input == by {
-                self.builder.error(format!("{owner}: a product cannot substitute for itself"), e.by.span());
-            }
+        if let (Some(input), Some(by)) = (input, by)
+            && input == by
+        {
+            self.builder.error(format!("{owner}: a product cannot substitute for itself"), e.by.span());
         }
         let ratio = e.ratio.as_ref().map_or(1.0, |r| *r.get_ref());
-        if let Some(r) = &e.ratio {
-            if !(ratio.is_finite() && ratio > 0.0 && ratio <= 1e6) {
-                self.builder.error(format!("{owner}: ratio must be above 0, found {ratio}"), r.span()).hint =
-                    Some("units of the substitute per unit of the input it replaces".to_owned());
-            }
+        if let Some(r) = &e.ratio
+            && !(ratio.is_finite() && ratio > 0.0 && ratio <= 1e6)
+        {
+            self.builder.error(format!("{owner}: ratio must be above 0, found {ratio}"), r.span()).hint =
+                Some("units of the substitute per unit of the input it replaces".to_owned());
         }
         let penalty = e.penalty.as_ref().map_or(0.0, |p| *p.get_ref());
-        if let Some(p) = &e.penalty {
-            if !(0.0..1.0).contains(&penalty) {
-                self.builder.error(
-                    format!(
-                        "{owner}: penalty is the share of output lost, from 0 to below 1, found {penalty}"
-                    ),
-                    p.span(),
-                );
-            }
+        if let Some(p) = &e.penalty
+            && !(0.0..1.0).contains(&penalty)
+        {
+            self.builder.error(
+                format!("{owner}: penalty is the share of output lost, from 0 to below 1, found {penalty}"),
+                p.span(),
+            );
         }
         let delay = self.days_dist(e.delay.as_ref(), &format!("{owner}: delay"));
         if !(ratio.is_finite() && ratio > 0.0 && ratio <= 1e6 && (0.0..1.0).contains(&penalty)) {

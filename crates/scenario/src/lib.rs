@@ -56,14 +56,15 @@ fn drop_null(value: &mut serde_json::Value) {
     match value {
         Value::Object(map) => {
             let null = serde_json::json!({ "type": "null" });
-            if let Some(Value::Array(options)) = map.get("anyOf") {
-                if options.len() == 2 && options.contains(&null) {
-                    let kept = options.iter().find(|o| **o != null).cloned().unwrap_or_default();
-                    map.remove("anyOf");
-                    if let Value::Object(kept) = kept {
-                        for (k, v) in kept {
-                            map.entry(k).or_insert(v);
-                        }
+            if let Some(Value::Array(options)) = map.get("anyOf")
+                && options.len() == 2
+                && options.contains(&null)
+            {
+                let kept = options.iter().find(|o| **o != null).cloned().unwrap_or_default();
+                map.remove("anyOf");
+                if let Value::Object(kept) = kept {
+                    for (k, v) in kept {
+                        map.entry(k).or_insert(v);
                     }
                 }
             }

@@ -27,10 +27,10 @@ fn key_paths(schema: &Value) -> Vec<String> {
         let mut node = node.clone();
         // `allOf: [{ $ref }]` (how schemars attaches a description to a reference) and plain
         // references both resolve to the definition.
-        if let Some(Value::Array(all)) = node.get("allOf") {
-            if all.len() == 1 {
-                node = all[0].clone();
-            }
+        if let Some(Value::Array(all)) = node.get("allOf")
+            && all.len() == 1
+        {
+            node = all[0].clone();
         }
         match node.get("$ref").and_then(Value::as_str) {
             Some(reference) => {
