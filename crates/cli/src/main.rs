@@ -32,6 +32,7 @@ mod check;
 mod input;
 mod output;
 mod plot;
+mod progress;
 mod rank;
 mod report;
 mod results;

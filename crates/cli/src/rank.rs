@@ -249,7 +249,7 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking), Failure> {
     let config = RankConfig {
         seed: request.seed.unwrap_or(scenario.seed),
         runs: u64::from(runs),
-        threads: request.threads.unwrap_or(0),
+        threads: crate::sweep::worker_threads(request.threads),
         start_day: disruption.start_day,
     };
     let info = RankInfo {
@@ -282,12 +282,17 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking), Failure> {
     let staged =
         if request.nested { Staged::nested(&directory)? } else { Staged::begin(&directory, Slot::Rank)? };
 
-    let bar = crate::sweep::progress_bar(tasks);
+    eprintln!(
+        "rank: {} candidates and the baseline, {runs} runs each: {} runs",
+        info.candidates.len(),
+        format_units(tasks as f64)
+    );
+    let bar = crate::progress::Progress::new("rank", tasks);
     let progress = |n: u64| bar.inc(n);
     let hooks = Hooks { cancel: &crate::signals::CANCEL, progress: &progress };
     let started = std::time::Instant::now();
     let result = chokepoint_montecarlo::rank(&baseline, &plans, &watch, &config, &hooks);
-    bar.finish_and_clear();
+    bar.finish();
     let ranking = result.map_err(|stop| stopped(stop, tasks, &info))?;
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(

@@ -2,7 +2,7 @@
 //! on one machine or cut into shards, and the merge of the shards.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chokepoint_montecarlo::{Aggregate, Hooks, Point, Shard, Stop, SweepConfig};
@@ -78,6 +78,57 @@ pub fn split_setting(text: &str) -> Result<(String, Vec<String>), Failure> {
         ));
     }
     Ok((key.to_owned(), out))
+}
+
+/// Most points in a sweep's grid.
+pub const MAX_POINTS: u64 = 10_000;
+
+/// Most worker threads per core: results never depend on the thread count, and more
+/// threads than this only add switching.
+pub const THREADS_PER_CORE: usize = 4;
+
+/// The worker threads to start for `--threads` (0: one per core), capped at
+/// [`THREADS_PER_CORE`] per core with a message.
+pub(crate) fn worker_threads(requested: Option<usize>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    match requested {
+        Some(n) if n > THREADS_PER_CORE * cores => {
+            let cap = THREADS_PER_CORE * cores;
+            eprintln!(
+                "warning: --threads {n} is more than {THREADS_PER_CORE} per core on this machine's {cores} \
+                 core{}; using {cap} (results do not depend on the thread count)",
+                if cores == 1 { "" } else { "s" }
+            );
+            cap
+        }
+        Some(n) => n,
+        None => 0,
+    }
+}
+
+/// Refuses a sweep whose per-step summaries would not fit in memory, before its points
+/// are loaded: one replicate of the base scenario gives the series and report steps.
+fn preflight(base: &Scenario, n_points: usize) -> Result<(), Failure> {
+    let plan = crate::run::plan(&base.model)?;
+    let result = plan.run(chokepoint_engine::RunConfig { seed: base.seed, replicate: 0 });
+    let steps = result.n_steps(base.report.step_days.max(1));
+    let bytes = chokepoint_montecarlo::bands_bytes(result.series.len(), steps, n_points);
+    if bytes > chokepoint_montecarlo::MEMORY_LIMIT {
+        return Err(too_large(bytes, chokepoint_montecarlo::MEMORY_LIMIT));
+    }
+    Ok(())
+}
+
+/// The bands of a sweep need `bytes`, more than `limit`.
+fn too_large(bytes: u64, limit: u64) -> Failure {
+    Failure::new(
+        format!(
+            "the sweep's per-step summaries would need {:.1} GiB of memory (at most {:.0} GiB)",
+            bytes as f64 / f64::from(1u32 << 30),
+            limit as f64 / f64::from(1u32 << 30)
+        ),
+        "report by week or month (--set 'report.step=\"7d\"' or \"30d\"), sweep fewer points, or shorten the horizon",
+    )
 }
 
 /// Every combination of the grid's values, the last key varying fastest.
@@ -163,30 +214,52 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
             None => grid.push((key, values)),
         }
     }
-    if let Some((key, _)) = grid.iter().find(|(k, _)| k.starts_with("report.")) {
+    // `report.*` keys apply to the whole sweep: one value each, set on every point.
+    if let Some((key, _)) = grid.iter().find(|(k, v)| k.starts_with("report.") && v.len() > 1) {
         return Err(Failure::new(
             format!("{key} cannot be swept: the report settings apply to the whole sweep"),
-            "set [report] in the file and sweep other keys",
+            format!("give {key} one value (it applies to every point), and sweep other keys"),
         ));
     }
-    let settings = grid_points(&grid);
-    if settings.len() > 10_000 {
-        return Err(Failure::new(
-            format!("the grid has {} points", settings.len()),
-            "sweep at most 10,000 points at once; split the grid",
-        ));
-    }
-    let scenarios = settings
+    let fixed: Vec<(String, String)> = grid
         .iter()
-        .map(|s| crate::run::load_with(request.file, s, false))
-        .collect::<Result<Vec<Scenario>, Failure>>()?;
-    let runs = request.runs.or(base.sweep.runs).unwrap_or(DEFAULT_RUNS);
+        .filter(|(k, _)| k.starts_with("report."))
+        .map(|(k, v)| (k.clone(), v[0].clone()))
+        .collect();
+    grid.retain(|(k, _)| !k.starts_with("report."));
+    let file_runs = base.sweep.runs;
+    let base = if fixed.is_empty() { base } else { crate::run::load_with(request.file, &fixed, false)? };
+    let n_points = grid.iter().fold(1u64, |n, (_, values)| n.saturating_mul(values.len() as u64));
+    if n_points > MAX_POINTS {
+        let sizes: Vec<String> = grid.iter().map(|(k, v)| format!("{} values of {k}", v.len())).collect();
+        return Err(Failure::new(
+            format!(
+                "the grid has {} points ({}); a sweep has at most {}",
+                crate::table::format_units(n_points as f64),
+                sizes.join(" × "),
+                crate::table::format_units(MAX_POINTS as f64)
+            ),
+            "split the grid: run one sweep per value of one key (--set KEY=VALUE replaces that key's list), or give fewer values",
+        ));
+    }
+    let threads = worker_threads(request.threads);
+    let runs = request.runs.or(file_runs).unwrap_or(DEFAULT_RUNS);
     if runs == 0 || runs > chokepoint_scenario::MAX_RUNS {
         return Err(Failure::new(
             format!("--runs {runs} is out of range"),
             format!("ask for 1 to {} runs per point", chokepoint_scenario::MAX_RUNS),
         ));
     }
+    preflight(&base, n_points as usize)?;
+    let settings = grid_points(&grid);
+    let scenarios = settings
+        .iter()
+        .map(|s| {
+            crate::signals::check()?;
+            let all: Vec<(String, String)> = fixed.iter().chain(s).cloned().collect();
+            crate::run::load_with(request.file, &all, false)
+        })
+        .collect::<Result<Vec<Scenario>, Failure>>()?;
     let seed = request.seed.unwrap_or(base.seed);
     let shard = resolve_shard(request.shard, request.shard_count)?;
     let mut points = Vec::with_capacity(scenarios.len());
@@ -208,12 +281,13 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
     };
     let mut identity: Vec<String> =
         scenarios.iter().map(|s| format!("{:?}", (&s.name, &s.start, &s.model))).collect();
+    identity.push(format!("{fixed:?}"));
     identity.push(format!("{info:?}"));
     let config = SweepConfig {
         seed,
         runs: u64::from(runs),
         shard,
-        threads: request.threads.unwrap_or(0),
+        threads,
         step_days: base.report.step_days,
         tag: fingerprint(&identity),
     };
@@ -281,7 +355,7 @@ fn run_batch(
     };
     let mut rows = BufWriter::new(File::create(rows_path).map_err(cannot_write)?);
     let total = config.shard.range(config.runs).count() as u64 * points.len() as u64;
-    let bar = progress_bar(total);
+    let bar = crate::progress::Progress::new("sweep", total);
     let progress = |n: u64| bar.inc(n);
     let hooks = Hooks { cancel: &crate::signals::CANCEL, progress: &progress };
     let mut sink = |run: &chokepoint_montecarlo::RunKpis<'_>| -> Result<(), String> {
@@ -289,33 +363,12 @@ fn run_batch(
     };
     let started = std::time::Instant::now();
     let result = chokepoint_montecarlo::sweep(points, config, &hooks, &mut sink);
-    bar.finish_and_clear();
+    bar.finish();
     let aggregate = result.map_err(|stop| stopped(stop, total, points, info))?;
     rows.flush().map_err(cannot_write)?;
     let seconds = started.elapsed().as_secs_f64();
     eprintln!("{total} runs in {seconds:.1} s ({:.0} runs/s)", total as f64 / seconds.max(1e-9));
     Ok(aggregate)
-}
-
-/// A progress bar of `total` runs with their rate and the time left, on a terminal only
-/// (hidden in CI and pipes).
-pub(crate) fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} runs, {rate}, ETA {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.0} runs/s", state.per_sec());
-            })
-            .progress_chars("=> "),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    }
 }
 
 /// A batch stopped by an interrupt after `completed` of `total` runs.
@@ -358,14 +411,7 @@ fn stopped(stop: Stop, total: u64, points: &[Point<'_>], info: &SweepInfo) -> Fa
                 "this is a bug in chokepoint; please report it with the scenario and the seed",
             )
         }
-        Stop::TooLarge { bytes, limit } => Failure::new(
-            format!(
-                "the bands would need {:.1} GiB of memory (at most {:.0} GiB)",
-                bytes as f64 / f64::from(1u32 << 30),
-                limit as f64 / f64::from(1u32 << 30)
-            ),
-            "use a coarser report step (--set 'report.step=\"7d\"'), a shorter horizon or fewer sweep points",
-        ),
+        Stop::TooLarge { bytes, limit } => too_large(bytes, limit),
         Stop::Other(message) => {
             Failure::new(message, "check the disk space, permissions and memory of this machine")
         }

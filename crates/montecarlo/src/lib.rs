@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 pub use hist::{DayCounts, Histogram};
 pub use rank::{By, Candidate, Disruption, DisruptionKind, RankConfig, RankRow, Ranking, candidates, rank};
-pub use sweep::{Hooks, sweep};
+pub use sweep::{Hooks, MEMORY_LIMIT, bands_bytes, sweep};
 
 /// One point of a sweep grid: the settings that make it and the plan they give.
 pub struct Point<'m> {

@@ -69,16 +69,19 @@ pub fn sweep(
             .collect(),
     };
     let mut completed = 0u64;
-    let mut batch_runs = threads.div_ceil(n_points).max(1) as u64;
-    let mut next = range.start;
+    // Tasks are (run, point) pairs in index order, run-major; a batch is a slice of them
+    // (not whole runs, so a grid of many points never runs all its points at once).
+    let n_tasks = (range.end - range.start) * points.len() as u64;
+    let task = |t: u64| (range.start + t / points.len() as u64, (t % points.len() as u64) as usize);
+    let mut batch_tasks = threads.max(1) as u64;
+    let mut next = 0u64;
     pool.install(|| {
-        while next < range.end {
+        while next < n_tasks {
             if hooks.cancel.load(Ordering::Relaxed) {
                 return Err(Stop::Cancelled { completed });
             }
-            let end = (next + batch_runs).min(range.end);
-            let tasks: Vec<(u64, usize)> =
-                (next..end).flat_map(|run| (0..points.len()).map(move |p| (run, p))).collect();
+            let end = (next + batch_tasks).min(n_tasks);
+            let tasks: Vec<(u64, usize)> = (next..end).map(task).collect();
             let outcomes: Vec<Option<Result<Outcome, ReplicateFailure>>> = tasks
                 .par_iter()
                 .map(|&(run, point)| {
@@ -147,9 +150,9 @@ pub fn sweep(
             }
             completed += tasks.len() as u64;
             let values = done.iter().map(|o| o.values.len()).max().unwrap_or(1).max(1);
-            let by_memory = (BATCH_BYTES / (8 * values * n_points)).max(1);
-            let by_threads = (TASKS_PER_THREAD * threads).div_ceil(n_points);
-            batch_runs = by_memory.min(by_threads).max(1) as u64;
+            let by_memory = BATCH_BYTES / (8 * values);
+            let by_threads = TASKS_PER_THREAD * threads;
+            batch_tasks = by_memory.min(by_threads).max(1) as u64;
             next = end;
         }
         Ok(())
@@ -157,10 +160,20 @@ pub fn sweep(
     Ok(aggregate)
 }
 
+/// Memory, in bytes, that the per-step summaries of a sweep take: one histogram per
+/// series, report step and point. Callers check it against [`MEMORY_LIMIT`] before loading
+/// a grid's points, from one replicate's `series` and `n_steps`.
+pub fn bands_bytes(n_series: usize, n_steps: usize, n_points: usize) -> u64 {
+    (n_series as u64)
+        .saturating_mul(n_steps as u64)
+        .saturating_mul(n_points as u64)
+        .saturating_mul(std::mem::size_of::<Histogram>() as u64)
+}
+
 /// Sets up a point's summaries from its first replicate's layout.
 fn start_point(aggregate: &mut PointAggregate, layout: &Layout, n_points: usize) -> Result<(), Stop> {
     let cells = layout.series.len() * layout.n_steps;
-    let bytes = (cells * n_points * std::mem::size_of::<Histogram>()) as u64;
+    let bytes = bands_bytes(layout.series.len(), layout.n_steps, n_points);
     if bytes > MEMORY_LIMIT {
         return Err(Stop::TooLarge { bytes, limit: MEMORY_LIMIT });
     }

@@ -114,3 +114,120 @@ fn a_world_file_that_is_not_toml_is_not_quoted() {
     assert!(stderr.contains("world file 'secret.txt' is not valid TOML (line 1, column"), "{stderr}");
     assert!(stderr.contains("s.toml:2:11"), "{stderr}");
 }
+
+// Item 5: limits are checked before memory is taken, and their hints work.
+
+#[test]
+fn a_grid_too_large_is_refused_before_its_points_are_built() {
+    let dir = scratch("grid-too-large");
+    let values: Vec<String> = (1..=101).map(|v| v.to_string()).collect();
+    let a = format!("facilities.cn_magnets.capacity={}", values.join(","));
+    let b = format!("facilities.jp_magnets.capacity={}", values.join(","));
+    let out = crate::chokepoint(&[
+        "sweep",
+        crate::SCENARIO,
+        "--set",
+        &a,
+        "--set",
+        &b,
+        "-o",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    // The file's own grid has 3 values of the control's end: 3 × 101 × 101 points.
+    assert!(stderr.contains("the grid has 30,603 points"), "{stderr}");
+    assert!(stderr.contains("a sweep has at most 10,000"), "{stderr}");
+    assert!(!dir.join("bands.csv").exists());
+}
+
+#[test]
+fn bands_too_large_for_memory_are_refused_up_front_with_a_hint_that_works() {
+    let dir = scratch("bands-too-large");
+    let out_dir = dir.join("out");
+    let values: Vec<String> = (1..=150).map(|v| v.to_string()).collect();
+    let set = format!("facilities.jp_magnets.capacity={}", values.join(","));
+    let started = Instant::now();
+    let out = crate::chokepoint(&[
+        "sweep",
+        crate::SCENARIO,
+        "--runs",
+        "1",
+        "--set",
+        &set,
+        "-o",
+        out_dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("per-step summaries would need"), "{stderr}");
+    assert!(stderr.contains("--set 'report.step=\"7d\"'"), "{stderr}");
+    assert!(!out_dir.exists());
+    // Refused before 450 scenarios were loaded (each takes a while in a debug build).
+    assert!(started.elapsed() < Duration::from_secs(60));
+    // The hint, followed: a weekly step fits.
+    let out = crate::chokepoint(&[
+        "sweep",
+        crate::SCENARIO,
+        "--runs",
+        "1",
+        "--set",
+        "report.step=\"30d\"",
+        "--set",
+        "facilities.jp_magnets.capacity=1,2",
+        "-o",
+        out_dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bands = std::fs::read_to_string(out_dir.join("bands.csv")).expect("bands");
+    // Monthly steps: day 0, 30, 60, … only.
+    assert!(bands.contains(",30,2025-01-31,") && !bands.contains(",1,2025-01-02,"));
+    let out =
+        crate::chokepoint(&["sweep", crate::SCENARIO, "--runs", "1", "--set", "report.step=\"7d\",\"30d\""]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("give report.step one value"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn threads_are_capped_at_a_few_per_core_with_a_message() {
+    let dir = scratch("threads-capped");
+    let out = crate::chokepoint(&[
+        "sweep",
+        crate::SCENARIO,
+        "--runs",
+        "2",
+        "--threads",
+        "10000",
+        "-o",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("warning: --threads 10000 is more than 4 per core")), "{stderr}");
+    assert!(stderr.contains(&format!("using {}", 4 * cores)), "{stderr}");
+}
+
+// Item 9: progress lines when stderr is not a terminal.
+
+#[test]
+fn a_batch_off_a_terminal_prints_plain_progress_lines() {
+    let dir = scratch("progress-plain");
+    let out = Command::new(env!("CARGO_BIN_EXE_chokepoint"))
+        .args(["sweep", crate::SCENARIO, "--runs", "4", "-o", dir.to_str().expect("utf-8")])
+        .env("CHOKEPOINT_PROGRESS_SECONDS", "0")
+        .current_dir(workspace_root())
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    // 4 runs at 3 points: 12 runs.
+    assert!(
+        stderr.lines().any(|l| l.starts_with("sweep: ") && l.contains(" of 12 runs (") && l.contains("ETA")),
+        "{stderr}"
+    );
+    // Without the variable, a batch this short prints no progress line.
+    let out =
+        crate::chokepoint(&["sweep", crate::SCENARIO, "--runs", "4", "-o", dir.to_str().expect("utf-8")]);
+    assert!(!text(&out.stderr).contains("sweep: "), "{}", text(&out.stderr));
+}
