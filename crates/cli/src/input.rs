@@ -55,7 +55,7 @@ fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn devices_are_refused_without_reading() {
-        let why = read_bounded(Path::new("/dev/zero"), 16).unwrap_err();
+        let why = read_bounded(Path::new("/dev/zero"), 16).expect_err("a device is refused");
         assert!(why.contains("not a regular file"), "{why}");
     }
 
@@ -87,7 +87,7 @@ mod tests {
         let path = dir.join("big.txt");
         std::fs::write(&path, b"0123456789").expect("write");
         assert_eq!(read_bounded(&path, 10).expect("exactly the cap"), b"0123456789");
-        let why = read_bounded(&path, 9).unwrap_err();
+        let why = read_bounded(&path, 9).expect_err("over the cap");
         assert!(why.contains("larger than the limit of 9 bytes"), "{why}");
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -204,7 +204,7 @@ fn threads_are_capped_at_a_few_per_core_with_a_message() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let stderr = text(&out.stderr);
-    assert!(stderr.contains(&format!("warning: --threads 10000 is more than 4 per core")), "{stderr}");
+    assert!(stderr.contains(&"warning: --threads 10000 is more than 4 per core".to_string()), "{stderr}");
     assert!(stderr.contains(&format!("using {}", 4 * cores)), "{stderr}");
 }
 
