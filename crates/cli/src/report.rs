@@ -147,26 +147,34 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
 
 /// The command that regenerates the report (with the seed and runs made explicit).
 fn command_line(request: &Request<'_>, sweep: &SweepData) -> String {
-    let mut parts = vec![
-        "chokepoint report".to_owned(),
+    let mut words = vec![
+        "chokepoint".to_owned(),
+        "report".to_owned(),
         request.batch.file.display().to_string(),
-        format!("--runs {}", sweep.runs),
-        format!("--seed {}", sweep.meta.seed),
+        "--runs".to_owned(),
+        sweep.runs.to_string(),
+        "--seed".to_owned(),
+        sweep.meta.seed.to_string(),
     ];
     for set in request.batch.sets {
-        parts.push(format!("--set '{set}'"));
+        words.extend(["--set".to_owned(), set.clone()]);
     }
     if request.size == Sizes::Print {
-        parts.push("--size print".into());
+        words.extend(["--size".to_owned(), "print".to_owned()]);
     }
     if let Some(rank) = &request.rank {
-        parts.push(format!("--rank {} --rank-disruption {}", rank.by.as_str(), rank.disruption));
+        words.extend([
+            "--rank".to_owned(),
+            rank.by.as_str().to_owned(),
+            "--rank-disruption".to_owned(),
+            rank.disruption.clone(),
+        ]);
         if let Some(start) = &rank.start {
-            parts.push(format!("--rank-start {start}"));
+            words.extend(["--rank-start".to_owned(), start.clone()]);
         }
-        parts.push(format!("--rank-runs {}", rank.runs));
+        words.extend(["--rank-runs".to_owned(), rank.runs.to_string()]);
     }
-    parts.join(" ")
+    words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
 }
 
 /// Assumptions and sources of a scenario file and the world files it extends.
@@ -355,6 +363,36 @@ fn is_tag(text: &str) -> bool {
 /// Escapes text for HTML.
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Escapes scenario text for Markdown: `<` and `&` become entities, so a name holding
+/// `<!--` or a tag cannot hide or restyle the rest of the page. Code spans (between
+/// backticks) are literal in Markdown and kept as they are.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '<' if !in_code => out.push_str("&lt;"),
+            '&' if !in_code => out.push_str("&amp;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// One word of a POSIX shell command: as is when it holds only characters no shell
+/// treats specially, else in single quotes (each `'` written as `'\''`).
+fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return word.to_owned();
+    }
+    format!("'{}'", word.replace('\'', "'\\''"))
 }
 
 /// One buyer's line in the findings.
@@ -739,23 +777,23 @@ impl Brief<'_> {
     fn markdown(&self) -> String {
         let meta = &self.sweep.meta;
         let mut m = String::new();
-        let _ = writeln!(m, "# {}\n", meta.scenario);
+        let _ = writeln!(m, "# {}\n", md(&meta.scenario));
         let _ = writeln!(
             m,
             "*chokepoint briefing · {} · seed {} · {} runs per point · chokepoint {}*\n",
-            meta.file,
+            md(&meta.file),
             meta.seed,
             format_units(self.sweep.runs as f64),
             meta.version
         );
         let _ = writeln!(m, "## Key findings\n");
         for line in self.headline() {
-            let _ = writeln!(m, "- {line}");
+            let _ = writeln!(m, "- {}", md(&line));
         }
         if !meta.description.is_empty() {
             let _ = writeln!(m, "\n## The scenario\n");
             for paragraph in meta.description.split("\n\n") {
-                let _ = writeln!(m, "{}\n", paragraph.replace('\n', " "));
+                let _ = writeln!(m, "{}\n", md(&paragraph.replace('\n', " ")));
             }
         }
         let _ = writeln!(m, "\n## Who runs short\n");
@@ -788,15 +826,15 @@ impl Brief<'_> {
                 let _ = writeln!(
                     m,
                     "![{}](charts/{}.png)\n\n{}\n",
-                    named.chart.frame().title,
+                    md(&named.chart.frame().title),
                     named.stem,
-                    named.caption
+                    md(&named.caption)
                 );
             }
         }
         let _ = writeln!(m, "## Assumptions\n");
         for (file, line, text) in &self.provenance.assumptions {
-            let _ = writeln!(m, "- {text} ({file}:{line})");
+            let _ = writeln!(m, "- {} ({}:{line})", md(text), md(file));
         }
         let _ = writeln!(m, "\n## Sources\n");
         let rows = self.provenance.source_rows();
@@ -805,7 +843,7 @@ impl Brief<'_> {
         }
         let _ = writeln!(m, "## Reproduce\n");
         for line in self.reproduce() {
-            let _ = writeln!(m, "- {line}");
+            let _ = writeln!(m, "- {}", md(&line));
         }
         m
     }
@@ -836,7 +874,7 @@ fn html_table(h: &mut String, header: &[&str], rows: &[Vec<String>]) {
 }
 
 fn md_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    md(&text.replace('|', "\\|").replace('\n', " "))
 }
 
 fn md_table(m: &mut String, header: &[&str], rows: &[Vec<String>]) {
@@ -898,6 +936,24 @@ mod tests {
                 ("a.toml".to_owned(), 6, "120 days is a what-if (ASSUMPTION), for a longer stop.".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn markdown_text_cannot_open_html() {
+        assert_eq!(md("Chain <!-- hidden & more"), "Chain &lt;!-- hidden &amp; more");
+        // Code spans are literal in Markdown: left as written.
+        assert_eq!(md("`a < b` and a < b"), "`a < b` and a &lt; b");
+        assert_eq!(md_cell("x | <b>"), "x \\| &lt;b>");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_quote("scenarios/a-b_2025.toml"), "scenarios/a-b_2025.toml");
+        assert_eq!(shell_quote("my brief.toml"), "'my brief.toml'");
+        assert_eq!(shell_quote("it's.toml"), "'it'\\''s.toml'");
+        assert_eq!(shell_quote("event.x.end={ after = \"63d\" }"), "'event.x.end={ after = \"63d\" }'");
+        assert_eq!(shell_quote("$(rm -rf ~)"), "'$(rm -rf ~)'");
+        assert_eq!(shell_quote(""), "''");
     }
 
     #[test]

@@ -204,7 +204,7 @@ fn threads_are_capped_at_a_few_per_core_with_a_message() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let stderr = text(&out.stderr);
-    assert!(stderr.contains(&"warning: --threads 10000 is more than 4 per core".to_string()), "{stderr}");
+    assert!(stderr.contains("warning: --threads 10000 is more than 4 per core"), "{stderr}");
     assert!(stderr.contains(&format!("using {}", 4 * cores)), "{stderr}");
 }
 
@@ -230,4 +230,35 @@ fn a_batch_off_a_terminal_prints_plain_progress_lines() {
     let out =
         crate::chokepoint(&["sweep", crate::SCENARIO, "--runs", "4", "-o", dir.to_str().expect("utf-8")]);
     assert!(!text(&out.stderr).contains("sweep: "), "{}", text(&out.stderr));
+}
+
+// Item 8: scenario text in report.md is escaped, and the regenerate command is quoted.
+
+#[test]
+fn report_markdown_escapes_scenario_text_and_quotes_the_command() {
+    let dir = scratch("report-escaping");
+    let file = dir.join("it's a chain.toml");
+    let chain = small_chain().replace(
+        "name = \"Small chain with known single points of failure\"",
+        "name = \"Chain <!-- hides the rest\"",
+    );
+    std::fs::write(&file, chain).expect("write");
+    let brief = dir.join("brief");
+    let out = crate::chokepoint(&[
+        "report",
+        file.to_str().expect("utf-8"),
+        "--runs",
+        "2",
+        "-o",
+        brief.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let md = std::fs::read_to_string(brief.join("report.md")).expect("report.md");
+    assert!(md.starts_with("# Chain &lt;!-- hides the rest\n"), "{}", &md[..200.min(md.len())]);
+    assert!(!md.contains("<!--"), "raw comment opener in report.md");
+    let quoted = format!("'{}'", file.to_str().expect("utf-8").replace('\'', "'\\''"));
+    assert!(md.contains(&format!("Regenerate with: chokepoint report {quoted} --runs 2 --seed 42")), "{md}");
+    // The quoted command is one a shell reads back as the same path.
+    let echoed = Command::new("sh").arg("-c").arg(format!("printf %s {quoted}")).output().expect("sh");
+    assert_eq!(text(&echoed.stdout), file.to_str().expect("utf-8"));
 }
