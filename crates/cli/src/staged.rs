@@ -104,8 +104,12 @@ impl Staged {
         let owner = (|| -> std::io::Result<File> {
             std::fs::create_dir(&root)?;
             let owner = File::create(root.join(STAGING_LOCK))?;
-            owner.lock()?;
-            Ok(owner)
+            match owner.lock() {
+                // Without locks, the folder cannot be told from a dead command's, and no
+                // other command removes it (see `clean_stale`).
+                Err(error) if !locks_unsupported(&error) => Err(error),
+                _ => Ok(owner),
+            }
         })()
         .map_err(|error| cannot_write(directory, error))?;
         drop(lock);
@@ -235,15 +239,32 @@ fn cannot_write(directory: &Path, error: std::io::Error) -> Failure {
     )
 }
 
-/// Takes the directory's lock, waiting for another command's commit to end.
+/// Takes the directory's lock, waiting for another command's commit to end. On a file
+/// system without locks (some network mounts) it goes on unlocked, with a warning.
 fn lock_directory(directory: &Path) -> Result<File, Failure> {
-    let taken = (|| -> std::io::Result<File> {
-        let file =
-            File::options().create(true).truncate(false).write(true).open(directory.join(LOCK_FILE))?;
-        file.lock()?;
-        Ok(file)
-    })();
-    taken.map_err(|error| cannot_write(directory, error))
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(directory.join(LOCK_FILE))
+        .map_err(|error| cannot_write(directory, error))?;
+    match file.lock() {
+        Ok(()) => Ok(file),
+        Err(error) if locks_unsupported(&error) => {
+            eprintln!(
+                "warning: cannot lock '{}' ({error}): two commands writing there at once could mix their files",
+                directory.display()
+            );
+            Ok(file)
+        }
+        Err(error) => Err(cannot_write(directory, error)),
+    }
+}
+
+/// Whether `error` says the file system has no locks (rather than that locking failed).
+fn locks_unsupported(error: &std::io::Error) -> bool {
+    // ENOLCK (37 on Linux): an NFS mount without a lock manager.
+    error.kind() == std::io::ErrorKind::Unsupported || error.raw_os_error() == Some(37)
 }
 
 /// Removes the staging folders whose owner is gone (their lock can be taken). Called with
@@ -354,5 +375,27 @@ fn disown_elsewhere(directory: &Path, slot: &Slot, written: &BTreeSet<&str>) {
             let kept: Vec<String> = listed.into_iter().filter(|f| !written.contains(f.as_str())).collect();
             let _ = write_manifest(&entry.path(), &kept);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_cannot_name_files_outside_its_directory() {
+        let dir = std::env::temp_dir().join(format!("chokepoint-manifest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(".chokepoint-result.manifest");
+        std::fs::write(&path, "# header\nseries.csv\n../outside.txt\n/etc/passwd\ncharts/../x\ncharts/a.svg\n\n")
+            .expect("write");
+        assert_eq!(read_manifest(&path), vec!["series.csv".to_owned(), "charts/a.svg".to_owned()]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn slots_name_their_manifests() {
+        assert_eq!(Slot::Result.manifest(), ".chokepoint-result.manifest");
+        assert_eq!(Slot::Shard(3, 16).manifest(), ".chokepoint-shard-0003-of-0016.manifest");
     }
 }
