@@ -53,7 +53,15 @@ use clap::{Parser, Subcommand};
 /// Simulate supply-chain disruptions: who runs short, when, for how long, and what would
 /// have helped, when a country cuts off a material or a part.
 #[derive(Debug, Parser)]
-#[command(name = "chokepoint", version, about, long_about = None)]
+#[command(
+    name = "chokepoint",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 done; 1 the input was refused (nothing written); 2 the command line was wrong; \
+130 interrupted by Ctrl-C, SIGTERM or SIGHUP (nothing written). Each command builds its result in a \
+private folder and moves it into place when done. docs/safety.md lists every limit and why."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -179,7 +187,8 @@ struct RunArgs {
     /// The scenario file (TOML; see docs/scenario-format.md).
     file: PathBuf,
     /// Directory for series.csv, summary.json and events.csv [default: out/<file stem>/].
-    /// Created if missing; files in it are replaced whole or not at all.
+    /// Created if missing. Replaces this command's
+    /// earlier result there whole and keeps every other file (docs/safety.md).
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
     /// Base seed of the random streams [default: the scenario's `seed`]. The same seed
@@ -221,8 +230,8 @@ struct BatchArgs {
 struct SweepArgs {
     #[command(flatten)]
     batch: BatchArgs,
-    /// Directory for the results [default: out/<file stem>/sweep/]. Created if missing;
-    /// files in it are replaced whole or not at all.
+    /// Directory for the results [default: out/<file stem>/sweep/]. Created if missing.
+    /// Replaces the earlier result there whole and keeps every other file (docs/safety.md).
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
     /// Run only shard I of N (from 0) and write DIR/shard-I-of-N.part for `chokepoint
@@ -243,7 +252,8 @@ struct PlotArgs {
     /// `chokepoint sweep` (bands.csv, kpis.csv, summary.json).
     #[arg(value_name = "RESULT_DIR")]
     dir: PathBuf,
-    /// Directory for the charts [default: RESULT_DIR/charts/]. Created if missing.
+    /// Directory for the charts [default: RESULT_DIR/charts/]. Created if missing. Replaces
+    /// the charts an earlier plot wrote there and keeps every other file (docs/safety.md).
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
     /// File formats to write.
@@ -268,6 +278,7 @@ struct ReportArgs {
     #[command(flatten)]
     batch: BatchArgs,
     /// Directory for the briefing [default: out/<file stem>/report/]. Created if missing.
+    /// Replaces an earlier report there whole and keeps every other file (docs/safety.md).
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
     /// Chart size: `slide` (1920x1080) or `print` (2250x1500).
@@ -350,7 +361,8 @@ struct RankArgs {
     #[arg(long, value_name = "N", default_value_t = rank::DEFAULT_TOP)]
     top: usize,
     /// Directory for rank.csv, rank.json and the chart [default: out/<file stem>/rank/].
-    /// Created if missing; files in it are replaced whole or not at all.
+    /// Created if missing. Replaces this command's
+    /// earlier result there whole and keeps every other file (docs/safety.md).
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
 }
@@ -358,10 +370,12 @@ struct RankArgs {
 /// Arguments of `chokepoint merge`.
 #[derive(Debug, clap::Args)]
 struct MergeArgs {
-    /// The shard files, every shard of one sweep once, in any order.
+    /// The shard files, every shard of one sweep once, in any order. Each is checked whole
+    /// (its end line's row count and checksum) before anything is written.
     #[arg(required = true)]
     parts: Vec<PathBuf>,
-    /// Directory for bands.csv, kpis.csv and summary.json.
+    /// Directory for bands.csv, kpis.csv and summary.json. Created if missing. Written only
+    /// when every shard is whole; replaces the earlier result there (docs/safety.md).
     #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
 }

@@ -387,8 +387,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("chokepoint-manifest-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join(".chokepoint-result.manifest");
-        std::fs::write(&path, "# header\nseries.csv\n../outside.txt\n/etc/passwd\ncharts/../x\ncharts/a.svg\n\n")
-            .expect("write");
+        std::fs::write(
+            &path,
+            "# header\nseries.csv\n../outside.txt\n/etc/passwd\ncharts/../x\ncharts/a.svg\n\n",
+        )
+        .expect("write");
         assert_eq!(read_manifest(&path), vec!["series.csv".to_owned(), "charts/a.svg".to_owned()]);
         let _ = std::fs::remove_dir_all(&dir);
     }
