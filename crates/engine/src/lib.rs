@@ -10,8 +10,8 @@
 //! - [`Plan`] validates a model and precomputes what does not change between replicates
 //!   (baseline flows, initial stocks, order levels); [`Plan::run`] plays one replicate for a
 //!   [`RunConfig`] (seed and replicate index) and returns a [`RunResult`]: daily series per
-//!   entity and metric, the timeline of events, [`Kpis`] per entity and a conservation
-//!   [`Ledger`] per product.
+//!   entity and metric, bilateral [`TradeFlow`]s per route, the timeline of events, [`Kpis`]
+//!   per entity and a conservation [`Ledger`] per product.
 //! - Time is [`SimTime`], integer hours; each day runs in fixed [`Phase`]s. Events sit in an
 //!   [`EventQueue`] ordered by (time, insertion sequence). Every random draw comes from a
 //!   ChaCha8 stream derived from (seed, replicate, entity, purpose) — see [`rng`].
@@ -43,7 +43,9 @@ pub use model::{
 };
 pub use plan::Plan;
 pub use queue::EventQueue;
-pub use result::{EntityInfo, EntityKind, EventKind, EventRecord, Kpis, Ledger, RunResult, Series};
+pub use result::{
+    EntityInfo, EntityKind, EventKind, EventRecord, Kpis, Ledger, RunResult, Series, TradeFlow,
+};
 pub use sim::RunConfig;
 pub use time::{Phase, SimTime, TICKS_PER_DAY};
 pub use validate::ModelError;

@@ -1,12 +1,16 @@
 //! Everything about a model that does not change between replicates, computed once: the
 //! buyer-side stock points, baseline flows, initial stocks and order levels, which rules can
-//! touch which supplier, priority ranks, and the steady-state controlled content of every
-//! stock.
+//! touch which supplier, priority ranks, the steady-state controlled content of every
+//! stock, and the trade routes (`plan/routes.rs`).
 
 use crate::disruption::{Action, Allocation, PriorityClass, Recipient};
 use crate::model::{Buyer, FacilityId, Model, Noise, Policy, ProductId, Region, Stock};
 use crate::rng::entity_key;
 use crate::validate::{ModelError, validate};
+
+mod routes;
+
+pub(crate) use routes::Routes;
 
 /// Quantities inside the engine are integers of micro-units (10⁻⁶ of the product's unit),
 /// so that every transfer is exact and conservation holds to the unit.
@@ -133,6 +137,8 @@ pub struct Plan<'m> {
     pub(crate) facility_market: Vec<Option<usize>>,
     /// Market of each slot's product in the buyer's region.
     pub(crate) slot_market: Vec<Option<usize>>,
+    /// Trade routes and the route of each link's shipments, direct or leaked.
+    pub(crate) routes: Routes,
     /// Which optional series the model needs.
     pub(crate) features: Features,
 }
@@ -479,6 +485,8 @@ impl<'m> Plan<'m> {
         let facility_market = model.facilities.iter().map(|f| market(f.product, f.region)).collect();
         let slot_market = slots.iter().map(|s| market(s.product, s.region)).collect();
 
+        let routes = Routes::new(model, &slots, &sources, &facility_rules);
+
         Ok(Plan {
             model,
             slots,
@@ -502,6 +510,7 @@ impl<'m> Plan<'m> {
             markets,
             facility_market,
             slot_market,
+            routes,
             features,
         })
     }

@@ -1,5 +1,5 @@
-//! What a run produces: daily series per entity and metric, the timeline of events played,
-//! KPIs per entity, and a conservation ledger per product.
+//! What a run produces: daily series per entity and metric, bilateral trade flows, the
+//! timeline of events played, KPIs per entity, and a conservation ledger per product.
 
 use crate::model::{ProductId, Region};
 
@@ -49,6 +49,20 @@ pub struct Series {
     pub is_flow: bool,
     /// Values, one per day from day 0.
     pub values: Vec<f64>,
+}
+
+/// One route's exports of one product: the goods that left `exporter` for `importer`,
+/// counted on the day they left, as customs statistics count exports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TradeFlow {
+    /// Where the goods left from.
+    pub exporter: Region,
+    /// Where they were going (for a leaked shipment's first leg: the third country).
+    pub importer: Region,
+    /// What they were.
+    pub product: ProductId,
+    /// Units (not micro-units) that left each day, one value per day of the horizon.
+    pub daily: Vec<f64>,
 }
 
 /// What kind of thing happened.
@@ -196,6 +210,12 @@ pub struct RunResult {
     pub entities: Vec<EntityInfo>,
     /// Daily series, grouped by entity in entity order.
     pub series: Vec<Series>,
+    /// Bilateral trade: one flow per route any link, alternate or leak leg of the model can
+    /// ever carry (so every replicate of a plan lists the same routes; a route that carried
+    /// nothing has zeros), sorted by (exporter code, importer code, product index).
+    /// Domestic shipments are not trade and have no route; a leaked shipment counts as two
+    /// legs through its `via` regions (`docs/model.md`, "Trade flows").
+    pub trade: Vec<TradeFlow>,
     /// The timeline played, in time order.
     pub events: Vec<EventRecord>,
     /// KPIs, one per entity, in entity order.

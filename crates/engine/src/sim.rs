@@ -237,6 +237,8 @@ struct Simulation<'p, 'm> {
     market_day: Vec<MarketDay>,
     /// Released by each stockpile today, micro-units.
     released: Vec<i64>,
+    /// Goods leaving on each trade route (routes as in `plan.routes`).
+    trade: record::TradeRecord,
     first_disruption: Option<u32>,
     events: Vec<EventRecord>,
     ledgers: Vec<Ledger>,

@@ -1,9 +1,13 @@
 //! The daily series of a run: which exist for a model, how each day's value is read from
-//! the state, the price indices (updated when the day is recorded), and the result.
+//! the state, the trade record, the price indices (updated when the day is recorded), and
+//! the result.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::model::{Targets, Unmet};
 use crate::plan::{Plan, to_units};
-use crate::result::{EntityInfo, EntityKind, RunResult, Series, compute_kpis};
+use crate::result::{EntityInfo, EntityKind, RunResult, Series, TradeFlow, compute_kpis};
 
 use super::{FacilityDay, MarketDay, Simulation, SinkDay};
 
@@ -119,6 +123,68 @@ pub(super) fn specs(plan: &Plan<'_>) -> Vec<Spec> {
     specs
 }
 
+/// The trade record of a run: what leaves on each route today (micro-units, exact), the
+/// second legs of leaks that leave their third country on a later day, and the days
+/// recorded so far, in units.
+pub(super) struct TradeRecord {
+    today: Vec<i128>,
+    /// (day, route, micro-units), earliest day first.
+    later: BinaryHeap<Reverse<(u32, u32, i64)>>,
+    daily: Vec<Vec<f64>>,
+    horizon: u32,
+}
+
+impl TradeRecord {
+    pub(super) fn new(n_routes: usize, horizon: u32) -> TradeRecord {
+        TradeRecord {
+            today: vec![0; n_routes],
+            later: BinaryHeap::new(),
+            // Not `vec![…; n]`: a clone of an empty vector drops its capacity.
+            daily: (0..n_routes).map(|_| Vec::with_capacity(horizon as usize)).collect(),
+            horizon,
+        }
+    }
+
+    /// Adds `qty` leaving on `route` on `day`, which is `today` or later; nothing if `day`
+    /// is past the horizon.
+    #[inline]
+    pub(super) fn add(&mut self, route: u32, today: u32, day: u32, qty: i64) {
+        if day == today {
+            self.today[route as usize] += i128::from(qty);
+        } else if day < self.horizon {
+            self.later.push(Reverse((day, route, qty)));
+        }
+    }
+
+    /// Closes `day`: adds what leaves that day from earlier days' leaks and records the day.
+    fn record(&mut self, day: u32) {
+        while let Some(&Reverse((due, route, qty))) = self.later.peek()
+            && due <= day
+        {
+            self.later.pop();
+            self.today[route as usize] += i128::from(qty);
+        }
+        for (today, daily) in self.today.iter_mut().zip(&mut self.daily) {
+            daily.push(day_units(std::mem::take(today)));
+        }
+    }
+}
+
+/// [`to_units`] of a day's quantity on a route, bit for bit, through a 64-bit conversion
+/// when it fits (always, in practice): the 128-bit one is a library call that the compiler
+/// would otherwise make on every route and day.
+fn day_units(qty: i128) -> f64 {
+    #[cold]
+    #[inline(never)]
+    fn wide(qty: i128) -> f64 {
+        to_units(qty)
+    }
+    match i64::try_from(qty) {
+        Ok(qty) => qty as f64 / crate::plan::SCALE,
+        Err(_) => wide(qty),
+    }
+}
+
 impl Simulation<'_, '_> {
     pub(super) fn record(&mut self, day: u32) {
         let plan = self.plan;
@@ -158,6 +224,7 @@ impl Simulation<'_, '_> {
             let v = value(self, self.specs[index].source);
             self.series[index].push(v);
         }
+        self.trade.record(day);
         // The day's shortage of each buyer, for tomorrow's stockpile releases.
         if !plan.stockpiles.is_empty() {
             for (f, state) in self.facilities.iter().enumerate() {
@@ -234,10 +301,19 @@ impl Simulation<'_, '_> {
                 compute_kpis(demand, unmet, value, self.first_disruption)
             })
             .collect();
+        let trade = (plan.routes.list.iter().zip(self.trade.daily))
+            .map(|(route, daily)| TradeFlow {
+                exporter: route.exporter,
+                importer: route.importer,
+                product: route.product,
+                daily,
+            })
+            .collect();
         RunResult {
             horizon_days: model.horizon_days,
             entities,
             series,
+            trade,
             events: self.events,
             kpis,
             ledgers: self.ledgers,

@@ -257,6 +257,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             prices: vec![1.0; plan.markets.len()],
             market_day: vec![MarketDay::default(); plan.markets.len()],
             released: vec![0; plan.stockpiles.len()],
+            trade: record::TradeRecord::new(plan.routes.list.len(), horizon),
             first_disruption: None,
             events: Vec::with_capacity(2 * model.events.len()),
             ledgers,

@@ -41,6 +41,14 @@ pub(crate) fn split_proportionally(
     distribute_remainder(available - assigned, &mut remainders, out);
 }
 
+/// Part `index` of `total` split into `n_parts` equal integer parts that sum exactly to
+/// `total` (a non-negative quantity): the quotient, plus one micro-unit for each of the
+/// first `total mod n_parts` parts (ties to the first listed, as in the splits above).
+pub(crate) fn equal_part(total: i64, n_parts: usize, index: usize) -> i64 {
+    let n_parts = n_parts.max(1) as i64;
+    total / n_parts + i64::from((index as i64) < total % n_parts)
+}
+
 fn distribute_remainder(mut left: i64, remainders: &mut [(f64, usize)], out: &mut [i64]) {
     if left <= 0 {
         return;
@@ -70,5 +78,8 @@ mod tests {
         assert_eq!(out, [3, 2, 5]);
         split_proportionally(7, [1, 1, 1].into_iter(), &mut out);
         assert_eq!(out.iter().sum::<i64>(), 7);
+        assert_eq!([0, 1].map(|index| equal_part(10_000_001, 2, index)), [5_000_001, 5_000_000]);
+        assert_eq!([0, 1, 2].map(|index| equal_part(5, 3, index)), [2, 2, 1]);
+        assert_eq!(equal_part(9, 1, 0), 9);
     }
 }

@@ -10,6 +10,8 @@
 //! 3. Shipments leave; what a rule held is counted as refused once, a share of it may
 //!    *leak* through third countries, and the stock it would have taken is *diverted* to
 //!    other buyers.
+//! 4. Every shipment across a border is added to the trade record on its route, a leaked one
+//!    as two legs through its `via` regions (`docs/model.md`, "Trade flows").
 
 use crate::disruption::{Action, ExportControl, LaneEffect, Licence};
 use crate::dist::Dist;
@@ -19,7 +21,7 @@ use crate::result::EventKind;
 use crate::rng::{Purpose, entity_key, stream};
 use crate::time::Phase;
 
-use super::split::split_proportionally;
+use super::split::{equal_part, split_proportionally};
 use super::{Event, LicenceCase, Simulation};
 
 /// Why an order is (partly) held at the border today.
@@ -37,6 +39,15 @@ pub(super) enum Hold {
     Quota,
     /// The lane is closed.
     Closed,
+}
+
+/// How a consignment leaves its supplier, for the trade record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Way {
+    /// Straight to the buyer.
+    Direct,
+    /// Leaked through the `via` regions of export control `event`, `extra` days late.
+    Leaked { event: usize, extra: u32 },
 }
 
 /// One open order at the door: what is open, what may pass, what is given.
@@ -374,7 +385,7 @@ impl<'p> Simulation<'p, '_> {
             let link = entry.link as usize;
             wanted_total += entry.open;
             if entry.give > 0 {
-                self.ship(day, index, link, entry.give, 0);
+                self.ship(day, index, link, entry.give, Way::Direct);
                 shipped += entry.give;
                 self.count_licensed_and_quota(index, link, entry.give);
             }
@@ -450,7 +461,7 @@ impl<'p> Simulation<'p, '_> {
                 self.links[link].leak_allowance -= qty;
                 self.links[link].refused_counted -= qty;
                 left -= qty;
-                self.ship(day, index, link, qty, extra);
+                self.ship(day, index, link, qty, Way::Leaked { event, extra });
                 self.facilities[index].day.leaked += i128::from(qty);
                 if !self.links[link].leaking {
                     self.links[link].leaking = true;
@@ -518,9 +529,22 @@ impl<'p> Simulation<'p, '_> {
     }
 
     /// Sends `qty` from facility `index`'s output on `link`, arriving after the link's
-    /// transit time plus lane delays plus `extra` days.
-    fn ship(&mut self, day: u32, index: usize, link: usize, qty: i64, extra: u32) {
+    /// transit time plus lane delays (plus a leak's extra days), and adds it to the trade
+    /// record.
+    fn ship(&mut self, day: u32, index: usize, link: usize, qty: i64, way: Way) {
         let plan = self.plan;
+        let extra = match way {
+            Way::Direct => {
+                if let Some(route) = plan.routes.direct[link] {
+                    self.trade.add(route, day, day, qty);
+                }
+                0
+            }
+            Way::Leaked { event, extra } => {
+                self.count_leak(day, link, qty, event, extra);
+                extra
+            }
+        };
         let source = plan.sources[link];
         let slot = source.slot;
         let slot_plan = &plan.slots[slot];
@@ -557,6 +581,34 @@ impl<'p> Simulation<'p, '_> {
         let arrival = day.saturating_add(lead_days(transit)).saturating_add(lane).saturating_add(extra);
         // Past the horizon it stays in transit, as the ledger counts it at the end.
         self.schedule(arrival, Phase::Morning, Event::Arrive { link: link as u32, qty });
+    }
+
+    /// Adds a consignment leaked under control `event` to the trade record (a direct one
+    /// goes to its link's route in `ship`): in equal parts to the `via` regions' legs, the
+    /// first leg on the day it leaves, the second `extra` days later (if still inside the
+    /// horizon). Legs inside one region have no route and are not trade.
+    fn count_leak(&mut self, day: u32, link: usize, qty: i64, event: usize, extra: u32) {
+        let routes = &self.plan.routes;
+        let trade = &mut self.trade;
+        let today = day;
+        let mut add = |route: Option<u32>, day: u32, qty: i64| {
+            if let Some(route) = route {
+                trade.add(route, today, day, qty);
+            }
+        };
+        let path = routes.leaks[routes.link_leaks[link].clone()].iter().find(|path| path.event == event);
+        debug_assert!(path.is_some(), "the plan routes every control that can leak on a link");
+        match path.map(|path| &routes.legs[path.legs.clone()]) {
+            Some(legs) if !legs.is_empty() => {
+                for (index, leg) in legs.iter().enumerate() {
+                    let part = equal_part(qty, legs.len(), index);
+                    add(leg.first, day, part);
+                    add(leg.second, day.saturating_add(extra), part);
+                }
+            }
+            // No third country named (a model built through the API): straight across.
+            _ => add(routes.direct[link], day, qty),
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! Integration tests of the engine: small chains whose answers are computed by hand, an
-//! analytical inventory check, and properties (conservation, determinism) over random chains.
+//! analytical inventory check, properties (conservation, determinism) over random chains, and
+//! the bilateral trade record.
 
 mod analytical;
 mod hand;
 mod mechanics;
 mod properties;
 mod support;
+mod trade;
 mod validation;
