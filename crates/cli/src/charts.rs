@@ -12,6 +12,7 @@ use chokepoint_plot::{
 use crate::results::{Meta, RunData, SweepData};
 
 /// A chart with its file stem and a caption for the report.
+#[derive(Clone)]
 pub struct Named {
     /// File name without extension (`shortage`, `fan-us_auto-p1`).
     pub stem: String,
@@ -34,6 +35,8 @@ pub enum Section {
     Compare,
     /// Single points of failure (`chokepoint rank`).
     Rank,
+    /// The model against what really happened (`chokepoint backtest`).
+    History,
 }
 
 /// Most rows a heat map shows, and most lines on one line chart.
@@ -406,6 +409,8 @@ pub fn sweep_charts(sweep: &SweepData, options: &SweepOptions<'_>) -> Vec<Named>
                     y_max: None,
                     steps,
                     markers: Vec::new(),
+                    observed: Vec::new(),
+                    observed_label: String::new(),
                 }),
             });
         }

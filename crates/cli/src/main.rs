@@ -27,6 +27,7 @@ macro_rules! outln {
     }};
 }
 
+mod backtest;
 mod charts;
 mod check;
 mod input;
@@ -70,13 +71,15 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run one replicate of a scenario: print the KPIs of the watched entities and write
-    /// series.csv, summary.json and events.csv.
+    /// series.csv, summary.json, events.csv and trade.csv.
     #[command(
         after_help = "series.csv holds stock, flows and shortage per entity and day, plus licensed, leaked, \
 diverted and re-sourced shipments, capacity, controlled content and prices when the scenario uses \
 them. events.csv is the timeline: controls started, suspended and ended, licences granted and \
 refused, refusals, leaks, diversions, re-sourcing, stockpile releases, substitutions, plants \
-online and shocks. docs/model.md states every rule.\n\nExamples:\n  \
+online and shocks. trade.csv holds the goods that left each region for each other region by \
+calendar month, as customs count exports (leaked goods as two legs through their third country). \
+docs/model.md states every rule.\n\nExamples:\n  \
 chokepoint run scenarios/rare-earth-controls-april-2025.toml -o out/ree --seed 7\n  \
 chokepoint run scenarios/rare-earth-controls-october-2025.toml\n  \
 chokepoint run scenarios/rare-earth-controls-april-2025.toml --set event.mofcom-18-2025.end=2025-09-01"
@@ -120,6 +123,21 @@ chokepoint rank scenarios/worlds/rare-earths-2025.toml --by facility --disruptio
 chokepoint rank examples/small-chain.toml --watch us_buyer --start 2026-03-01 -o out/small"
     )]
     Rank(RankArgs),
+    /// Score scenarios against what really happened: run each one's replicates and compare
+    /// the model's distribution with every observation in its [backtest] files (monthly
+    /// exports, first shortages, price gaps).
+    #[command(
+        after_help = "For each observation: the observed value, the model's 5th, 50th and 95th percentiles over runs, \
+whether the observation falls inside that 90 % band, and the error of the median (ln of the ratio for flows, \
+days for dates). Then the coverage of the band by kind and confidence. Observations the world cannot \
+score are listed with the reason. Writes backtest.csv, backtest.json and, per observed series, the model's \
+fan with the observed months on it (SVG and PNG). docs/backtest.md explains the file format and the scoring; \
+docs/validation.md holds the calibration scenarios' scorecard.\n\n\
+Examples:\n  \
+chokepoint backtest scenarios/rare-earth-controls-april-2025.toml\n  \
+chokepoint backtest scenarios/rare-earth-controls-april-2025.toml scenarios/gallium-germanium-2023-2025.toml --runs 500 -o out/validation"
+    )]
+    Backtest(BacktestArgs),
     /// Draw every chart a run or sweep result supports: shortage over time and the cascade
     /// for a run; survival curves, fan charts, the mean cascade, a tornado and paired
     /// comparisons for a sweep.
@@ -186,7 +204,8 @@ pub enum Format {
 struct RunArgs {
     /// The scenario file (TOML; see docs/scenario-format.md).
     file: PathBuf,
-    /// Directory for series.csv, summary.json and events.csv [default: out/<file stem>/].
+    /// Directory for series.csv, summary.json, events.csv and trade.csv [default:
+    /// out/<file stem>/].
     /// Created if missing. Replaces this command's
     /// earlier result there whole and keeps every other file (docs/safety.md).
     #[arg(short, long, value_name = "DIR")]
@@ -367,6 +386,28 @@ struct RankArgs {
     output: Option<PathBuf>,
 }
 
+/// Arguments of `chokepoint backtest`.
+#[derive(Debug, clap::Args)]
+struct BacktestArgs {
+    /// Scenario files with a [backtest] table naming their observation files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Replicates per scenario [default: the file's `[backtest] runs`, else 200].
+    #[arg(long, value_name = "N")]
+    runs: Option<u32>,
+    /// Base seed [default: each scenario's `seed`]. Replicate 0 uses it as is.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core]. The results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Directory for backtest.csv, backtest.json and the charts [default:
+    /// out/<file stem>/backtest/ for one scenario, out/backtest/ for several]. Created if
+    /// missing. Replaces an earlier backtest there whole and keeps every other file.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+}
+
 /// Arguments of `chokepoint merge`.
 #[derive(Debug, clap::Args)]
 struct MergeArgs {
@@ -411,6 +452,15 @@ fn main() -> ExitCode {
             sets: &args.sets,
             watch: &args.watch,
             top: args.top,
+            output: args.output.as_deref(),
+            nested: false,
+        })
+        .map(|_| true),
+        Command::Backtest(args) => backtest::backtest(&backtest::Request {
+            files: &args.files,
+            runs: args.runs,
+            seed: args.seed,
+            threads: args.threads,
             output: args.output.as_deref(),
             nested: false,
         })

@@ -202,3 +202,44 @@ pub fn summary_json(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
     bytes.push(b'\n');
     Ok(bytes)
 }
+
+/// `trade.csv`: `month,exporter,importer,product,unit,quantity`, the run's bilateral
+/// exports summed by calendar month, one row per month and route (every route the chain can
+/// carry, zeros included, so a month with nothing shipped reads 0). The first and last
+/// months count only their days inside the run.
+pub fn trade_csv(context: &Context<'_>) -> Result<Vec<u8>, Failure> {
+    let result = context.result;
+    let model = &context.scenario.model;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(["month", "exporter", "importer", "product", "unit", "quantity"])
+        .map_err(csv_failure)?;
+    let horizon = result.horizon_days;
+    let mut first = 0u32;
+    while first < horizon {
+        let date = context.scenario.date_of(first);
+        let month = format!("{:04}-{:02}", date.year(), date.month());
+        let next_month =
+            date.first_of_month().checked_add(jiff::Span::new().months(1)).unwrap_or(jiff::civil::Date::MAX);
+        let end = u32::try_from((next_month - context.scenario.start).get_days().max(0))
+            .unwrap_or(u32::MAX)
+            .min(horizon);
+        let end = end.max(first + 1);
+        for flow in &result.trade {
+            let product = &model.products[flow.product.0 as usize];
+            let quantity: f64 = flow.daily[first as usize..end as usize].iter().sum();
+            writer
+                .write_record([
+                    month.as_str(),
+                    flow.exporter.as_str(),
+                    flow.importer.as_str(),
+                    product.id.as_str(),
+                    product.unit.as_str(),
+                    &quantity.to_string(),
+                ])
+                .map_err(csv_failure)?;
+        }
+        first = end;
+    }
+    writer.into_inner().map_err(csv_failure)
+}

@@ -107,6 +107,25 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
     if let Some((info, ranking)) = &ranked {
         charts.push(crate::rank::chart(info, ranking, crate::rank::DEFAULT_TOP));
     }
+    // A scenario with observations is scored against them, as `chokepoint backtest` does.
+    let history = if crate::run::load_with(file, &[], false)?.backtest.observed.is_empty() {
+        None
+    } else {
+        eprintln!("chokepoint report: scoring the model against its observations …");
+        let files = [file.to_path_buf()];
+        let mut scored = crate::backtest::backtest(&crate::backtest::Request {
+            files: &files,
+            runs: request.batch.runs,
+            seed: request.batch.seed,
+            threads: request.batch.threads,
+            output: Some(&data.join("backtest")),
+            nested: true,
+        })?;
+        scored.pop()
+    };
+    if let Some(history) = &history {
+        charts.extend(history.charts.iter().cloned());
+    }
     eprintln!("chokepoint report: drawing {} charts …", charts.len());
     // SVG then PNG of each chart, in chart order: the SVGs also go inline into report.html.
     let chart_files = crate::plot::render_all(&charts, Formats::Both, request.size.into())?;
@@ -121,6 +140,7 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
         provenance: &provenance,
         command: &command,
         ranked: ranked.as_ref(),
+        history: history.as_ref(),
     };
     let html = brief.html(&inline).into_bytes();
     let markdown = brief.markdown().into_bytes();
@@ -414,6 +434,8 @@ struct Brief<'a> {
     provenance: &'a Provenance,
     command: &'a str,
     ranked: Option<&'a (crate::rank::RankInfo, chokepoint_montecarlo::Ranking)>,
+    /// The scenario scored against its observations, when it has a `[backtest]` table.
+    history: Option<&'a crate::backtest::Scored>,
 }
 
 impl Brief<'_> {
@@ -627,6 +649,11 @@ impl Brief<'_> {
                 "The same random numbers at every point, so the differences below are the settings' alone.",
             ),
             (
+                Section::History,
+                "Model against history",
+                "Every observation of what really happened in this episode (customs exports, the dates buyers ran short, price gaps), beside the model's 90 % band over runs. An observation outside its band is a miss, reported as plainly as a hit. docs/backtest.md explains the scoring.",
+            ),
+            (
                 Section::Rank,
                 "Single points of failure",
                 "Each candidate suffers the same disruption in turn, on the scenario as written; its cost is what the watched buyers lose against the same runs undisturbed (common random numbers). docs/ranking.md explains the method.",
@@ -701,6 +728,13 @@ impl Brief<'_> {
                 continue;
             }
             let _ = writeln!(h, "<section><h2>{}</h2><p>{}</p>", esc(title), esc(intro));
+            if section == Section::History
+                && let Some(history) = self.history
+            {
+                let (header, rows) = crate::backtest::report_table(history);
+                html_table(&mut h, &header, &rows);
+                let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(&crate::backtest::report_note(history)));
+            }
             if section == Section::Rank
                 && let Some((info, ranking)) = self.ranked
             {
@@ -816,6 +850,13 @@ impl Brief<'_> {
                 continue;
             }
             let _ = writeln!(m, "## {title}\n\n{intro}\n");
+            if section == Section::History
+                && let Some(history) = self.history
+            {
+                let (header, rows) = crate::backtest::report_table(history);
+                md_table(&mut m, &header, &rows);
+                let _ = writeln!(m, "{}\n", md(&crate::backtest::report_note(history)));
+            }
             if section == Section::Rank
                 && let Some((info, ranking)) = self.ranked
             {

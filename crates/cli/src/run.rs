@@ -76,6 +76,7 @@ pub fn run(
         OutputFile { name: "series.csv".into(), contents: series },
         OutputFile { name: "summary.json".into(), contents: output::summary_json(&context)? },
         OutputFile { name: "events.csv".into(), contents: output::events_csv(&context)? },
+        OutputFile { name: "trade.csv".into(), contents: output::trade_csv(&context)? },
     ];
     staged.write(&files)?;
     staged.commit()?;

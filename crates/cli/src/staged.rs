@@ -4,7 +4,7 @@
 //!
 //! - **Slots.** What a command writes into a directory is one *slot*: `run`, `sweep` and
 //!   `merge` share the slot `result` (a directory holds one result that `plot` reads),
-//!   `rank`, `plot` and `report` have their own, and each sweep shard has its own (so the
+//!   `rank`, `plot`, `report` and `backtest` have their own, and each sweep shard has its own (so the
 //!   shards of one sweep land side by side). A slot's manifest,
 //!   `.chokepoint-<slot>.manifest`, lists the files it wrote last time.
 //! - **Replacing.** Committing moves every staged file into place (each by a rename), then
@@ -53,6 +53,8 @@ pub enum Slot {
     Plot,
     /// `report`.
     Report,
+    /// `backtest`.
+    Backtest,
     /// One shard of a sweep: index and count.
     Shard(u32, u32),
 }
@@ -64,6 +66,7 @@ impl Slot {
             Slot::Rank => "rank".into(),
             Slot::Plot => "plot".into(),
             Slot::Report => "report".into(),
+            Slot::Backtest => "backtest".into(),
             Slot::Shard(index, count) => format!("shard-{index:04}-of-{count:04}"),
         }
     }

@@ -18,8 +18,12 @@
 //! - Per-run KPIs are handed to the caller replicate by replicate, in index order (run,
 //!   then point), for `kpis.csv`.
 //!
+//! - [`collect`] runs replicates and keeps only what the caller's function measures of
+//!   each, in replicate order (for backtests, which need exact per-run values).
+//!
 //! No files, no terminal: the caller brings the cancel flag and the progress callback.
 
+mod collect;
 pub mod hist;
 pub mod rank;
 mod sweep;
@@ -29,6 +33,7 @@ use std::ops::Range;
 use chokepoint_engine::Plan;
 use serde::{Deserialize, Serialize};
 
+pub use collect::collect;
 pub use hist::{DayCounts, Histogram};
 pub use rank::{By, Candidate, Disruption, DisruptionKind, RankConfig, RankRow, Ranking, candidates, rank};
 pub use sweep::{Hooks, MEMORY_LIMIT, bands_bytes, sweep};

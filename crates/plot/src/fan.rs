@@ -24,13 +24,16 @@ pub(crate) fn draw<DB: DrawingBackend>(
     for &(_, _, amount, label) in BANDS.iter().rev() {
         keys.push((label.to_owned(), Key::Swatch(style::tint(hue, amount))));
     }
+    if !fan.observed.is_empty() {
+        keys.push((fan.observed_label.clone(), Key::Point(style::INK)));
+    }
     keys.extend(period_and_marker_keys(&[], &fan.markers));
     let labels: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
     let (plot, legend) = layout::split_legend(&area, &labels, scale)?;
 
     let first = fan.steps.first().map_or(0.0, |s| s.day);
     let last = fan.steps.last().map_or(1.0, |s| s.day).max(first + 1.0);
-    let max = fan.steps.iter().map(|s| s.q[6]).fold(0.0, f64::max);
+    let max = fan.steps.iter().map(|s| s.q[6]).chain(fan.observed.iter().map(|o| o.high)).fold(0.0, f64::max);
     let top = fan.y_max.unwrap_or_else(|| fit_top(max, &fan.format));
     let y = crate::axis::Axis::new(0.0, top, crate::bars::nice_ticks(0.0, top, 6));
     let (mut chart, ticks) =
@@ -50,6 +53,25 @@ pub(crate) fn draw<DB: DrawingBackend>(
             hue.stroke_width(scale.line(5.0)),
         ))
         .map_err(draw_err)?;
+    // Observed values on top: a whisker for their own range, then a dot.
+    for point in &fan.observed {
+        if point.high > point.low {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(point.day, point.low), (point.day, point.high.min(top))],
+                    style::INK.stroke_width(scale.line(3.0)),
+                )))
+                .map_err(draw_err)?;
+        }
+        let radius = scale.line(9.0) as i32;
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (point.day, point.value.min(top)),
+                radius,
+                style::INK.filled(),
+            )))
+            .map_err(draw_err)?;
+    }
     draw_markers(root, &mut chart, &fan.calendar, &fan.markers, (0.0, top), scale)?;
     let (_, plot_top) = chart.backend_coord(&(first, top));
     layout::legend(&legend, &keys, plot_top - legend.get_base_pixel().1, scale)?;

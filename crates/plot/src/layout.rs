@@ -89,6 +89,8 @@ pub(crate) enum Key {
     Swatch(RGBColor),
     /// A dashed grey line (event markers).
     Marker,
+    /// A point of the colour (observed values).
+    Point(RGBColor),
 }
 
 /// The chart's area and its legend column.
@@ -157,6 +159,10 @@ pub(crate) fn legend<DB: DrawingBackend>(
                     colour.filled(),
                 ))
                 .map_err(draw_err)?;
+            }
+            Key::Point(colour) => {
+                let r = (line_height / 4).max(2);
+                area.draw(&Circle::new((left + key_width / 2, mid), r, colour.filled())).map_err(draw_err)?;
             }
             Key::Marker => {
                 let x = left + key_width / 2;

@@ -127,6 +127,23 @@ pub struct Fan {
     pub steps: Vec<FanStep>,
     /// Labelled events common to every run (such as a control's start).
     pub markers: Vec<Marker>,
+    /// What really happened, drawn as points on the fan (empty for none).
+    pub observed: Vec<ObservedPoint>,
+    /// The legend's name for the observed points (such as "China customs").
+    pub observed_label: String,
+}
+
+/// An observed value on a fan chart, with the range of its own uncertainty.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ObservedPoint {
+    /// Day (from the calendar's day 0) it is drawn at.
+    pub day: f64,
+    /// The observed value.
+    pub value: f64,
+    /// Its range (equal to `value` when the source gives none).
+    pub low: f64,
+    /// Its range's top.
+    pub high: f64,
 }
 
 /// One row of the cascade heat map.

@@ -58,6 +58,8 @@ fn fan() -> Fan {
         y_max: None,
         steps,
         markers: vec![Marker { day: 93.0, label: "CN ban starts".into() }],
+        observed: Vec::new(),
+        observed_label: String::new(),
     }
 }
 
@@ -262,4 +264,25 @@ fn dump_for_eyes() {
             .expect("write");
         }
     }
+}
+
+#[test]
+fn observed_points_sit_on_the_fan_with_their_range() {
+    let mut chart = fan();
+    chart.observed = vec![
+        ObservedPoint { day: 120.0, value: 40.0, low: 40.0, high: 40.0 },
+        ObservedPoint { day: 150.0, value: 80.0, low: 60.0, high: 100.0 },
+    ];
+    chart.observed_label = "China customs".into();
+    let svg = svg(&Chart::Fan(chart.clone()));
+    assert!(has_text(&svg, "China customs"), "the legend names the observations");
+    // One dot per observation plus the legend's dot; a whisker only for the one with a range.
+    assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
+    let without = svg_of_fan_without_observations();
+    assert_eq!(without.matches("<circle").count(), 0);
+    assert!(!has_text(&without, "China customs"));
+}
+
+fn svg_of_fan_without_observations() -> String {
+    svg(&Chart::Fan(fan()))
 }

@@ -35,6 +35,17 @@ pub struct Scenario {
     pub report: ReportSpec,
     /// Monte Carlo settings.
     pub sweep: SweepSpec,
+    /// Observations to score the scenario against.
+    pub backtest: BacktestSpec,
+}
+
+/// `[backtest]`: the observation files a scenario is scored against, and how many runs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BacktestSpec {
+    /// Observation files as written (relative to the scenario file).
+    pub observed: Vec<String>,
+    /// Replicates, if the file says.
+    pub runs: Option<u32>,
 }
 
 /// `[report]`: how results are sampled and which entities are shown.
@@ -500,6 +511,7 @@ impl Builder {
         model.events = crate::events::build(self, raw, start, horizon, &model);
         let report = self.build_report(raw.report.as_ref());
         let sweep = self.build_sweep(raw);
+        let backtest = self.build_backtest(raw);
         model.blocs = self
             .blocs
             .iter()
@@ -557,6 +569,7 @@ impl Builder {
             model,
             report: report?,
             sweep: sweep?,
+            backtest: backtest?,
         })
     }
 
@@ -702,6 +715,35 @@ impl Builder {
         }
         // The values themselves are checked by loading the scenario with each (crate::sweep).
         Some(SweepSpec { runs, grid: Vec::new() })
+    }
+
+    fn build_backtest(&mut self, raw: &RawScenario) -> Option<BacktestSpec> {
+        let Some(backtest) = &raw.backtest else { return Some(BacktestSpec::default()) };
+        let backtest = backtest.get_ref();
+        let runs = match &backtest.runs {
+            None => None,
+            Some(runs) if (1..=i64::from(MAX_RUNS)).contains(runs.get_ref()) => Some(*runs.get_ref() as u32),
+            Some(runs) => {
+                self.error(
+                    format!("backtest.runs must be from 1 to {MAX_RUNS}, found {}", runs.get_ref()),
+                    runs.span(),
+                )
+                .hint = Some(
+                    "200 runs place the 5th and 95th percentiles to about ±2 percentage points".to_owned(),
+                );
+                return None;
+            }
+        };
+        let mut observed = Vec::new();
+        for path in backtest.observed.iter().flat_map(|list| list.get_ref()) {
+            if path.get_ref().trim().is_empty() {
+                self.error("backtest.observed lists an empty path", path.span()).hint =
+                    Some("write observed = [\"../observed/my-episode.csv\"]".to_owned());
+            } else {
+                observed.push(path.get_ref().clone());
+            }
+        }
+        Some(BacktestSpec { observed, runs })
     }
 
     fn build_policy(&mut self, raw: Option<&Loc<RawPolicy>>, owner: &str) -> Option<Policy> {

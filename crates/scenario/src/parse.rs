@@ -12,7 +12,7 @@ use crate::raw::{
 };
 
 /// Top-level sections of a scenario file.
-pub const SECTIONS: [&str; 10] = [
+pub const SECTIONS: [&str; 11] = [
     "scenario",
     "blocs",
     "products",
@@ -23,6 +23,7 @@ pub const SECTIONS: [&str; 10] = [
     "allocation",
     "report",
     "sweep",
+    "backtest",
 ];
 
 /// Reads the raw layer out of the merged tree, reporting every shape problem.
@@ -60,6 +61,7 @@ pub(crate) fn raw_scenario(tree: DeTable<'_>, diagnostics: &mut Vec<Diagnostic>)
             "allocation" => raw.allocation = one(node, "[allocation]", diagnostics),
             "report" => raw.report = one(node, "[report]", diagnostics),
             "sweep" => raw.sweep = one(node, "[sweep]", diagnostics),
+            "backtest" => raw.backtest = one(node, "[backtest]", diagnostics),
             other => {
                 let hint = match did_you_mean(other, SECTIONS.into_iter()) {
                     Some(s) => format!("did you mean [{s}]?"),

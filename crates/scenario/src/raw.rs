@@ -95,6 +95,9 @@ pub struct RawScenario {
     pub report: Option<Loc<RawReport>>,
     /// Monte Carlo settings: number of runs and a grid of values to sweep.
     pub sweep: Option<Loc<RawSweep>>,
+    /// Observations of what really happened, to score the scenario against
+    /// (`chokepoint backtest`).
+    pub backtest: Option<Loc<RawBacktest>>,
     /// What could not be read (already reported), so later checks do not report it again
     /// as missing.
     #[schemars(skip)]
@@ -612,6 +615,16 @@ pub struct RawSweep {
     #[schemars(with = "Option<BTreeMap<String, Vec<serde_json::Value>>>")]
     #[serde(default, deserialize_with = "entries")]
     pub grid: Entries<Vec<Loc<toml::Value>>>,
+}
+
+/// `[backtest]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBacktest {
+    /// Observation files (docs/backtest.md), relative to the scenario file.
+    pub observed: Option<Loc<Vec<Loc<String>>>>,
+    /// Replicates a backtest runs [default: 200].
+    pub runs: Option<Loc<i64>>,
 }
 
 /// Deserialises a table into its entries, keeping the key spans.

@@ -1,5 +1,6 @@
 //! Integration tests of the `chokepoint` command: it is run as a user runs it.
 
+mod backtest;
 mod charts;
 mod folders;
 mod hostile;
