@@ -347,7 +347,9 @@ fn fan_chart(
         })
         .collect();
     let route = match &first.kind {
-        Some(Kind::Trade { exporter, importer: None, .. }) => format!("from {} to all destinations", exporter.as_str()),
+        Some(Kind::Trade { exporter, importer: None, .. }) => {
+            format!("from {} to all destinations", exporter.as_str())
+        }
         Some(Kind::Trade { exporter, importer: Some(importer), .. }) => {
             format!("from {} to {}", exporter.as_str(), importer.as_str())
         }
@@ -441,7 +443,9 @@ fn error_text(o: &Observation, score: &Score) -> String {
         (Some(Kind::FirstShortage { .. }), Some(days)) => format!("{:+} d", days.round() as i64),
         (Some(Kind::FirstShortage { .. }), None) => "n/a".to_owned(),
         (_, Some(e)) => format!("ln {e:+.2} (×{:.2})", e.exp()),
-        (_, None) => score.difference.map_or("n/a".to_owned(), |d| format!("n/a (p50 - observed = {})", number(d))),
+        (_, None) => {
+            score.difference.map_or("n/a".to_owned(), |d| format!("n/a (p50 - observed = {})", number(d)))
+        }
     }
 }
 
@@ -515,7 +519,13 @@ pub fn scorecard(s: &Scored) -> String {
     if !unscored.is_empty() {
         out.push_str("\nNot scored:\n");
         for o in unscored {
-            out.push_str(&format!("  {} ({} {}): {}\n", o.id, o.kind_name, o.subject, why_not_scored(&o.note)));
+            out.push_str(&format!(
+                "  {} ({} {}): {}\n",
+                o.id,
+                o.kind_name,
+                o.subject,
+                why_not_scored(&o.note)
+            ));
         }
     }
     out.push_str(&format!("\nCoverage: {}\n\n", coverage_line(&s.coverage)));

@@ -185,3 +185,43 @@ fn calibration_observations_inside_their_band_stay_inside() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn run_writes_monthly_trade_and_report_adds_the_history_section() {
+    let dir = scratch("backtest-report");
+    let file = known_chain(&dir, "", "us-may,trade,CN,US,part_a,,2026-05,155,,,[S-TEST],H,,\n");
+    let run_dir = dir.join("run");
+    let out = chokepoint(&["run", path(&file), "-o", path(&run_dir)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let trade = std::fs::read_to_string(run_dir.join("trade.csv")).expect("trade.csv");
+    assert!(trade.starts_with("month,exporter,importer,product,unit,quantity\n"), "{trade}");
+    // 5 parts a day to each plant: 155 in May, 150 in June; Korea and Taiwan sell 2.5 a day
+    // each to each plant (half of 5): 77.5 in May. Domestic flows (US plant to US buyer) are
+    // not trade; the Mexican plant's widgets to the US buyer are.
+    for row in [
+        "2026-05,CN,MX,part_a,parts,155\n",
+        "2026-05,CN,US,part_a,parts,155\n",
+        "2026-06,CN,US,part_a,parts,150\n",
+        "2026-05,KR,US,part_c,parts,77.5\n",
+        "2026-05,MX,US,widget,widgets,155\n",
+    ] {
+        assert!(trade.contains(row), "no {row:?} in\n{trade}");
+    }
+    assert!(!trade.contains(",US,US,"), "domestic flows are not trade");
+
+    let brief = dir.join("brief");
+    let out = chokepoint(&["report", path(&file), "--runs", "4", "-o", path(&brief)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let md = std::fs::read_to_string(brief.join("report.md")).expect("report.md");
+    assert!(md.contains("## Model against history"), "{md}");
+    assert!(md.contains("| us-may | CN -> US part_a | 2026-05 | 155 | 155 – 155 – 155 | yes |"), "{md}");
+    assert!(md.contains("Coverage: inside the model's 90 % band: all 1 of 1 (100 %)"), "{md}");
+    assert!(brief.join("data/backtest/backtest.csv").exists());
+    let html = std::fs::read_to_string(brief.join("report.html")).expect("report.html");
+    assert!(html.contains("<h2>Model against history</h2>"));
+    // Without observations, no such section.
+    let plain = dir.join("plain");
+    let out = chokepoint(&["report", "examples/small-chain.toml", "--runs", "2", "-o", path(&plain)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!std::fs::read_to_string(plain.join("report.md")).expect("md").contains("Model against history"));
+}
