@@ -124,51 +124,7 @@ fn one(request: &Request<'_>, file: &Path) -> Result<Scored, Failure> {
         ));
     }
     let calendar = Calendar { start: scenario.start, horizon_days: scenario.model.horizon_days };
-    let mut observations = Vec::new();
-    for written in &scenario.backtest.observed {
-        let path = file.parent().unwrap_or(Path::new("")).join(written);
-        let bytes = crate::input::read_bounded(&path, MAX_OBSERVATION_BYTES).map_err(|why| {
-            Failure::new(
-                format!(
-                    "cannot read the observation file '{}' ({}): {why}",
-                    path.display(),
-                    crate::input::absolute(&path).display()
-                ),
-                "[backtest] observed paths are relative to the scenario file",
-            )
-        })?;
-        let text = String::from_utf8(bytes).map_err(|_| {
-            Failure::new(
-                format!("'{}' is not a text file (not valid UTF-8)", path.display()),
-                "save it as UTF-8 CSV",
-            )
-        })?;
-        let parsed =
-            chokepoint_backtest::parse(&path.display().to_string(), &text, &scenario.model, calendar)
-                .map_err(|report| {
-                    let n = report.n_errors();
-                    Failure::Scenario(format!(
-                        "{}{}: {n} error{} found; nothing was run",
-                        report.render(crate::colour()),
-                        path.display(),
-                        if n == 1 { "" } else { "s" }
-                    ))
-                })?;
-        observations.extend(parsed);
-    }
-    if let Some((a, b)) = observations
-        .iter()
-        .enumerate()
-        .find_map(|(i, o)| observations[..i].iter().find(|p| p.id == o.id).map(|p| (p, o)))
-    {
-        return Err(Failure::new(
-            format!(
-                "observation '{}' is in {} (line {}) and {} (line {})",
-                a.id, a.file, a.line, b.file, b.line
-            ),
-            "give every observation of a scenario its own id",
-        ));
-    }
+    let observations = observations(file, &scenario)?;
     let runs = request.runs.or(scenario.backtest.runs).unwrap_or(DEFAULT_RUNS);
     if runs == 0 || runs > chokepoint_scenario::MAX_RUNS {
         return Err(Failure::new(
@@ -258,6 +214,60 @@ fn one(request: &Request<'_>, file: &Path) -> Result<Scored, Failure> {
         })
         .collect();
     Ok(scored)
+}
+
+/// Reads and checks the observation files a scenario names (paths relative to `file`).
+pub fn observations(
+    file: &Path,
+    scenario: &chokepoint_scenario::Scenario,
+) -> Result<Vec<Observation>, Failure> {
+    let calendar = Calendar { start: scenario.start, horizon_days: scenario.model.horizon_days };
+    let mut observations = Vec::new();
+    for written in &scenario.backtest.observed {
+        let path = file.parent().unwrap_or(Path::new("")).join(written);
+        let bytes = crate::input::read_bounded(&path, MAX_OBSERVATION_BYTES).map_err(|why| {
+            Failure::new(
+                format!(
+                    "cannot read the observation file '{}' ({}): {why}",
+                    path.display(),
+                    crate::input::absolute(&path).display()
+                ),
+                "[backtest] observed paths are relative to the scenario file",
+            )
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Failure::new(
+                format!("'{}' is not a text file (not valid UTF-8)", path.display()),
+                "save it as UTF-8 CSV",
+            )
+        })?;
+        let parsed =
+            chokepoint_backtest::parse(&path.display().to_string(), &text, &scenario.model, calendar)
+                .map_err(|report| {
+                    let n = report.n_errors();
+                    Failure::Scenario(format!(
+                        "{}{}: {n} error{} found; nothing was run",
+                        report.render(crate::colour()),
+                        path.display(),
+                        if n == 1 { "" } else { "s" }
+                    ))
+                })?;
+        observations.extend(parsed);
+    }
+    if let Some((a, b)) = observations
+        .iter()
+        .enumerate()
+        .find_map(|(i, o)| observations[..i].iter().find(|p| p.id == o.id).map(|p| (p, o)))
+    {
+        return Err(Failure::new(
+            format!(
+                "observation '{}' is in {} (line {}) and {} (line {})",
+                a.id, a.file, a.line, b.file, b.line
+            ),
+            "give every observation of a scenario its own id",
+        ));
+    }
+    Ok(observations)
 }
 
 /// The trade observations grouped by route, product and base, in file order.

@@ -9,18 +9,40 @@ pub fn check(files: &[PathBuf], format: Format) -> Result<bool, Failure> {
     let mut all_valid = true;
     let mut documents = Vec::new();
     for file in files {
-        let (report, valid) = match chokepoint_scenario::load_path(file, &mut crate::read_file) {
-            Ok(loaded) => (loaded.warnings, true),
-            Err(report) => (report, false),
+        let (report, valid, observed) = match chokepoint_scenario::load_path(file, &mut crate::read_file) {
+            Ok(loaded) => {
+                // The observation files a scenario names are checked with it.
+                let observed = if loaded.scenario.backtest.observed.is_empty() {
+                    None
+                } else {
+                    Some(crate::backtest::observations(file, &loaded.scenario).map(|o| o.len()))
+                };
+                let valid = !matches!(observed, Some(Err(_)));
+                (loaded.warnings, valid, observed)
+            }
+            Err(report) => (report, false, None),
         };
         all_valid &= valid;
+        let observed_text = match &observed {
+            Some(Err(failure)) => Some(failure.render()),
+            _ => None,
+        };
         match format {
             Format::Text => {
                 eprint!("{}", report.render(crate::colour()));
+                if let Some(text) = &observed_text {
+                    eprintln!("{text}");
+                }
                 let (errors, warnings) = (report.n_errors(), report.n_warnings());
                 let plural = |n: usize| if n == 1 { "" } else { "s" };
                 if valid {
-                    outln!("{}: ok ({warnings} warning{})", file.display(), plural(warnings));
+                    let observations = match observed {
+                        Some(Ok(n)) => format!(", {n} observation{}", plural(n)),
+                        _ => String::new(),
+                    };
+                    outln!("{}: ok ({warnings} warning{}{observations})", file.display(), plural(warnings));
+                } else if observed_text.is_some() {
+                    eprintln!("{}: its observation files are invalid", file.display());
                 } else {
                     eprintln!(
                         "{}: {errors} error{}, {warnings} warning{}",
@@ -36,6 +58,7 @@ pub fn check(files: &[PathBuf], format: Format) -> Result<bool, Failure> {
                 "errors": report.n_errors(),
                 "warnings": report.n_warnings(),
                 "diagnostics": report.to_json(),
+                "observations": observed_text,
             })),
         }
     }

@@ -540,7 +540,8 @@ impl Failure {
         Failure::Other { message: message.into(), hint: Some(hint.into()) }
     }
 
-    fn render(&self) -> String {
+    /// The failure as printed on stderr: the message, and the hint below it.
+    pub fn render(&self) -> String {
         match self {
             Failure::Scenario(text) => text.trim_end().to_owned(),
             Failure::Interrupted(message) => format!("error: {message}"),

@@ -135,6 +135,11 @@ fn a_bad_observation_file_is_located_and_nothing_runs() {
     );
     assert!(stderr.contains("obs.csv:2:15"), "{stderr}");
     assert!(!out_dir.exists());
+    // `check` checks the observation files a scenario names.
+    let out = chokepoint(&["check", path(&file)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("unknown product 'part_aa'"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("its observation files are invalid"), "{}", text(&out.stderr));
     // A scenario with no [backtest] table says how to add one.
     let out = chokepoint(&["backtest", "examples/small-chain.toml", "-o", path(&out_dir)]);
     assert_eq!(out.status.code(), Some(1));
