@@ -122,7 +122,7 @@ impl Calendar {
     pub fn month_days(self, month: Month) -> Option<Range<u32>> {
         let first = self.day(month.first());
         let end = self.day(month.next().first());
-        (first >= 0 && end <= i64::from(self.horizon_days)).then(|| first as u32..end as u32)
+        (first >= 0 && end <= i64::from(self.horizon_days)).then_some(first as u32..end as u32)
     }
 }
 
