@@ -14,9 +14,15 @@
 //!   model's 5th, 50th and 95th percentiles, whether the observation falls inside that
 //!   band, and the error of the median) and a [`Coverage`] by kind and confidence.
 //!
+//! - [`calibrate`] fits scenario keys to the observations by approximate Bayesian
+//!   computation with rejection: [`calibrate::draw`] from uniform priors,
+//!   [`calibrate::distance`] of each draw's scores to history, [`calibrate::posterior`] of
+//!   the closest draws.
+//!
 //! No files and no terminal: the caller reads the files (and passes their text) and runs
 //! the replicates (`chokepoint_montecarlo::collect` with [`measure`]).
 
+pub mod calibrate;
 pub mod observation;
 pub mod score;
 

@@ -28,6 +28,7 @@ macro_rules! outln {
 }
 
 mod backtest;
+mod calibrate;
 mod charts;
 mod check;
 mod input;
@@ -138,6 +139,22 @@ chokepoint backtest scenarios/rare-earth-controls-april-2025.toml\n  \
 chokepoint backtest scenarios/rare-earth-controls-april-2025.toml scenarios/gallium-germanium-2023-2025.toml --runs 500 -o out/validation"
     )]
     Backtest(BacktestArgs),
+    /// Fit scenario keys to the scenario's observations (approximate Bayesian computation by
+    /// rejection): draw values from uniform priors, score each draw against history, keep the
+    /// closest, and say which parameters the data pin down.
+    #[command(
+        after_help = "Each draw sets the --prior keys (dotted paths, as --set takes) to values from their \
+priors, runs --runs replicates with the same seeds for every draw, scores every observation of the \
+scenario's [backtest] files and takes the distance: the mean over observations of the symmetric relative \
+error of the model's median (flows, ratios) or the days from the observed window over 30 (dates), each at \
+most 2. The closest --keep share of draws is the posterior. Writes posterior.csv (every draw, its distance, \
+accepted or not) and calibration.json (priors, method and, per parameter, the posterior's 5th, 50th and \
+95th percentiles and whether the data pin it down). docs/backtest.md explains the method.\n\n\
+Examples:\n  \
+chokepoint calibrate scenarios/rare-earth-controls-april-2025.toml --prior 'event.mofcom-18-2025.end.after=30..180:int'\n  \
+chokepoint calibrate my.toml --prior 'facilities.x.capacity=5..20' --prior 'event.y.remaining=0..1' --samples 500 --keep 0.05"
+    )]
+    Calibrate(CalibrateArgs),
     /// Draw every chart a run or sweep result supports: shortage over time and the cascade
     /// for a run; survival curves, fan charts, the mean cascade, a tornado and paired
     /// comparisons for a sweep.
@@ -408,6 +425,35 @@ struct BacktestArgs {
     output: Option<PathBuf>,
 }
 
+/// Arguments of `chokepoint calibrate`.
+#[derive(Debug, clap::Args)]
+struct CalibrateArgs {
+    /// The scenario file, with a [backtest] table naming its observation files.
+    file: PathBuf,
+    /// A key to fit and its uniform prior: `KEY=LOW..HIGH`, or `KEY=LOW..HIGH:int` for
+    /// whole numbers (days). Repeat for several keys.
+    #[arg(long = "prior", value_name = "KEY=LOW..HIGH", required = true)]
+    priors: Vec<String>,
+    /// Draws from the priors.
+    #[arg(long, value_name = "N")]
+    samples: Option<u32>,
+    /// Replicates per draw (the same seeds for every draw).
+    #[arg(long, value_name = "N")]
+    runs: Option<u32>,
+    /// Share of draws kept as the posterior (the closest to history).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.1)]
+    keep: f64,
+    /// Seed of the draws and the replicates [default: the scenario's `seed`].
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core]. The results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Directory for posterior.csv and calibration.json [default: out/<file stem>/calibrate/].
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+}
+
 /// Arguments of `chokepoint merge`.
 #[derive(Debug, clap::Args)]
 struct MergeArgs {
@@ -465,6 +511,17 @@ fn main() -> ExitCode {
             nested: false,
         })
         .map(|_| true),
+        Command::Calibrate(args) => calibrate::calibrate(&calibrate::Request {
+            file: &args.file,
+            priors: &args.priors,
+            samples: args.samples,
+            runs: args.runs,
+            keep: args.keep,
+            seed: args.seed,
+            threads: args.threads,
+            output: args.output.as_deref(),
+        })
+        .map(|()| true),
         Command::Plot(args) => plot::plot(&plot::Request {
             dir: &args.dir,
             output: args.output.as_deref(),

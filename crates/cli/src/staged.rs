@@ -55,6 +55,8 @@ pub enum Slot {
     Report,
     /// `backtest`.
     Backtest,
+    /// `calibrate`.
+    Calibrate,
     /// One shard of a sweep: index and count.
     Shard(u32, u32),
 }
@@ -67,6 +69,7 @@ impl Slot {
             Slot::Plot => "plot".into(),
             Slot::Report => "report".into(),
             Slot::Backtest => "backtest".into(),
+            Slot::Calibrate => "calibrate".into(),
             Slot::Shard(index, count) => format!("shard-{index:04}-of-{count:04}"),
         }
     }

@@ -230,3 +230,67 @@ fn run_writes_monthly_trade_and_report_adds_the_history_section() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!std::fs::read_to_string(plain.join("report.md")).expect("md").contains("Model against history"));
 }
+
+#[test]
+fn calibrate_recovers_a_known_parameter_and_says_which_the_data_do_not_pin() {
+    let dir = scratch("calibrate-known");
+    // China's plant keeps 40 % of its 15 a day from 1 March: 6 a day, 3 to each plant, so
+    // 90 parts to the US plant in April and June and 93 in May. The widget's value changes
+    // no flow: the data cannot pin it down.
+    let file = known_chain(
+        &dir,
+        "\n[[event]]\ntype = \"capacity\"\nid = \"stop\"\nfacilities = [\"cn_part_a\"]\nremaining = 0.4\nstart = 2026-03-01\n",
+        "apr,trade,CN,US,part_a,,2026-04,90,,,[S-TEST],H,,\n\
+         may,trade,CN,US,part_a,,2026-05,93,,,[S-TEST],H,,\n\
+         jun,trade,CN,US,part_a,,2026-06,90,,,[S-TEST],H,,\n",
+    );
+    let out_dir = dir.join("out");
+    let out = chokepoint(&[
+        "calibrate",
+        path(&file),
+        "--prior",
+        "event.stop.remaining=0..1",
+        "--prior",
+        "products.widget.value=100..2000",
+        "--samples",
+        "200",
+        "--runs",
+        "1",
+        "--keep",
+        "0.05",
+        "-o",
+        path(&out_dir),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("calibration.json")).expect("json"))
+            .expect("JSON");
+    let parameters = &json["posterior"]["parameters"];
+    let remaining = &parameters[0];
+    assert_eq!(remaining["key"], "event.stop.remaining");
+    let median = remaining["p50"].as_f64().expect("number");
+    // Every accepted draw is within the accepted distance; with 10 of 200 kept, the
+    // posterior median lands near the truth, 0.4.
+    assert!((0.33..=0.47).contains(&median), "posterior median {median}");
+    assert_eq!(remaining["pinned"], true, "{remaining}");
+    assert_eq!(parameters[1]["pinned"], false, "{}", parameters[1]);
+    let csv = std::fs::read_to_string(out_dir.join("posterior.csv")).expect("posterior.csv");
+    assert!(csv.starts_with("draw,event.stop.remaining,products.widget.value,distance,outside,accepted\n"));
+    assert_eq!(csv.lines().filter(|l| l.ends_with(",yes")).count(), 10);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("no: the data say little"), "{stdout}");
+    // A prior on a key the scenario does not have is refused before anything runs.
+    let out = chokepoint(&[
+        "calibrate",
+        path(&file),
+        "--prior",
+        "event.nope.remaining=0..1",
+        "-o",
+        path(&dir.join("bad")),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.join("bad").exists());
+    let out = chokepoint(&["calibrate", path(&file), "--prior", "event.stop.remaining=1..0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("LOW below HIGH"), "{}", text(&out.stderr));
+}
