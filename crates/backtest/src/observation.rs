@@ -72,9 +72,9 @@ impl Month {
         (1..=12).contains(&month.month).then_some(month)
     }
 
-    /// Its first day.
-    pub fn first(self) -> Date {
-        Date::new(self.year, self.month, 1).unwrap_or(Date::MIN)
+    /// Its first day, if the calendar has it.
+    pub fn first(self) -> Option<Date> {
+        Date::new(self.year, self.month, 1).ok()
     }
 
     /// The month after.
@@ -89,6 +89,15 @@ impl Month {
     /// The month of `date`.
     pub fn of(date: Date) -> Month {
         Month { year: date.year(), month: date.month() }
+    }
+
+    /// The first day of the month after (`None` past the calendar's end).
+    fn end(self) -> Option<Date> {
+        if self.month == 12 {
+            Date::new(self.year.checked_add(1)?, 1, 1).ok()
+        } else {
+            Date::new(self.year, self.month + 1, 1).ok()
+        }
     }
 }
 
@@ -120,9 +129,9 @@ impl Calendar {
 
     /// The days of `month`, when the whole month lies inside the horizon.
     pub fn month_days(self, month: Month) -> Option<Range<u32>> {
-        let first = self.day(month.first());
-        let end = self.day(month.next().first());
-        (first >= 0 && end <= i64::from(self.horizon_days)).then_some(first as u32..end as u32)
+        let first = self.day(month.first()?);
+        let end = self.day(month.end()?);
+        (first >= 0 && end > first && end <= i64::from(self.horizon_days)).then_some(first as u32..end as u32)
     }
 }
 
@@ -272,7 +281,8 @@ fn rows<'a>(text: &'a str, base: usize, diagnostics: &mut Vec<Diagnostic>) -> Op
         .split_inclusive('\n')
         .map(|line| {
             if line.trim_start().starts_with('#') {
-                line.chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect::<String>()
+                // One space per byte, so offsets after it stay right.
+                line.bytes().map(|b| if b == b'\n' { '\n' } else { ' ' }).collect::<String>()
             } else {
                 line.to_owned()
             }
@@ -305,18 +315,16 @@ fn rows<'a>(text: &'a str, base: usize, diagnostics: &mut Vec<Diagnostic>) -> Op
         }
         let raw = &cleaned[start.min(cleaned.len())..end.min(cleaned.len())];
         let whole = base + start..base + start + raw.trim_end().len().max(1);
+        let starts = cell_starts(raw);
         let span_of = |i: usize, cell: &str| -> Range<usize> {
-            // The cell's place in the line: found by its text after the previous commas.
-            let mut offset = 0;
-            for (k, part) in raw.split(',').enumerate() {
-                if k == i {
-                    let lead = part.len() - part.trim_start().len();
-                    let at = start + offset + lead;
-                    return base + at..base + at + cell.len().max(1);
+            // The cell's place in the line (after its opening quote, if quoted).
+            match starts.get(i) {
+                Some(&at) => {
+                    let at = start + at;
+                    base + at..base + at + cell.len().max(1)
                 }
-                offset += part.len() + 1;
+                None => whole.clone(),
             }
-            whole.clone()
         };
         let Some(columns) = &header else {
             let mut columns = Vec::new();
@@ -388,6 +396,38 @@ fn rows<'a>(text: &'a str, base: usize, diagnostics: &mut Vec<Diagnostic>) -> Op
         return None;
     }
     Some(out)
+}
+
+/// The byte offset in `line` where each CSV cell's text starts (after leading spaces and
+/// an opening quote): commas inside quotes do not separate cells.
+fn cell_starts(line: &str) -> Vec<usize> {
+    let bytes = line.as_bytes();
+    let mut starts = Vec::new();
+    let mut at = 0usize;
+    loop {
+        let mut begin = at;
+        while begin < bytes.len() && bytes[begin] == b' ' {
+            begin += 1;
+        }
+        let quoted = bytes.get(begin) == Some(&b'"');
+        starts.push(if quoted { begin + 1 } else { begin });
+        let mut k = if quoted { begin + 1 } else { begin };
+        let mut in_quotes = quoted;
+        while k < bytes.len() {
+            match bytes[k] {
+                b'"' if in_quotes && bytes.get(k + 1) == Some(&b'"') => k += 1,
+                b'"' => in_quotes = !in_quotes,
+                b',' if !in_quotes => break,
+                b'\n' if !in_quotes => break,
+                _ => {}
+            }
+            k += 1;
+        }
+        if k >= bytes.len() || bytes[k] != b',' {
+            return starts;
+        }
+        at = k + 1;
+    }
 }
 
 /// Checks one row: its own fields, then (for scored rows) every id against the model.
@@ -659,6 +699,16 @@ fn check_measure(
             let inside = region("exporter", &mut error);
             let outside = region("importer", &mut error);
             let product = product(&mut error);
+            if let Some(p) = product
+                && model.products[p.0 as usize].price.is_none()
+            {
+                let (_, span) = row.get("product");
+                error(
+                    format!("the scenario gives {} no price index", model.products[p.0 as usize].id),
+                    span,
+                    "add a price index to the product, or set scored = no and say so in the note".into(),
+                );
+            }
             let days = month("period", period, period_span, &mut error);
             *value = number(value_text, value_span, &mut error);
             Some(Kind::PriceRatio { inside: inside?, outside: outside?, product: product?, days: days? })
@@ -708,9 +758,12 @@ fn check_measure(
                     return None;
                 }
             };
-            let widen = tolerance.unwrap_or(0.0).round() as i64;
-            let window = (calendar.day(from) - widen, calendar.day(to) + widen);
-            if window.0 < 0 || window.1 >= i64::from(calendar.horizon_days) {
+            let widen = tolerance.unwrap_or(0.0).min(f64::from(calendar.horizon_days)).round() as i64;
+            let (from_day, to_day) = (calendar.day(from), calendar.day(to));
+            // A tolerance loosens the test: a wider window for a shortage; for "never short
+            // through `to`", runs short a little before `to` count too.
+            let window = if never { (from_day, to_day - widen) } else { (from_day - widen, to_day + widen) };
+            if from_day < 0 || to_day >= i64::from(calendar.horizon_days) {
                 let last = calendar.date(calendar.horizon_days.saturating_sub(1));
                 error(
                     format!(
@@ -747,5 +800,9 @@ mod tests {
         assert_eq!(calendar.month_days(Month { year: 2025, month: 12 }), Some(334..365));
         assert_eq!(calendar.month_days(Month { year: 2026, month: 1 }), None);
         assert_eq!(calendar.month_days(Month { year: 2024, month: 12 }), None);
+        // The calendar's last month has no month after it: no days, no panic.
+        let late = Calendar { start: Date::constant(9999, 1, 1), horizon_days: 365 };
+        assert_eq!(late.month_days(Month { year: 9999, month: 12 }), None);
+        assert_eq!(late.month_days(Month { year: 9999, month: 11 }), Some(304..334));
     }
 }

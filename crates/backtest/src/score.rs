@@ -101,10 +101,12 @@ pub struct Score {
     pub difference: Option<f64>,
     /// Dates: the share of runs that never ran short.
     pub never_share: Option<f64>,
+    /// Runs that gave no value (a base of zero months, say): not in the percentiles.
+    pub dropped: usize,
 }
 
 /// Scores each observation over `runs` (each run's [`measure`]); `None` for rows that are
-/// not scored, or that no run could measure.
+/// not scored. A scored row no run could measure is a miss with no percentiles.
 pub fn score(observations: &[Observation], runs: &[Vec<f64>]) -> Vec<Option<Score>> {
     observations
         .iter()
@@ -113,8 +115,20 @@ pub fn score(observations: &[Observation], runs: &[Vec<f64>]) -> Vec<Option<Scor
             let kind = observation.kind.as_ref()?;
             let mut values: Vec<f64> =
                 runs.iter().filter_map(|r| r.get(index).copied()).filter(|v| !v.is_nan()).collect();
+            let dropped = runs.len() - values.len();
             if values.is_empty() {
-                return None;
+                // Scored but not measurable in any run: a miss, never left out of the count.
+                return Some(Score {
+                    runs: 0,
+                    p05: f64::NAN,
+                    p50: f64::NAN,
+                    p95: f64::NAN,
+                    inside: false,
+                    error: None,
+                    difference: None,
+                    never_share: None,
+                    dropped,
+                });
             }
             values.sort_by(f64::total_cmp);
             let (p05, p50, p95) = (quantile(&values, 0.05), quantile(&values, 0.5), quantile(&values, 0.95));
@@ -147,6 +161,7 @@ pub fn score(observations: &[Observation], runs: &[Vec<f64>]) -> Vec<Option<Scor
                         error,
                         difference: None,
                         never_share: Some(never_share),
+                        dropped,
                     }
                 }
                 Kind::Trade { .. } | Kind::PriceRatio { .. } => {
@@ -170,6 +185,7 @@ pub fn score(observations: &[Observation], runs: &[Vec<f64>]) -> Vec<Option<Scor
                         error,
                         difference: Some(p50 - observed),
                         never_share: None,
+                        dropped,
                     }
                 }
             })

@@ -77,6 +77,24 @@ pub struct Scored {
 
 /// Runs `chokepoint backtest`.
 pub fn backtest(request: &Request<'_>) -> Result<Vec<Scored>, Failure> {
+    let stem = |f: &PathBuf| f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if let Some((i, f)) =
+        request.files.iter().enumerate().find(|(i, f)| request.files[..*i].iter().any(|g| stem(g) == stem(f)))
+    {
+        return Err(Failure::new(
+            format!(
+                "two scenarios are named {} ({} and {})",
+                stem(f),
+                request
+                    .files
+                    .iter()
+                    .find(|g| stem(g) == stem(f))
+                    .map_or(String::new(), |g| g.display().to_string()),
+                request.files[i].display()
+            ),
+            "their charts and rows would share names: backtest them one at a time, with -o DIR each",
+        ));
+    }
     let mut scored = Vec::new();
     for file in request.files {
         crate::signals::check()?;
@@ -294,7 +312,8 @@ fn months_of(calendar: Calendar) -> Vec<(Month, std::ops::Range<u32>)> {
     let mut out = Vec::new();
     let mut month = Month::of(calendar.start);
     loop {
-        if calendar.day(month.first()) >= i64::from(calendar.horizon_days) || out.len() > 1300 {
+        let Some(first) = month.first() else { break };
+        if calendar.day(first) >= i64::from(calendar.horizon_days) || out.len() > 1300 {
             break;
         }
         if let Some(days) = calendar.month_days(month) {
@@ -428,6 +447,9 @@ fn slug(text: &str) -> String {
 
 /// A date of a run's day, or `never`.
 fn day_text(start: jiff::civil::Date, day: f64) -> String {
+    if day.is_nan() {
+        return "-".to_owned();
+    }
     if !day.is_finite() {
         return "never".to_owned();
     }
@@ -449,6 +471,18 @@ fn number(v: f64) -> String {
 
 /// The error of the median, as written: `ln +0.74 (×2.1)` or `+12 d`.
 fn error_text(o: &Observation, score: &Score) -> String {
+    if score.runs == 0 {
+        return format!("no run measured it ({} runs)", score.dropped);
+    }
+    let text = error_value(o, score);
+    if score.dropped > 0 {
+        return format!("{text}; {} of {} runs gave no value", score.dropped, score.dropped + score.runs);
+    }
+    text
+}
+
+/// The error of the median alone.
+fn error_value(o: &Observation, score: &Score) -> String {
     match (&o.kind, score.error) {
         (Some(Kind::FirstShortage { .. }), Some(days)) => format!("{:+} d", days.round() as i64),
         (Some(Kind::FirstShortage { .. }), None) => "n/a".to_owned(),
@@ -723,6 +757,7 @@ struct JsonScore {
     error: Option<f64>,
     difference: Option<f64>,
     never_share: Option<f64>,
+    dropped: usize,
 }
 
 #[derive(Serialize)]
@@ -783,6 +818,7 @@ fn json(scored: &[Scored]) -> Result<Vec<u8>, Failure> {
                             error: sc.error,
                             difference: sc.difference,
                             never_share: sc.never_share,
+                            dropped: sc.dropped,
                         }),
                     })
                     .collect(),

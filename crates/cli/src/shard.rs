@@ -135,21 +135,32 @@ pub fn write_part(
     })
 }
 
+/// Longest header line read (the shard's summaries).
+const MAX_HEADER_BYTES: u64 = 4 << 30;
+/// Longest kpis row read.
+const MAX_ROW_BYTES: u64 = 1 << 20;
+
 /// A shard file checked whole, ready to merge.
 pub struct Part {
     pub header: PartHeader,
     path: PathBuf,
+    /// The file as opened and checked (not reopened by path, which could name another file
+    /// by the time the rows are copied).
+    file: File,
     rows_offset: u64,
     rows_bytes: u64,
+    /// FNV-1a of the rows alone, to check them again as they are copied.
+    rows_hash: u64,
 }
 
 impl Part {
-    /// Copies the shard's kpis rows to `out`.
+    /// Copies the shard's kpis rows to `out`, checking them against what was verified.
     pub fn copy_rows(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let mut file = File::open(&self.path)?;
+        let mut file = &self.file;
         file.seek(SeekFrom::Start(self.rows_offset))?;
-        let copied = std::io::copy(&mut file.take(self.rows_bytes), out)?;
-        if copied != self.rows_bytes {
+        let mut hashing = Hashing { inner: out, hash: Fnv::new(), bytes: 0, lines: 0 };
+        let copied = std::io::copy(&mut file.take(self.rows_bytes), &mut hashing)?;
+        if copied != self.rows_bytes || hashing.hash.0 != self.rows_hash {
             return Err(std::io::Error::other(format!(
                 "{} changed while it was merged",
                 self.path.display()
@@ -191,6 +202,7 @@ pub fn read_part(path: &Path) -> Result<Part, Failure> {
     };
     let damaged = |line: u64, why: String| Failure::new(format!("{}:{line}: {why}", path.display()), hint);
     let file = crate::input::open_regular(path).map_err(bad)?;
+    let kept = file.try_clone().map_err(|e| bad(e.to_string()))?;
     let mut reader = BufReader::new(file);
     let mut hash = Fnv::new();
     let mut magic = Vec::new();
@@ -205,7 +217,10 @@ pub fn read_part(path: &Path) -> Result<Part, Failure> {
     }
     hash.update(&magic);
     let mut line = Vec::new();
-    reader.read_until(b'\n', &mut line).map_err(|e| bad(e.to_string()))?;
+    (&mut reader).take(MAX_HEADER_BYTES).read_until(b'\n', &mut line).map_err(|e| bad(e.to_string()))?;
+    if line.last() != Some(&b'\n') {
+        return Err(damaged(2, "its header is cut short or damaged (no end of line)".to_owned()));
+    }
     hash.update(&line);
     let header: PartHeader =
         serde_json::from_slice(&line).map_err(|e| damaged(2, format!("its header is damaged ({e})")))?;
@@ -214,9 +229,13 @@ pub fn read_part(path: &Path) -> Result<Part, Failure> {
     }
     let rows_offset = (magic.len() + line.len()) as u64;
     let (mut rows_bytes, mut rows_lines, mut number) = (0u64, 0u64, 2u64);
+    let mut rows_hash = Fnv::new();
     let end = loop {
         line.clear();
-        let n = reader.read_until(b'\n', &mut line).map_err(|e| damaged(number + 1, e.to_string()))?;
+        let n = (&mut reader)
+            .take(MAX_ROW_BYTES)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| damaged(number + 1, e.to_string()))?;
         if n == 0 {
             return Err(damaged(
                 number,
@@ -237,6 +256,7 @@ pub fn read_part(path: &Path) -> Result<Part, Failure> {
             ));
         }
         hash.update(&line);
+        rows_hash.update(&line);
         rows_bytes += line.len() as u64;
         rows_lines += 1;
     };
@@ -274,5 +294,5 @@ pub fn read_part(path: &Path) -> Result<Part, Failure> {
             ),
         ));
     }
-    Ok(Part { header, path: path.to_path_buf(), rows_offset, rows_bytes })
+    Ok(Part { header, path: path.to_path_buf(), file: kept, rows_offset, rows_bytes, rows_hash: rows_hash.0 })
 }

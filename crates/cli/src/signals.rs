@@ -10,6 +10,33 @@ use crate::Failure;
 /// Raised by the first interrupt.
 pub static CANCEL: AtomicBool = AtomicBool::new(false);
 
+/// Set while a result is moved into place: a second interrupt then waits for the move to
+/// end (it takes milliseconds) instead of leaving a mixture of old and new files.
+static COMMITTING: AtomicBool = AtomicBool::new(false);
+
+/// A second interrupt came during a commit.
+static EXIT_ASKED: AtomicBool = AtomicBool::new(false);
+
+/// Marks a commit in progress until dropped.
+pub struct Committing;
+
+impl Committing {
+    /// Starts the mark.
+    pub fn start() -> Committing {
+        COMMITTING.store(true, Ordering::SeqCst);
+        Committing
+    }
+}
+
+impl Drop for Committing {
+    fn drop(&mut self) {
+        COMMITTING.store(false, Ordering::SeqCst);
+        if EXIT_ASKED.load(Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    }
+}
+
 /// The exit code of an interrupted command (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
@@ -17,7 +44,11 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 pub fn install() {
     let _ = ctrlc::set_handler(|| {
         if CANCEL.swap(true, Ordering::SeqCst) {
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
+            if COMMITTING.load(Ordering::SeqCst) {
+                EXIT_ASKED.store(true, Ordering::SeqCst);
+            } else {
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
         }
     });
 }

@@ -97,18 +97,36 @@ impl Staged {
     /// Starts a result for `directory` (created if missing): cleans staging folders left by
     /// killed commands and makes a private one.
     pub fn begin(directory: &Path, slot: Slot) -> Result<Staged, Failure> {
+        if directory.components().any(|c| c.as_os_str().to_string_lossy().starts_with(STAGING_PREFIX)) {
+            return Err(Failure::new(
+                format!("'{}' is inside another command's staging folder", directory.display()),
+                "write the result elsewhere with -o DIR; staging folders are removed when their command ends",
+            ));
+        }
         let created = directory.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).last();
         let created = created.map(Path::to_path_buf);
         crate::output::create_directory(directory)?;
         let lock = lock_directory(directory)?;
         clean_stale(directory);
-        let root = directory.join(format!(
-            "{STAGING_PREFIX}{}-{}",
-            std::process::id(),
-            SERIAL.fetch_add(1, Ordering::Relaxed)
-        ));
+        // The process id alone is not unique across machines (every pod's process is 1):
+        // the clock's nanoseconds and a retry make the name unique in a shared folder.
+        let mut root = PathBuf::new();
         let owner = (|| -> std::io::Result<File> {
-            std::fs::create_dir(&root)?;
+            for _ in 0..100 {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.subsec_nanos());
+                root = directory.join(format!(
+                    "{STAGING_PREFIX}{}-{}-{nanos:08x}",
+                    std::process::id(),
+                    SERIAL.fetch_add(1, Ordering::Relaxed)
+                ));
+                match std::fs::create_dir(&root) {
+                    Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                    other => other?,
+                }
+                break;
+            }
             let owner = File::create(root.join(STAGING_LOCK))?;
             match owner.lock() {
                 // Without locks, the folder cannot be told from a dead command's, and no
@@ -154,6 +172,15 @@ impl Staged {
     /// Writes `files` into the result (names may hold subfolders, such as `charts/a.svg`).
     pub fn write(&self, files: &[OutputFile]) -> Result<(), Failure> {
         for file in files {
+            if !plain_relative(&file.name) {
+                return Err(Failure::new(
+                    format!(
+                        "refusing to write '{}': an output file name must stay inside its directory",
+                        file.name
+                    ),
+                    "an id in the results holds '/' or '..'; check the result files given to this command",
+                ));
+            }
             let path = self.root.join(&file.name);
             let written = (|| -> std::io::Result<()> {
                 if let Some(parent) = path.parent() {
@@ -183,7 +210,18 @@ impl Staged {
         let mut files = Vec::new();
         list_files(&self.root, &self.root, &mut files)
             .map_err(|error| cannot_write(&self.directory, error))?;
-        files.sort();
+        // summary.json last: a result whose move into place was cut short lacks it, so no
+        // reader takes the mixture for a result.
+        files.sort_by_key(|name| (name.ends_with("summary.json"), name.clone()));
+        for name in &files {
+            if let Some(problem) = blocked_target(&self.directory, name) {
+                return Err(Failure::new(
+                    format!("cannot move {name} into place in '{}': {problem}", self.directory.display()),
+                    "remove or rename what is in the way, or write elsewhere with -o DIR; nothing was changed",
+                ));
+            }
+        }
+        let _committing = crate::signals::Committing::start();
         let moved = (|| -> std::io::Result<()> {
             for name in &files {
                 let target = self.directory.join(name);
@@ -225,6 +263,8 @@ impl Drop for Staged {
         // A directory made for this result and holding nothing else: remove it again, so a
         // failed command leaves no trace.
         let Some(created) = &self.created else { return };
+        // Under the directory's lock, so no other command is starting in it meanwhile.
+        let Ok(_lock) = lock_directory(&self.directory) else { return };
         let only_lock = std::fs::read_dir(&self.directory)
             .map(|entries| entries.flatten().all(|e| e.file_name() == LOCK_FILE))
             .unwrap_or(false);
@@ -282,11 +322,12 @@ fn clean_stale(directory: &Path) {
         let Some(name) = name.to_str() else { continue };
         let path = entry.path();
         let stale = if name.starts_with(STAGING_PREFIX) {
-            match File::open(path.join(STAGING_LOCK)) {
+            match File::options().read(true).write(true).open(path.join(STAGING_LOCK)) {
                 // Free: its owner died. Busy: a live command's.
                 Ok(lock) => lock.try_lock().is_ok(),
-                // No lock file: its owner died while making it.
-                Err(_) => true,
+                // No lock file: its owner died while making it (folders are made under the
+                // directory's lock). Any other error: leave it.
+                Err(error) => error.kind() == std::io::ErrorKind::NotFound,
             }
         } else {
             // Temporary files of chokepoint 0.1 before staging folders (`.kpis.csv.0.123.tmp`).
@@ -311,7 +352,11 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result
         let entry = entry?;
         let path = entry.path();
         let relative = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
-        if relative == STAGING_LOCK || relative == SCRATCH {
+        let name = entry.file_name();
+        if relative == STAGING_LOCK
+            || relative == SCRATCH
+            || name.to_string_lossy().starts_with(".chokepoint")
+        {
             continue;
         }
         if entry.file_type()?.is_dir() {
@@ -321,6 +366,30 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result
         }
     }
     Ok(())
+}
+
+/// Whether `name` is a plain relative path (no `..`, not absolute, not empty).
+fn plain_relative(name: &str) -> bool {
+    !name.is_empty() && Path::new(name).components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// What would stop `name` from being moved into `directory`: a directory in its place, or
+/// a symbolic link among its folders (a commit never writes or deletes through a link).
+fn blocked_target(directory: &Path, name: &str) -> Option<String> {
+    let mut path = directory.to_path_buf();
+    let components: Vec<Component<'_>> = Path::new(name).components().collect();
+    for (i, component) in components.iter().enumerate() {
+        path.push(component.as_os_str());
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else { return None };
+        let last = i + 1 == components.len();
+        if metadata.file_type().is_symlink() {
+            return Some(format!("'{}' is a symbolic link", path.display()));
+        }
+        if last && metadata.is_dir() {
+            return Some(format!("'{}' is a directory", path.display()));
+        }
+    }
+    None
 }
 
 /// The relative paths a manifest lists: only plain relative paths (no `..`, not absolute),
@@ -353,6 +422,9 @@ fn write_manifest(path: &Path, files: &[String]) -> std::io::Result<()> {
 
 /// Removes `name` from the directory, and the folders it leaves empty.
 fn remove_with_empty_parents(directory: &Path, name: &str) {
+    if blocked_target(directory, name).is_some() {
+        return;
+    }
     let path = directory.join(name);
     if std::fs::remove_file(&path).is_err() {
         return;

@@ -264,6 +264,7 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
     let shard = resolve_shard(request.shard, request.shard_count)?;
     let mut points = Vec::with_capacity(scenarios.len());
     for (scenario, settings) in scenarios.iter().zip(&settings) {
+        crate::signals::check()?;
         let plan = crate::run::plan(&scenario.model)?;
         points.push(Point { settings: settings.clone(), plan });
     }

@@ -8,8 +8,12 @@ use chokepoint_engine::Model;
 /// facilities cn_part_a (CN), jp_part_b (JP), kr_part_c, tw_part_c, us_widgets, mx_widgets;
 /// sink us_buyer. It starts 2026-01-01 and runs 365 days.
 fn model() -> (Model, Calendar) {
-    let text = include_str!("../../../../examples/small-chain.toml");
-    let loaded = chokepoint_scenario::load_str("small-chain.toml", text).expect("the example loads");
+    // part_a gets a price index, so price ratios of it can be scored.
+    let text = include_str!("../../../../examples/small-chain.toml").replace(
+        "name = \"Part A (single-sourced, little stock)\"",
+        "name = \"Part A (single-sourced, little stock)\"\nprice = { elasticity = 3.0 }",
+    );
+    let loaded = chokepoint_scenario::load_str("small-chain.toml", &text).expect("the example loads");
     let scenario = loaded.scenario;
     let calendar = Calendar { start: scenario.start, horizon_days: scenario.model.horizon_days };
     (scenario.model, calendar)
@@ -70,6 +74,7 @@ fn every_mistake_is_located_with_a_hint() {
          e,first_shortage,,,,us_buyr,2026-04-01..2026-04-30,,,,[S-Y],H,,\n\
          f,trade,CN,US,part_a,,2026-05,-3,,,[S-X],H,,\n\
          g,trade,CN,US,part_a,,2026-05,1,,,,X,,\n\
+         p,price_ratio,CN,US,part_b,,2026-05,2,,,[S-X],H,,\n\
          h,trade,CN,US,nothing,,2026-05,1,,,[S-X],H,no,\n\
          z,trade,CN,US,part_a,,2026-05,120,,,[S-X],H,,\n\
          z,trade,CN,US,part_a,,2026-06,120,,,[S-X],H,,\n\
@@ -91,6 +96,7 @@ fn every_mistake_is_located_with_a_hint() {
         "a row that is not scored must say why in its note",
         "observation 'z' is defined twice",
         "this row has 5 cells; the header has 14",
+        "the scenario gives part_b no price index",
     ] {
         assert!(rendered.contains(expected), "'{expected}' missing from:\n{rendered}");
     }
@@ -176,4 +182,42 @@ fn coverage_counts_by_kind_and_confidence() {
     assert_eq!(row("confidence H"), Some((2, 2)));
     assert_eq!(row("confidence M"), Some((0, 1)));
     assert_eq!(coverage.not_scored, 1);
+}
+
+#[test]
+fn cells_are_located_past_quoted_commas_and_comments_with_accents() {
+    let rendered = check(
+        "# a comment with é and — in it\n\
+         q,trade,CN,US,part_a,,2026-05,120,,,\"Reuters, China customs\",X,,\n",
+    )
+    .expect_err("bad confidence");
+    // Line 4 (comment, header, comment, row). The quoted source takes bytes 36 to 59 of the
+    // row and its comma is not a separator, so the confidence cell is byte 61: column 62
+    // (split at every comma, it would be column 52, inside the source).
+    assert!(rendered.contains("obs.csv:4:62"), "{rendered}");
+}
+
+#[test]
+fn a_never_row_is_loosened_by_its_tolerance() {
+    // Never short through 28 February (day 58), with 7 days of tolerance: runs short from
+    // day 52 on still agree.
+    let o = observation("c,first_shortage,,,,us_buyer,2026-01-01..2026-02-28,never,,7,[S-Y],H,,\n");
+    assert!(matches!(o.kind, Some(Kind::FirstShortage { window: (0, 51), never: true, .. })), "{:?}", o.kind);
+    let runs: Vec<Vec<f64>> = (0..21).map(|i| vec![40.0 + f64::from(i)]).collect();
+    // p95 = 59 > 51: inside; without the tolerance (window end 58) too; at p95 = 50, not.
+    assert!(score(std::slice::from_ref(&o), &runs)[0].as_ref().expect("scored").inside);
+    let early: Vec<Vec<f64>> = (0..21).map(|i| vec![30.0 + f64::from(i)]).collect();
+    assert!(!score(std::slice::from_ref(&o), &early)[0].as_ref().expect("scored").inside);
+}
+
+#[test]
+fn a_scored_row_no_run_can_measure_is_a_miss() {
+    let o = observation("a,trade,CN,US,part_a,,2026-05,0.5,2026-02..2026-04,,[S-X],H,,\n");
+    let runs: Vec<Vec<f64>> = (0..5).map(|_| vec![f64::NAN]).collect();
+    let s = score(std::slice::from_ref(&o), &runs).remove(0).expect("still scored");
+    assert!(!s.inside);
+    assert_eq!((s.runs, s.dropped), (0, 5));
+    let coverage = Coverage::of(std::slice::from_ref(&o), &[Some(s)]);
+    assert_eq!(coverage.rows[0].scored, 1, "it stays in the count");
+    assert_eq!(coverage.not_scored, 0);
 }

@@ -293,3 +293,29 @@ fn after_a_sigkill_the_next_command_cleans_what_the_killed_one_left() {
     assert!(entries(&sweep_dir, ".chokepoint-staging").is_empty(), "{:?}", files(&sweep_dir));
     assert!(!files(&sweep_dir).iter().any(|f| f.ends_with(".tmp")), "{:?}", files(&sweep_dir));
 }
+
+#[test]
+fn a_commit_never_goes_through_a_symbolic_link_nor_into_a_staging_folder() {
+    let dir = scratch("folders-links");
+    let brief = dir.join("brief");
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&brief).expect("dir");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    std::fs::write(elsewhere.join("keep.svg"), "<svg/>").expect("write");
+    std::os::unix::fs::symlink(&elsewhere, brief.join("charts")).expect("symlink");
+    let file = workspace_root().join("examples/small-chain.toml");
+    let out = chokepoint(&["report", path(&file), "--runs", "2", "-o", path(&brief)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("is a symbolic link"), "{}", text(&out.stderr));
+    assert_eq!(
+        files(&elsewhere),
+        BTreeSet::from(["keep.svg".to_owned()]),
+        "nothing written through the link"
+    );
+    assert!(!brief.join("report.html").exists(), "nothing moved into place");
+
+    let inside = dir.join("out/.chokepoint-staging-1-0-0");
+    let out = chokepoint(&["run", SCENARIO, "-o", path(&inside)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("inside another command's staging folder"), "{}", text(&out.stderr));
+}
