@@ -311,8 +311,7 @@ fn series_keys(observations: &[Observation]) -> Vec<SeriesKey> {
 fn months_of(calendar: Calendar) -> Vec<(Month, std::ops::Range<u32>)> {
     let mut out = Vec::new();
     let mut month = Month::of(calendar.start);
-    loop {
-        let Some(first) = month.first() else { break };
+    while let Some(first) = month.first() {
         if calendar.day(first) >= i64::from(calendar.horizon_days) || out.len() > 1300 {
             break;
         }
