@@ -32,7 +32,7 @@ mod time;
 mod validate;
 
 pub use disruption::{
-    Action, Allocation, CapacityShock, ContentRule, DemandShock, End, Event, EventId, ExportControl,
+    Action, Allocation, Announcement, CapacityShock, ContentRule, DemandShock, End, Event, EventId, ExportControl,
     LaneEffect, Leakage, Licence, LogisticsShock, PriceIndex, PriorityClass, Quota, Recipient, Start,
     Stockpile, Substitution,
 };
