@@ -514,10 +514,7 @@ fn check_events(model: &Model, errors: &mut Vec<ModelError>) {
                         errors.push(ModelError::InvalidNumber {
                             owner: owner.to_owned(),
                             field: "announcement day",
-                            reason: format!(
-                                "is {}, not before the start on day {start}",
-                                announcement.day
-                            ),
+                            reason: format!("is {}, not before the start on day {start}", announcement.day),
                         });
                     }
                 }

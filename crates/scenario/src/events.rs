@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use chokepoint_engine::{
-    Action, Announcement, CapacityShock, ContentRule, DemandShock, Dist, End, Event, EventId, ExportControl, LaneEffect,
-    Leakage, Licence, LogisticsShock, Model, Quota, Recipient, Start, Stockpile, Substitution,
+    Action, Announcement, CapacityShock, ContentRule, DemandShock, Dist, End, Event, EventId, ExportControl,
+    LaneEffect, Leakage, Licence, LogisticsShock, Model, Quota, Recipient, Start, Stockpile, Substitution,
 };
 use toml::Value;
 
@@ -478,7 +478,10 @@ impl Context<'_, '_> {
             && !(days > 0.0 && days <= chokepoint_engine::model::MAX_DAYS)
         {
             self.builder
-                .error(format!("{what} must be above 0 and at most 1000 days, found {days}"), announced.target.span())
+                .error(
+                    format!("{what} must be above 0 and at most 1000 days, found {days}"),
+                    announced.target.span(),
+                )
                 .hint = Some(
                 "the target is the days of use buyers stock up to before the start, e.g. \"60d\"".to_owned(),
             );
@@ -488,7 +491,10 @@ impl Context<'_, '_> {
         let day = date_to_day(self.start, date);
         if day < 0 {
             self.builder
-                .error(format!("{owner} is announced on {date}, before the scenario starts ({})", self.start), span)
+                .error(
+                    format!("{owner} is announced on {date}, before the scenario starts ({})", self.start),
+                    span,
+                )
                 .hint = Some("move scenario.start earlier, or the announcement later".to_owned());
             return None;
         }
@@ -497,7 +503,10 @@ impl Context<'_, '_> {
                 let start_date = self.start.checked_add(jiff::Span::new().days(i64::from(*start_day)));
                 let start_text = start_date.map_or_else(|_| format!("day {start_day}"), |d| d.to_string());
                 self.builder
-                    .error(format!("{owner} is announced on {date}, not before it starts ({start_text})"), span)
+                    .error(
+                        format!("{owner} is announced on {date}, not before it starts ({start_text})"),
+                        span,
+                    )
                     .hint = Some(
                     "an announcement comes before the control: give `announced.date` a date before `start`"
                         .to_owned(),
@@ -507,9 +516,8 @@ impl Context<'_, '_> {
             Some(Start::After { .. }) => {
                 self.builder
                     .error(format!("{owner}: an announced control needs a dated start"), e.start.span())
-                    .hint = Some(
-                    "write start = <date> after the announcement, or leave `announced` out".to_owned(),
-                );
+                    .hint =
+                    Some("write start = <date> after the announcement, or leave `announced` out".to_owned());
                 return None;
             }
             Some(Start::Day(_)) | None => {}

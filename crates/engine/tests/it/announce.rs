@@ -127,11 +127,7 @@ fn a_buyer_outside_the_targets_does_not_change_its_orders() {
         assert_eq!(series(&announced, "jp_line", metric), series(&plain, "jp_line", metric), "{metric}");
     }
     let to_jp = |result: &RunResult| {
-        (result.trade.iter())
-            .find(|f| f.importer == region("JP"))
-            .expect("the CN→JP ore route")
-            .daily
-            .clone()
+        (result.trade.iter()).find(|f| f.importer == region("JP")).expect("the CN→JP ore route").daily.clone()
     };
     assert_eq!(to_jp(&announced), to_jp(&plain));
     assert!(series(&plain, "jp_line", "demand").iter().any(|&d| d != 10.0), "demand is drawn");
