@@ -72,6 +72,7 @@ fn chain(ban_end: Option<u32>) -> Model {
                 licence: None,
                 leakage: None,
                 content: None,
+                announcement: None,
             }),
         }],
         horizon_days: 120,

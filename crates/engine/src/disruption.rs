@@ -113,6 +113,22 @@ pub struct ExportControl {
     pub leakage: Option<Leakage>,
     /// Extraterritorial reach by controlled content.
     pub content: Option<ContentRule>,
+    /// An announcement before the start, during which affected buyers stock up; `None`: the
+    /// control comes unannounced.
+    pub announcement: Option<Announcement>,
+}
+
+/// A control announced ahead of its start: from the announcement until the control starts,
+/// every buyer in a targeted region whose base sources include a covered facility (one in
+/// the issuer making a listed product) orders up to at least `target_days` of use
+/// (`docs/model.md`, "Announcements"). Draws nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Announcement {
+    /// Day of the announcement (0-based from the start date); before the control's start.
+    pub day: u32,
+    /// The order-up-to target, in days of baseline use, that affected buyers with a
+    /// days-of-use policy move to (if above their own) until the control starts.
+    pub target_days: f64,
 }
 
 /// Licence review of covered orders, per buyer.

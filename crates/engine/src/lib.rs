@@ -32,9 +32,9 @@ mod time;
 mod validate;
 
 pub use disruption::{
-    Action, Allocation, CapacityShock, ContentRule, DemandShock, End, Event, EventId, ExportControl,
-    LaneEffect, Leakage, Licence, LogisticsShock, PriceIndex, PriorityClass, Quota, Recipient, Start,
-    Stockpile, Substitution,
+    Action, Allocation, Announcement, CapacityShock, ContentRule, DemandShock, End, Event, EventId,
+    ExportControl, LaneEffect, Leakage, Licence, LogisticsShock, PriceIndex, PriorityClass, Quota, Recipient,
+    Start, Stockpile, Substitution,
 };
 pub use dist::Dist;
 pub use model::{

@@ -139,6 +139,11 @@ pub struct Plan<'m> {
     pub(crate) slot_market: Vec<Option<usize>>,
     /// Trade routes and the route of each link's shipments, direct or leaked.
     pub(crate) routes: Routes,
+    /// For each slot, the announced controls that raise its order-up-to level while their
+    /// announcement stands: (index into `model.events`, raised level in micro-units).
+    pub(crate) raised: Vec<Vec<(usize, i64)>>,
+    /// For each event, how many slots its announcement raises (0 for other events).
+    pub(crate) n_raised: Vec<u32>,
     /// Which optional series the model needs.
     pub(crate) features: Features,
 }
@@ -313,7 +318,8 @@ impl<'m> Plan<'m> {
             .map(|(facility, &flow)| if flow > 0.0 { flow } else { facility.capacity.mean().max(0.0) })
             .collect();
 
-        // Initial stocks and order levels.
+        // Initial stocks and order levels; what each slot's days of use are days of.
+        let mut cover: Vec<(f64, Policy)> = Vec::with_capacity(slots.len());
         for (slot, plan) in slots.iter_mut().enumerate() {
             let (stock, policy, planned_flow, starts_empty) = match plan.buyer {
                 Buyer::Facility(f) => {
@@ -331,6 +337,7 @@ impl<'m> Plan<'m> {
                     (sink.stock, sink.policy, slot_flow[slot], false)
                 }
             };
+            cover.push((planned_flow, policy));
             plan.flow = to_qty(slot_flow[slot]);
             plan.initial = if starts_empty { 0 } else { stock_qty(stock, planned_flow) };
             plan.review_days = policy.review_days();
@@ -428,6 +435,7 @@ impl<'m> Plan<'m> {
                 Action::Suspend { .. } | Action::Substitute(_) => {}
             }
         }
+        let (raised, n_raised) = announced_levels(model, &slots, &sources, &cover);
         features.alternates = model.supplies.iter().any(|s| !s.alternates.is_empty());
         let dynamic_capacity = (0..model.facilities.len())
             .map(|f| {
@@ -511,6 +519,8 @@ impl<'m> Plan<'m> {
             facility_market,
             slot_market,
             routes,
+            raised,
+            n_raised,
             features,
         })
     }
@@ -525,6 +535,50 @@ impl<'m> Plan<'m> {
         let slots = &self.facility_slots[index];
         slots.start..slots.start + self.model.facilities[index].recipe.len()
     }
+}
+
+/// The buyers that stock up while an announced control has not started yet: every slot in
+/// a region the control targets (other than the issuer) whose base sources include a
+/// facility the control covers (in the issuer, making a listed product). A slot with a
+/// days-of-use policy orders up to `max(own target, announced target)` days
+/// (`cover = planned flow × (target + L + review − 1)`, as in `Plan::new`); a slot with an
+/// (s, S) policy in units has no target in days and is left as it is. Returns, per slot, the
+/// raising events and levels, and per event the number of slots it raises.
+fn announced_levels(
+    model: &Model,
+    slots: &[SlotPlan],
+    sources: &[SourcePlan],
+    cover: &[(f64, Policy)],
+) -> (Vec<Vec<(usize, i64)>>, Vec<u32>) {
+    let mut raised = vec![Vec::new(); slots.len()];
+    let mut n_raised = vec![0; model.events.len()];
+    for (index, event) in model.events.iter().enumerate() {
+        let Action::ExportControl(control) = &event.action else { continue };
+        let Some(announcement) = &control.announcement else { continue };
+        for (slot, plan) in slots.iter().enumerate() {
+            if plan.region == control.issuer || !control.targets.covers(plan.region) {
+                continue;
+            }
+            let covered = sources[plan.sources.clone()].iter().any(|source| {
+                let supplier = &model.facilities[source.from];
+                source.alternate.is_none()
+                    && supplier.region == control.issuer
+                    && control.products.contains(&supplier.product)
+            });
+            let (planned_flow, policy) = cover[slot];
+            let Policy::DaysOfUse { target_days, review_days } = policy else { continue };
+            if !covered || announcement.target_days <= target_days {
+                continue;
+            }
+            let days = announcement.target_days + f64::from(plan.lead_days) + f64::from(review_days - 1);
+            let level = to_qty(planned_flow * days);
+            if level > plan.order_up_to {
+                raised[slot].push((index, level));
+                n_raised[index] += 1;
+            }
+        }
+    }
+    (raised, n_raised)
 }
 
 /// Mean transit in whole days, at least one: a shipment lands on a later morning.

@@ -68,6 +68,8 @@ pub struct TradeFlow {
 /// What kind of thing happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
+    /// An export control was announced: buyers it will bind stock up until it starts.
+    ControlAnnounced,
     /// An export control began to apply.
     ControlStarted,
     /// An export control stopped applying.
@@ -115,6 +117,7 @@ impl EventKind {
     /// Snake-case name used in `events.csv`.
     pub fn as_str(self) -> &'static str {
         match self {
+            EventKind::ControlAnnounced => "control_announced",
             EventKind::ControlStarted => "control_started",
             EventKind::ControlEnded => "control_ended",
             EventKind::ControlSuspended => "control_suspended",

@@ -45,6 +45,9 @@ enum Event {
     Start(u32),
     /// A scenario event ends.
     End(u32),
+    /// An export control is announced: affected buyers raise their order levels until it
+    /// starts.
+    Announce(u32),
     /// A substitution's switching delay is over: the facility uses the substitute.
     Switch(u32),
     /// A quota's allowance resets at the start of a new period.
@@ -176,6 +179,9 @@ struct EventState {
     active: bool,
     /// Active suspensions naming it.
     suspended: u32,
+    /// An announced control between its announcement and its start: the buyers it affects
+    /// order up to their raised levels.
+    announced: bool,
     /// A substitution that has switched, or a stockpile that is releasing.
     engaged: bool,
     /// A quota's allowance left in this period, or a stockpile's holding, micro-units.
@@ -273,6 +279,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             match event {
                 Event::Start(index) => self.start(day, index as usize),
                 Event::End(index) => self.end(day, index as usize),
+                Event::Announce(index) => self.announce(day, index as usize),
                 Event::Switch(index) => self.switch(day, index as usize),
                 Event::QuotaReset(index) => {
                     let index = index as usize;
@@ -528,6 +535,14 @@ impl<'p, 'm> Simulation<'p, 'm> {
             self.resource(day, slot);
         }
         let plan = &self.plan.slots[slot];
+        // An announced control that has not started yet raises the level of the buyers it
+        // will bind (pre-buying); the highest standing announcement counts.
+        let mut order_up_to = plan.order_up_to;
+        for &(event, level) in &self.plan.raised[slot] {
+            if self.states[event].announced {
+                order_up_to = order_up_to.max(level);
+            }
+        }
         let state = &self.slots[slot];
         let links = &self.links[plan.sources.clone()];
         let net_stock = state.on_hand - state.backlog;
@@ -550,7 +565,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             }
             let own_position =
                 (net_stock as f64 * state.share).round() as i64 + state.in_transit + state.open;
-            let qty = ((plan.order_up_to as f64 * state.share).round() as i64 - own_position).max(0);
+            let qty = ((order_up_to as f64 * state.share).round() as i64 - own_position).max(0);
             if qty > 0 {
                 self.facilities[source.from].open_total += qty;
                 self.links[link].open += qty;

@@ -499,6 +499,25 @@ fn check_events(model: &Model, errors: &mut Vec<ModelError>) {
                     unit(errors, "leakage share", &leakage.share);
                     check_dist(errors, owner, "leakage delay", &leakage.delay);
                 }
+                if let Some(announcement) = &control.announcement {
+                    let target = announcement.target_days;
+                    if !target.is_finite() || target <= 0.0 || target > MAX_DAYS {
+                        errors.push(ModelError::InvalidNumber {
+                            owner: owner.to_owned(),
+                            field: "announcement target",
+                            reason: format!("is {target} days; it must be above 0 and at most {MAX_DAYS}"),
+                        });
+                    }
+                    if let Start::Day(start) = event.start
+                        && announcement.day >= start
+                    {
+                        errors.push(ModelError::InvalidNumber {
+                            owner: owner.to_owned(),
+                            field: "announcement day",
+                            reason: format!("is {}, not before the start on day {start}", announcement.day),
+                        });
+                    }
+                }
                 if let Some(content) = &control.content {
                     number(errors, owner, "content threshold", content.threshold, 0.0, 1.0);
                     for product in &content.applies_to {

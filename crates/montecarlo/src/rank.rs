@@ -223,6 +223,7 @@ impl Candidate {
                         licence: None,
                         leakage: None,
                         content: None,
+                        announcement: None,
                     }));
                 }
             }

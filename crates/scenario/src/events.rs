@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use chokepoint_engine::{
-    Action, CapacityShock, ContentRule, DemandShock, Dist, End, Event, EventId, ExportControl, LaneEffect,
-    Leakage, Licence, LogisticsShock, Model, Quota, Recipient, Start, Stockpile, Substitution,
+    Action, Announcement, CapacityShock, ContentRule, DemandShock, Dist, End, Event, EventId, ExportControl,
+    LaneEffect, Leakage, Licence, LogisticsShock, Model, Quota, Recipient, Start, Stockpile, Substitution,
 };
 use toml::Value;
 
@@ -62,7 +62,7 @@ impl Context<'_, '_> {
         };
         let end = self.end_of(raw.end(), &start, &owner);
         let action = match raw {
-            RawEvent::ExportControl(e) => self.export_control(e, &owner).map(Action::ExportControl),
+            RawEvent::ExportControl(e) => self.export_control(e, &owner, &start).map(Action::ExportControl),
             RawEvent::Quota(e) => self.quota(e, &owner).map(Action::Quota),
             RawEvent::Suspend(e) => self.suspend(e, &owner),
             RawEvent::Capacity(e) => {
@@ -339,7 +339,12 @@ impl Context<'_, '_> {
         resolved.into_iter().collect()
     }
 
-    fn export_control(&mut self, e: &raw::RawExportControl, owner: &str) -> Option<ExportControl> {
+    fn export_control(
+        &mut self,
+        e: &raw::RawExportControl,
+        owner: &str,
+        start: &Option<Start>,
+    ) -> Option<ExportControl> {
         let issuer = self.builder.ok(values::region(&e.issuer, &format!("{owner}: issuer")));
         let products = self.list(&e.products, owner, "products", |b, p, what| b.product(p, what));
         let targets = self.builder.targets(&e.targets, owner, "targets");
@@ -428,6 +433,10 @@ impl Context<'_, '_> {
                 }
             }
         };
+        let announcement = match &e.announced {
+            None => Some(None),
+            Some(announced) => self.announcement(announced.get_ref(), e, owner, start).map(Some),
+        };
         if let (Some(issuer), Some(products)) = (&issuer, &products) {
             let ids: Vec<&str> =
                 products.iter().map(|p| self.model.products[p.0 as usize].id.as_str()).collect();
@@ -451,7 +460,70 @@ impl Context<'_, '_> {
             licence: licence?,
             leakage: leakage?,
             content: content?,
+            announcement: announcement?,
         })
+    }
+
+    /// `announced = { date, target }`: a date before the (dated) start, a target above 0.
+    fn announcement(
+        &mut self,
+        announced: &raw::RawAnnouncement,
+        e: &raw::RawExportControl,
+        owner: &str,
+        start: &Option<Start>,
+    ) -> Option<Announcement> {
+        let what = format!("{owner}: announced.target");
+        let target_days = self.builder.ok(values::days(&announced.target, &what));
+        if let Some(days) = target_days
+            && !(days > 0.0 && days <= chokepoint_engine::model::MAX_DAYS)
+        {
+            self.builder
+                .error(
+                    format!("{what} must be above 0 and at most 1000 days, found {days}"),
+                    announced.target.span(),
+                )
+                .hint = Some(
+                "the target is the days of use buyers stock up to before the start, e.g. \"60d\"".to_owned(),
+            );
+        }
+        let date = self.builder.ok(values::date(&announced.date, &format!("{owner}: announced.date")))?;
+        let span = announced.date.span();
+        let day = date_to_day(self.start, date);
+        if day < 0 {
+            self.builder
+                .error(
+                    format!("{owner} is announced on {date}, before the scenario starts ({})", self.start),
+                    span,
+                )
+                .hint = Some("move scenario.start earlier, or the announcement later".to_owned());
+            return None;
+        }
+        match start {
+            Some(Start::Day(start_day)) if day >= i64::from(*start_day) => {
+                let start_date = self.start.checked_add(jiff::Span::new().days(i64::from(*start_day)));
+                let start_text = start_date.map_or_else(|_| format!("day {start_day}"), |d| d.to_string());
+                self.builder
+                    .error(
+                        format!("{owner} is announced on {date}, not before it starts ({start_text})"),
+                        span,
+                    )
+                    .hint = Some(
+                    "an announcement comes before the control: give `announced.date` a date before `start`"
+                        .to_owned(),
+                );
+                return None;
+            }
+            Some(Start::After { .. }) => {
+                self.builder
+                    .error(format!("{owner}: an announced control needs a dated start"), e.start.span())
+                    .hint =
+                    Some("write start = <date> after the announcement, or leave `announced` out".to_owned());
+                return None;
+            }
+            Some(Start::Day(_)) | None => {}
+        }
+        let target_days = target_days.filter(|&d| d > 0.0 && d <= chokepoint_engine::model::MAX_DAYS)?;
+        Some(Announcement { day: day.min(i64::from(u32::MAX)) as u32, target_days })
     }
 
     fn quota(&mut self, e: &raw::RawQuota, owner: &str) -> Option<Quota> {

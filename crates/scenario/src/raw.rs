@@ -395,6 +395,19 @@ pub struct RawExportControl {
     /// Extraterritorial reach: products anywhere whose controlled content is at or above a
     /// threshold.
     pub content: Option<Loc<RawContent>>,
+    /// An announcement before the start: buyers it will bind stock up until it starts.
+    pub announced: Option<Loc<RawAnnouncement>>,
+}
+
+/// `announced = { … }` of an export control.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnnouncement {
+    /// Day the control is announced: a date before its `start`.
+    pub date: Loc<Date>,
+    /// Stock target, in days of use, that affected buyers order up to from the announcement
+    /// until the start (a duration above 0).
+    pub target: Loc<Duration>,
 }
 
 /// `licence = { … }` of an export control.

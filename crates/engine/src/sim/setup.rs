@@ -64,6 +64,12 @@ impl<'p, 'm> Simulation<'p, 'm> {
             {
                 queue.schedule(SimTime::at(day, Phase::Morning), Event::Start(index as u32));
             }
+            if let Action::ExportControl(control) = &event.action
+                && let Some(announcement) = &control.announcement
+                && announcement.day < horizon
+            {
+                queue.schedule(SimTime::at(announcement.day, Phase::Morning), Event::Announce(index as u32));
+            }
             draws.push(draw);
         }
         let mut states = vec![EventState::default(); model.events.len()];

@@ -11,6 +11,9 @@ impl Simulation<'_, '_> {
     pub(super) fn start(&mut self, day: u32, index: usize) {
         let model = self.plan.model;
         let event = &model.events[index];
+        // Its start day ends an announcement's window, even for a control that never
+        // happens (its end is at or before its start).
+        self.states[index].announced = false;
         if self.states[index].started.is_some() {
             return;
         }
@@ -129,6 +132,30 @@ impl Simulation<'_, '_> {
                 self.schedule(day.saturating_add(delay), Phase::Morning, Event::Switch(index as u32));
             }
         }
+    }
+
+    /// An export control is announced: until it starts, the buyers it will bind order up to
+    /// the announced target (`Plan::raised`). An announcement after the control started (an
+    /// escalated start drawn earlier) does nothing.
+    pub(super) fn announce(&mut self, day: u32, index: usize) {
+        let model = self.plan.model;
+        let event = &model.events[index];
+        let Action::ExportControl(control) = &event.action else { return };
+        let Some(announcement) = &control.announcement else { return };
+        if self.states[index].started.is_some() {
+            return;
+        }
+        self.states[index].announced = true;
+        let n_buyers = self.plan.n_raised[index];
+        let buyers = if n_buyers == 1 { "buyer raises its" } else { "buyers raise their" };
+        let detail = format!(
+            "{} announces a control of {} to {}; {n_buyers} {buyers} stock target to {} days of use until it starts",
+            control.issuer,
+            self.product_list(&control.products),
+            record::targets_text(&control.targets),
+            announcement.target_days
+        );
+        self.log(day, EventKind::ControlAnnounced, event.id.clone(), detail);
     }
 
     pub(super) fn end(&mut self, day: u32, index: usize) {

@@ -3,6 +3,7 @@
 //! the bilateral trade record.
 
 mod analytical;
+mod announce;
 mod hand;
 mod mechanics;
 mod properties;

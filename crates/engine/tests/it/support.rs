@@ -112,6 +112,7 @@ pub fn ban(
             licence: None,
             leakage: None,
             content: None,
+            announcement: None,
         }),
     });
 }
@@ -144,6 +145,7 @@ pub fn control(model: &Model, issuer: &str, products: &[&str], targets: Targets)
         licence: None,
         leakage: None,
         content: None,
+        announcement: None,
     }
 }
 

@@ -321,3 +321,47 @@ proptest! {
         }
     }
 }
+
+const BAN_END: &str = "end = { after = { uniform = [10, 20] } }";
+
+/// `VALID` with `announced = { … }` written on the line of the first ban's `end`.
+fn announced(value: &str) -> String {
+    VALID.replacen(BAN_END, &format!("announced = {value}\n{BAN_END}"), 1)
+}
+
+#[test]
+fn an_announcement_becomes_a_day_and_a_target_in_days() {
+    let text = announced("{ date = 2025-01-02, target = \"6w\" }");
+    let loaded = load_str("announced.toml", &text).unwrap_or_else(|r| panic!("{}", r.render(false)));
+    let Action::ExportControl(control) = &loaded.scenario.model.events[0].action else { panic!("a control") };
+    assert_eq!(control.announcement, Some(chokepoint_engine::Announcement { day: 1, target_days: 42.0 }));
+    let plain = load_str("valid.toml", VALID).unwrap_or_else(|r| panic!("{}", r.render(false)));
+    let Action::ExportControl(control) = &plain.scenario.model.events[0].action else { panic!("a control") };
+    assert_eq!(control.announcement, None, "opt-in");
+}
+
+#[test]
+fn an_announcement_on_or_after_the_start_or_with_a_zero_target_is_refused() {
+    // The ban starts on 2025-01-11: an announcement that day or later is located at its date.
+    for date in ["2025-01-11", "2025-01-20"] {
+        check(
+            BAN_END,
+            &format!("announced = {{ date = {date}, target = \"60d\" }}\n{BAN_END}"),
+            &format!("event ban is announced on {date}, not before it starts (2025-01-11)"),
+            "give `announced.date` a date before `start`",
+        );
+    }
+    check(
+        BAN_END,
+        &format!("announced = {{ date = 2025-01-02, target = \"0d\" }}\n{BAN_END}"),
+        "event ban: announced.target must be above 0",
+        "e.g. \"60d\"",
+    );
+    // The date's own span, not the table's: the error points at the date.
+    let text = announced("{ target = \"60d\", date = 2025-01-20 }");
+    let report = load_str("case.toml", &text).expect_err("too late");
+    let diagnostic =
+        (report.diagnostics.iter()).find(|d| d.message.contains("announced on")).expect("refused");
+    let span = diagnostic.span.clone().expect("located");
+    assert_eq!(&text[span], "2025-01-20");
+}
