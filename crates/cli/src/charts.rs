@@ -105,6 +105,7 @@ fn timeline_events(run: &RunData) -> (Vec<Period>, Vec<Marker>) {
             });
         }
         let label = match e.kind.as_str() {
+            "control_announced" => Some(format!("{subject} announced")),
             "control_started" => Some(format!("{subject} starts")),
             "control_ended" => Some(format!("{subject} ends")),
             "control_suspended" => Some(format!("{subject} suspended")),

@@ -358,3 +358,28 @@ fn report_html_renders_in_headless_chromium() {
     assert!(colours.len() > 50, "only {} colours: text and charts did not render", colours.len());
     assert!(blue > 500, "no Okabe-Ito blue: the header rule and charts are missing");
 }
+
+#[test]
+fn an_announced_control_is_labelled_on_the_timeline() {
+    let dir = crate::scratch("charts-announced");
+    let example =
+        std::fs::read_to_string(crate::workspace_root().join("examples/small-chain.toml")).expect("example");
+    let file = dir.join("announced.toml");
+    std::fs::write(
+        &file,
+        example
+            + "\n[[event]]\ntype = \"export_control\"\nid = \"parts-ban\"\nissuer = \"CN\"\nproducts = [\"part_a\"]\n\
+               targets = [\"US\"]\nstart = 2026-03-01\nannounced = { date = 2026-02-01, target = \"30d\" }\n",
+    )
+    .expect("write");
+    let run = dir.join("run");
+    let out = crate::chokepoint(&["run", file.to_str().expect("utf-8"), "-o", run.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", crate::text(&out.stderr));
+    let events = std::fs::read_to_string(run.join("events.csv")).expect("events.csv");
+    assert!(events.contains(",2026-02-01,control_announced,parts-ban,"), "{events}");
+    let out = crate::chokepoint(&["plot", run.to_str().expect("utf-8"), "--format", "svg"]);
+    assert!(out.status.success(), "{}", crate::text(&out.stderr));
+    let svg = std::fs::read_to_string(run.join("charts/shortage.svg")).expect("shortage.svg");
+    assert!(svg.contains("parts-ban announced"), "no announcement label");
+    assert!(svg.contains("parts-ban starts"));
+}
