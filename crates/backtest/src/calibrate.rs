@@ -10,10 +10,12 @@
 //! posterior percentiles and whether the observations pin it down (its posterior 90 %
 //! interval at most half its prior one).
 
+use chokepoint_engine::{Model, Plan};
+use chokepoint_montecarlo::{Hooks, Stop};
 use serde::Serialize;
 
 use crate::observation::{Kind, Observation};
-use crate::score::{Score, quantile};
+use crate::score::{Score, measure, quantile, score};
 
 /// A parameter to fit: a scenario key (dotted path, as `--set` takes) and its prior,
 /// uniform between `low` and `high`.
@@ -178,6 +180,103 @@ pub fn posterior(priors: &[Prior], draws: &[(Vec<f64>, f64)], keep: f64) -> Post
         })
         .collect();
     Posterior { accepted, threshold, parameters }
+}
+
+/// One draw: its parameter values and how far it is from history.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Draw {
+    /// One value per prior.
+    pub values: Vec<f64>,
+    /// [`distance`] of its scores.
+    pub distance: f64,
+    /// Scored observations outside the model's band.
+    pub outside: usize,
+}
+
+/// How many draws, runs and threads, and the share kept.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    /// Seed of the draws and of every draw's replicates.
+    pub seed: u64,
+    /// Draws from the priors.
+    pub samples: u64,
+    /// Replicates per draw (the same seeds for every draw: common random numbers).
+    pub runs: u64,
+    /// Share of draws kept as the posterior.
+    pub keep: f64,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+}
+
+/// Why a calibration stopped.
+#[derive(Debug)]
+pub enum Failure<E> {
+    /// `load` refused a draw's values.
+    Load {
+        /// The draw.
+        sample: u64,
+        /// What `load` said.
+        error: E,
+    },
+    /// A draw's model cannot run.
+    Model {
+        /// The draw.
+        sample: u64,
+        /// The model's problems.
+        errors: Vec<String>,
+    },
+    /// A draw's replicates stopped (interrupted, or a replicate broke an invariant).
+    Stop {
+        /// The draw.
+        sample: u64,
+        /// Why.
+        stop: Stop,
+    },
+}
+
+/// Builds the model with a draw's `--set` settings (the caller reads the scenario files).
+pub type LoadModel<'a, E> = dyn FnMut(&[(String, String)]) -> Result<Model, E> + 'a;
+
+/// The `--set` settings of a draw.
+pub fn settings(priors: &[Prior], values: &[f64]) -> Vec<(String, String)> {
+    priors.iter().zip(values).map(|(p, v)| (p.key.clone(), p.text(*v))).collect()
+}
+
+/// The whole calibration, for any front door: for each draw, `load` builds the model with
+/// the draw's [`settings`], its replicates are measured and scored against `observations`,
+/// and the closest draws make the [`posterior`].
+pub fn run<E>(
+    priors: &[Prior],
+    observations: &[Observation],
+    settings_of: Settings,
+    hooks: &Hooks<'_>,
+    load: &mut LoadModel<'_, E>,
+) -> Result<(Vec<Draw>, Posterior), Failure<E>> {
+    let mut draws = Vec::with_capacity(usize::try_from(settings_of.samples).unwrap_or(0));
+    for sample in 0..settings_of.samples {
+        let values = draw(priors, settings_of.seed, sample);
+        let model = load(&settings(priors, &values)).map_err(|error| Failure::Load { sample, error })?;
+        let plan = Plan::new(&model).map_err(|errors| Failure::Model {
+            sample,
+            errors: errors.iter().map(ToString::to_string).collect(),
+        })?;
+        let one = |result: &chokepoint_engine::RunResult| measure(&model, result, observations);
+        let measured = chokepoint_montecarlo::collect(
+            &plan,
+            settings_of.seed,
+            settings_of.runs,
+            settings_of.threads,
+            hooks,
+            &one,
+        )
+        .map_err(|stop| Failure::Stop { sample, stop })?;
+        let scores = score(observations, &measured);
+        let outside = scores.iter().flatten().filter(|s| !s.inside).count();
+        draws.push(Draw { values, distance: distance(observations, &scores), outside });
+    }
+    let pairs: Vec<(Vec<f64>, f64)> = draws.iter().map(|d| (d.values.clone(), d.distance)).collect();
+    let posterior = posterior(priors, &pairs, settings_of.keep);
+    Ok((draws, posterior))
 }
 
 #[cfg(test)]

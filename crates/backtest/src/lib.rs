@@ -19,12 +19,17 @@
 //!   [`calibrate::distance`] of each draw's scores to history, [`calibrate::posterior`] of
 //!   the closest draws.
 //!
-//! No files and no terminal: the caller reads the files (and passes their text) and runs
-//! the replicates (`chokepoint_montecarlo::collect` with [`measure`]).
+//! - [`run`] is the whole workflow for any front door: a plan's replicates
+//!   (`chokepoint_montecarlo::collect`) measured, scored, and the observed trade series
+//!   summarised by month.
+//!
+//! No files and no terminal: the caller reads the files and passes their text.
 
 pub mod calibrate;
 pub mod observation;
+pub mod run;
 pub mod score;
 
 pub use observation::{Calendar, Confidence, Kind, Month, Observation, parse};
+pub use run::{BAND_QUANTILES, Backtest, Series, run};
 pub use score::{Coverage, CoverageRow, Score, measure, quantile, score};

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chokepoint_backtest::{Calendar, Coverage, Kind, Month, Observation, Score};
+use chokepoint_backtest::{Calendar, Coverage, Kind, Month, Observation, Score, Series};
 use chokepoint_montecarlo::Hooks;
 use chokepoint_plot::{Chart, Fan, FanStep, Frame, ObservedPoint, ValueFormat};
 use serde::Serialize;
@@ -21,9 +21,6 @@ pub const DEFAULT_RUNS: u32 = 200;
 /// Largest observation file read.
 const MAX_OBSERVATION_BYTES: u64 = 16 << 20;
 
-/// The fan's quantiles.
-const QUANTILES: [f64; 7] = [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95];
-
 /// What `chokepoint backtest` was asked to do.
 pub struct Request<'a> {
     /// The scenario files.
@@ -38,16 +35,6 @@ pub struct Request<'a> {
     pub output: Option<&'a Path>,
     /// Inside a command that commits (`report`): write plainly, print nothing.
     pub nested: bool,
-}
-
-/// One observed series: trade observations of one route and product (and base), drawn
-/// as a fan over every month of the run.
-#[derive(Clone, Debug, PartialEq)]
-struct SeriesKey {
-    /// Index of an observation of the series (its route and base).
-    first: usize,
-    /// Observations on it.
-    members: Vec<usize>,
 }
 
 /// A scenario scored.
@@ -153,38 +140,15 @@ fn one(request: &Request<'_>, file: &Path) -> Result<Scored, Failure> {
     let seed = request.seed.unwrap_or(scenario.seed);
     let model = &scenario.model;
     let plan = crate::run::plan(model)?;
-    let series = series_keys(&observations);
-    let months = months_of(calendar);
     let progress = crate::progress::Progress::new("backtest", u64::from(runs));
     let tick = |n: u64| progress.inc(n);
     let hooks = Hooks { cancel: &crate::signals::CANCEL, progress: &tick };
-    let measure = |result: &chokepoint_engine::RunResult| {
-        let values = chokepoint_backtest::measure(model, result, &observations);
-        let fans: Vec<Vec<f64>> = series
-            .iter()
-            .map(|key| {
-                months
-                    .iter()
-                    .map(|(_, days)| {
-                        let probe = at_month(&observations[key.first], days.clone());
-                        chokepoint_backtest::measure(model, result, std::slice::from_ref(&probe))[0]
-                    })
-                    .collect()
-            })
-            .collect();
-        (values, fans)
-    };
     let started = std::time::Instant::now();
-    let measured = chokepoint_montecarlo::collect(
-        &plan,
-        seed,
-        u64::from(runs),
-        crate::sweep::worker_threads(request.threads),
-        &hooks,
-        &measure,
-    );
+    let threads = crate::sweep::worker_threads(request.threads);
+    let backtest =
+        chokepoint_backtest::run(&plan, calendar, &observations, seed, u64::from(runs), threads, &hooks);
     progress.finish();
-    let measured = measured.map_err(|stop| match stop {
+    let backtest = backtest.map_err(|stop| match stop {
         chokepoint_montecarlo::Stop::Cancelled { completed } => {
             crate::sweep::interrupted(completed, u64::from(runs))
         }
@@ -204,9 +168,6 @@ fn one(request: &Request<'_>, file: &Path) -> Result<Scored, Failure> {
         let seconds = started.elapsed().as_secs_f64();
         eprintln!("{}: {runs} runs in {seconds:.1} s", file.display());
     }
-    let values: Vec<Vec<f64>> = measured.iter().map(|(v, _)| v.clone()).collect();
-    let scores = chokepoint_backtest::score(&observations, &values);
-    let coverage = Coverage::of(&observations, &scores);
     let stem = file.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
     let units: Vec<(String, String, String)> =
         model.products.iter().map(|p| (p.id.clone(), p.unit.clone(), p.name.clone())).collect();
@@ -218,19 +179,13 @@ fn one(request: &Request<'_>, file: &Path) -> Result<Scored, Failure> {
         seed,
         start: scenario.start,
         observations,
-        scores,
-        coverage,
+        scores: backtest.scores,
+        coverage: backtest.coverage,
         charts: Vec::new(),
         units,
     };
-    scored.charts = series
-        .iter()
-        .enumerate()
-        .filter_map(|(k, key)| {
-            let per_run: Vec<Vec<f64>> = measured.iter().map(|(_, f)| f[k].clone()).collect();
-            fan_chart(&scored, k, key, &months, &per_run)
-        })
-        .collect();
+    scored.charts =
+        backtest.series.iter().enumerate().filter_map(|(k, series)| fan_chart(&scored, k, series)).collect();
     Ok(scored)
 }
 
@@ -288,77 +243,18 @@ pub fn observations(
     Ok(observations)
 }
 
-/// The trade observations grouped by route, product and base, in file order.
-fn series_keys(observations: &[Observation]) -> Vec<SeriesKey> {
-    let mut keys: Vec<SeriesKey> = Vec::new();
-    for (i, o) in observations.iter().enumerate() {
-        let Some(Kind::Trade { exporter, importer, product, base, .. }) = &o.kind else { continue };
-        let same = |k: &SeriesKey| match &observations[k.first].kind {
-            Some(Kind::Trade { exporter: e, importer: m, product: p, base: b, .. }) => {
-                e == exporter && m == importer && p == product && b == base
-            }
-            _ => false,
-        };
-        match keys.iter_mut().find(|k| same(k)) {
-            Some(key) => key.members.push(i),
-            None => keys.push(SeriesKey { first: i, members: vec![i] }),
-        }
-    }
-    keys
-}
-
-/// Every whole month of the run, with its days.
-fn months_of(calendar: Calendar) -> Vec<(Month, std::ops::Range<u32>)> {
-    let mut out = Vec::new();
-    let mut month = Month::of(calendar.start);
-    while let Some(first) = month.first() {
-        if calendar.day(first) >= i64::from(calendar.horizon_days) || out.len() > 1300 {
-            break;
-        }
-        if let Some(days) = calendar.month_days(month) {
-            out.push((month, days));
-        }
-        month = month.next();
-    }
-    out
-}
-
-/// A copy of a trade observation measured over another month.
-fn at_month(observation: &Observation, days: std::ops::Range<u32>) -> Observation {
-    let mut probe = observation.clone();
-    if let Some(Kind::Trade { days: d, .. }) = &mut probe.kind {
-        *d = days;
-    }
-    probe
-}
-
 /// The fan of one observed series, with its observations as points.
-fn fan_chart(
-    scored: &Scored,
-    index: usize,
-    key: &SeriesKey,
-    months: &[(Month, std::ops::Range<u32>)],
-    per_run: &[Vec<f64>],
-) -> Option<Named> {
-    let first = &scored.observations[key.first];
+fn fan_chart(scored: &Scored, index: usize, series: &Series) -> Option<Named> {
+    let first = &scored.observations[series.first];
     // Series are made of trade observations only (`series_keys`).
     let Some(Kind::Trade { base, product, .. }) = &first.kind else { return None };
     let (product_id, unit, product_name) = scored.units.get(product.0 as usize).cloned().unwrap_or_default();
-    let steps: Vec<FanStep> = months
+    let steps: Vec<FanStep> = series
+        .bands
         .iter()
-        .enumerate()
-        .map(|(m, (_, days))| {
-            let mut values: Vec<f64> = per_run.iter().map(|r| r[m]).filter(|v| v.is_finite()).collect();
-            values.sort_by(f64::total_cmp);
-            let mut q = [0.0; 7];
-            for (slot, p) in q.iter_mut().zip(QUANTILES) {
-                let v = chokepoint_backtest::quantile(&values, p);
-                *slot = if v.is_finite() { v } else { 0.0 };
-            }
-            FanStep { day: f64::from(days.start + days.end) / 2.0, q }
-        })
+        .map(|(_, days, q)| FanStep { day: f64::from(days.start + days.end) / 2.0, q: *q })
         .collect();
-    let observed: Vec<ObservedPoint> = key
+    let observed: Vec<ObservedPoint> = series
         .members
         .iter()
         .filter_map(|&i| {

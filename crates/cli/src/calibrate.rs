@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use chokepoint_backtest::calibrate::{self, Posterior, Prior};
+use chokepoint_backtest::calibrate::{self, Draw, Posterior, Prior};
 use chokepoint_montecarlo::Hooks;
 use serde::Serialize;
 
@@ -34,13 +34,6 @@ pub struct Request<'a> {
     pub seed: Option<u64>,
     pub threads: Option<usize>,
     pub output: Option<&'a Path>,
-}
-
-/// One draw: its values and how far it is from history.
-struct Draw {
-    values: Vec<f64>,
-    distance: f64,
-    outside: usize,
 }
 
 #[derive(Serialize)]
@@ -126,44 +119,34 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
     let hooks = Hooks { cancel: &crate::signals::CANCEL, progress: &tick };
     let threads = crate::sweep::worker_threads(request.threads);
     let started = std::time::Instant::now();
-    let mut draws = Vec::with_capacity(samples as usize);
-    for sample in 0..u64::from(samples) {
+    let settings = calibrate::Settings {
+        seed,
+        samples: u64::from(samples),
+        runs: u64::from(runs),
+        keep: request.keep,
+        threads,
+    };
+    let mut load = |values: &[(String, String)]| {
         crate::signals::check()?;
-        let values = calibrate::draw(&priors, seed, sample);
-        let scenario = load_draw(request.file, &priors, &values)?;
-        let plan = crate::run::plan(&scenario.model)?;
-        let model = &scenario.model;
-        let measure = |result: &chokepoint_engine::RunResult| {
-            chokepoint_backtest::measure(model, result, &observations)
-        };
-        let measured =
-            chokepoint_montecarlo::collect(&plan, seed, u64::from(runs), threads, &hooks, &measure).map_err(
-                |stop| match stop {
-                    chokepoint_montecarlo::Stop::Cancelled { .. } => {
-                        crate::sweep::interrupted(sample * u64::from(runs), total)
-                    }
-                    other => Failure::new(
-                        format!(
-                            "draw {sample} ({}) failed: {other:?}",
-                            settings(&priors, &values)
-                                .iter()
-                                .map(|(k, v)| format!("{k}={v}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        "this is a bug in chokepoint; please report it with the scenario and the draw",
-                    ),
-                },
-            )?;
-        let scores = chokepoint_backtest::score(&observations, &measured);
-        let distance = calibrate::distance(&observations, &scores);
-        let outside = scores.iter().flatten().filter(|s| !s.inside).count();
-        draws.push(Draw { values, distance, outside });
-    }
+        crate::run::load_with(request.file, values, false).map(|s| s.model)
+    };
+    let outcome = calibrate::run(&priors, &observations, settings, &hooks, &mut load);
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
-    let pairs: Vec<(Vec<f64>, f64)> = draws.iter().map(|d| (d.values.clone(), d.distance)).collect();
-    let posterior = calibrate::posterior(&priors, &pairs, request.keep);
+    let (draws, posterior) = outcome.map_err(|failure| match failure {
+        calibrate::Failure::Load { error, .. } => error,
+        calibrate::Failure::Model { sample, errors } => Failure::new(
+            format!("draw {sample}'s model cannot run:\n  - {}", errors.join("\n  - ")),
+            "narrow the prior to values the scenario can run with",
+        ),
+        calibrate::Failure::Stop { sample, stop: chokepoint_montecarlo::Stop::Cancelled { .. } } => {
+            crate::sweep::interrupted(sample * u64::from(runs), total)
+        }
+        calibrate::Failure::Stop { sample, stop } => Failure::new(
+            format!("draw {sample} failed: {stop:?}"),
+            "this is a bug in chokepoint; please report it with the scenario and the draw",
+        ),
+    })?;
     let scored = observations.iter().filter(|o| o.scored()).count();
     let summary = Summary {
         scenario: &base.name,
@@ -193,18 +176,13 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The `--set` settings of a draw.
-fn settings(priors: &[Prior], values: &[f64]) -> Vec<(String, String)> {
-    priors.iter().zip(values).map(|(p, v)| (p.key.clone(), p.text(*v))).collect()
-}
-
 /// The scenario with a draw's values set.
 fn load_draw(
     file: &Path,
     priors: &[Prior],
     values: &[f64],
 ) -> Result<chokepoint_scenario::Scenario, Failure> {
-    crate::run::load_with(file, &settings(priors, values), false)
+    crate::run::load_with(file, &calibrate::settings(priors, values), false)
 }
 
 /// `posterior.csv`: every draw, its values, distance, observations outside their band, and
