@@ -144,6 +144,107 @@ pub struct Licence {
     /// Days a refused buyer waits before applying again; drawn for each refusal. `None`:
     /// a refused buyer does not apply again while the control lasts.
     pub reapply: Option<Dist>,
+    /// How the issuing authority works: its capacity, who applies, what it grants. The
+    /// default is the simple form (every application reviewed on its own, unlimited
+    /// capacity, one applicant per supply link, single-shipment licences).
+    pub terms: LicenceTerms,
+}
+
+/// How a licensing authority works (`docs/model.md`, "Licensing authorities"). The
+/// [`Default`] is the simple form: a licence review per supply link with no queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LicenceTerms {
+    /// The reviewing body and its capacity; `None`: unlimited (each application is decided
+    /// when its own review time is over). Controls naming the same authority share its
+    /// queue.
+    pub authority: Option<Authority>,
+    /// Applicants each supply link stands for (at least 1): each applies, is decided and
+    /// holds its licence for an equal part of the link's orders.
+    pub applicants: u32,
+    /// What an approval grants.
+    pub kind: LicenceKind,
+    /// Approval probabilities for some applicants, first match first: by the buyer's
+    /// sector or region. Each drawn once per replicate.
+    pub approval_by: Vec<ApprovalRule>,
+    /// Approval probability of an applicant that has held a licence under this control
+    /// before (a renewal or a repeat applicant); drawn once per replicate. `None`: the base
+    /// approval.
+    pub repeat: Option<Dist>,
+    /// General licences granted from a day to applicants with an earlier approval.
+    pub general: Option<GeneralLicence>,
+}
+
+impl Default for LicenceTerms {
+    fn default() -> Self {
+        LicenceTerms {
+            authority: None,
+            applicants: 1,
+            kind: LicenceKind::Single,
+            approval_by: Vec::new(),
+            repeat: None,
+            general: None,
+        }
+    }
+}
+
+/// A reviewing body: applications wait in one queue, first ready first decided, and it
+/// decides at most `capacity` a day.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Authority {
+    /// Name (controls with the same name share the queue).
+    pub name: String,
+    /// Decisions per day from each day on: `(first day, decisions per day)`, sorted by
+    /// day; before the first entry's day, the first entry's rate.
+    pub capacity: Vec<(u32, f64)>,
+}
+
+impl Authority {
+    /// Decisions per day on `day`.
+    pub fn capacity_on(&self, day: u32) -> f64 {
+        let mut rate = self.capacity.first().map_or(0.0, |&(_, r)| r);
+        for &(from, r) in &self.capacity {
+            if from <= day {
+                rate = r;
+            }
+        }
+        rate
+    }
+}
+
+/// What an approved application grants.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LicenceKind {
+    /// A licence for the quantity on the book when it is decided (its approved share);
+    /// used up by the shipments it covers.
+    Single,
+    /// A licence for every shipment of the applicant's part of the link (its approved
+    /// share) for a validity period, drawn at each approval in days; renewal is applied for
+    /// ahead of expiry by the mean review time.
+    Multi {
+        /// Days the licence is valid.
+        validity: Dist,
+    },
+}
+
+/// An approval probability for the applicants a class describes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApprovalRule {
+    /// Who: a sector or regions (as in priority allocation; `domestic` never applies).
+    pub who: PriorityClass,
+    /// Probability an application is approved, in [0, 1]; drawn once per replicate.
+    pub approval: Dist,
+}
+
+/// General licences: from `day`, each applicant that has held a licence under the control
+/// is granted, with probability `share`, a multi-shipment licence valid for `validity`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GeneralLicence {
+    /// First day general licences are issued (0-based from the start date).
+    pub day: u32,
+    /// Probability that an eligible applicant gets one, in [0, 1]; drawn once per replicate.
+    pub share: Dist,
+    /// Days a general licence is valid; drawn for each.
+    pub validity: Dist,
 }
 
 /// Leakage: a share of refused flow reaches targets through third countries.

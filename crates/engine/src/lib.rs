@@ -32,14 +32,14 @@ mod time;
 mod validate;
 
 pub use disruption::{
-    Action, Allocation, Announcement, CapacityShock, ContentRule, DemandShock, End, Event, EventId,
-    ExportControl, LaneEffect, Leakage, Licence, LogisticsShock, PriceIndex, PriorityClass, Quota, Recipient,
-    Start, Stockpile, Substitution,
+    Action, Allocation, Announcement, ApprovalRule, Authority, CapacityShock, ContentRule, DemandShock, End,
+    Event, EventId, ExportControl, GeneralLicence, LaneEffect, Leakage, Licence, LicenceKind, LicenceTerms,
+    LogisticsShock, PriceIndex, PriorityClass, Quota, Recipient, Start, Stockpile, Substitution,
 };
 pub use dist::Dist;
 pub use model::{
-    Alternate, Bloc, Buyer, Facility, FacilityId, Model, Noise, Policy, Product, ProductId, Region, Sink,
-    SinkId, Source, Stock, Supply, Targets, Unmet,
+    Adaptation, Alternate, Bloc, Buyer, Emergency, Facility, FacilityId, Model, Noise, Policy, Product,
+    ProductId, Region, Sink, SinkId, Source, Stock, Supply, Targets, Thrift, Unmet,
 };
 pub use plan::Plan;
 pub use queue::EventQueue;

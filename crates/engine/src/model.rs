@@ -300,6 +300,57 @@ pub struct Model {
     pub allocation: Allocation,
     /// Days simulated.
     pub horizon_days: u32,
+    /// How buyers and suppliers adapt to a cut (shared behaviour parameters; all off by
+    /// default).
+    pub adaptation: Adaptation,
+}
+
+/// How a chain adapts when it is cut off (`docs/model.md`, "Adaptation"). Every part is
+/// off unless given; the values live in one shared place (the calibrated world file), not
+/// in each scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adaptation {
+    /// Orders released after a hold at the border ship at most this multiple of the link's
+    /// baseline daily flow a day until the backlog is gone (the supplier's and the lane's
+    /// pace); `None`: at once.
+    pub release_pace: Option<f64>,
+    /// Emergency stock targets after a cut.
+    pub emergency: Option<Emergency>,
+    /// Demand-side adjustment (thrifting) after a shortage.
+    pub thrift: Option<Thrift>,
+    /// Factor on alternates' qualification delays (emergency qualification), in (0, 1];
+    /// 1: as written.
+    pub qualify_factor: f64,
+}
+
+impl Default for Adaptation {
+    fn default() -> Self {
+        Adaptation { release_pace: None, emergency: None, thrift: None, qualify_factor: 1.0 }
+    }
+}
+
+/// Emergency stock targets: a buyer (with a days-of-use policy) one of whose orders a
+/// border rule or a closed lane held orders up to at least `target_days` of use for
+/// `lasts_days` days from that first hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Emergency {
+    /// The raised order-up-to target, in days of baseline use.
+    pub target_days: f64,
+    /// Days the raised target lasts after the first hold.
+    pub lasts_days: u32,
+}
+
+/// Thrifting: a facility whose production an input has cut uses less of it, starting
+/// `after_days` after the first such day and falling linearly over `ramp_days` to
+/// `1 − max_cut` of its recipe; it stays there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thrift {
+    /// Days from the first day an input limits production until thrifting starts.
+    pub after_days: u32,
+    /// Largest share of the input's use cut, in [0, 1).
+    pub max_cut: f64,
+    /// Days over which the cut reaches its largest share (0: at once).
+    pub ramp_days: u32,
 }
 
 impl Model {

@@ -5,7 +5,8 @@ use std::ops::Range;
 
 use chokepoint_engine::{
     Action, Announcement, CapacityShock, ContentRule, DemandShock, Dist, End, Event, EventId, ExportControl,
-    LaneEffect, Leakage, Licence, LogisticsShock, Model, Quota, Recipient, Start, Stockpile, Substitution,
+    LaneEffect, Leakage, Licence, LicenceTerms, LogisticsShock, Model, Quota, Recipient, Start, Stockpile,
+    Substitution,
 };
 use toml::Value;
 
@@ -363,9 +364,13 @@ impl Context<'_, '_> {
                     Some(r) => self.days_dist(Some(r), &format!("{owner}: licence.reapply")).map(Some),
                 };
                 match (approval, review, partial, reapply) {
-                    (Some(approval), Some(review), Some(partial), Some(reapply)) => {
-                        Some(Some(Licence { approval, review, partial, reapply }))
-                    }
+                    (Some(approval), Some(review), Some(partial), Some(reapply)) => Some(Some(Licence {
+                        approval,
+                        review,
+                        partial,
+                        reapply,
+                        terms: LicenceTerms::default(),
+                    })),
                     _ => None,
                 }
             }

@@ -27,6 +27,7 @@ fn licensed_control(model: &Model, approval: f64, reapply: Option<f64>) -> Actio
         review: Dist::Const(20.0),
         partial: Dist::Const(1.0),
         reapply: reapply.map(Dist::Const),
+        terms: LicenceTerms::default(),
     });
     Action::ExportControl(control)
 }

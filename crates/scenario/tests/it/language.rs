@@ -6,8 +6,8 @@ use std::path::Path;
 
 use chokepoint_engine::{
     Action, Allocation, Alternate, Buyer, CapacityShock, ContentRule, DemandShock, Dist, End, EventId,
-    LaneEffect, Leakage, Licence, LogisticsShock, Model, Noise, Policy, PriceIndex, PriorityClass, Quota,
-    Recipient, Region, Start, Stock, Stockpile, Substitution, Targets, Unmet,
+    LaneEffect, Leakage, Licence, LicenceTerms, LogisticsShock, Model, Noise, Policy, PriceIndex,
+    PriorityClass, Quota, Recipient, Region, Start, Stock, Stockpile, Substitution, Targets, Unmet,
 };
 use chokepoint_scenario::{Loaded, Report, load_path, load_path_with};
 
@@ -119,6 +119,7 @@ fn every_key_becomes_the_model_it_states() {
             review: Dist::Normal { mean: 63.0, sd: 0.0 },
             partial: Dist::Const(0.5),
             reapply: Some(Dist::Const(14.0)),
+            terms: LicenceTerms::default(),
         })
     );
     assert_eq!(
