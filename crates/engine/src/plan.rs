@@ -144,6 +144,15 @@ pub struct Plan<'m> {
     pub(crate) raised: Vec<Vec<(usize, i64)>>,
     /// For each event, how many slots its announcement raises (0 for other events).
     pub(crate) n_raised: Vec<u32>,
+    /// For each event: the licensing authority whose queue its licence applications join
+    /// (index into `authorities`), if its licence names one.
+    pub(crate) licence_authority: Vec<Option<usize>>,
+    /// Each licensing authority: the first control naming it (its capacity is that
+    /// control's).
+    pub(crate) authorities: Vec<usize>,
+    /// For each slot, the order-up-to level of an emergency stock target after a cut
+    /// (`Adaptation::emergency`), micro-units; 0 when none applies.
+    pub(crate) emergency_level: Vec<i64>,
     /// Which optional series the model needs.
     pub(crate) features: Features,
 }
@@ -436,6 +445,29 @@ impl<'m> Plan<'m> {
             }
         }
         let (raised, n_raised) = announced_levels(model, &slots, &sources, &cover);
+        let emergency_level = emergency_levels(model, &slots, &cover);
+        let mut licence_authority = vec![None; model.events.len()];
+        let mut authorities: Vec<usize> = Vec::new();
+        for (index, event) in model.events.iter().enumerate() {
+            let Action::ExportControl(control) = &event.action else { continue };
+            let Some(authority) = control.licence.as_ref().and_then(|l| l.terms.authority.as_ref()) else {
+                continue;
+            };
+            let same = |&first: &usize| match &model.events[first].action {
+                Action::ExportControl(c) => {
+                    c.licence.as_ref().and_then(|l| l.terms.authority.as_ref()).map(|a| &a.name)
+                        == Some(&authority.name)
+                }
+                _ => false,
+            };
+            licence_authority[index] = Some(match authorities.iter().position(same) {
+                Some(a) => a,
+                None => {
+                    authorities.push(index);
+                    authorities.len() - 1
+                }
+            });
+        }
         features.alternates = model.supplies.iter().any(|s| !s.alternates.is_empty());
         let dynamic_capacity = (0..model.facilities.len())
             .map(|f| {
@@ -521,6 +553,9 @@ impl<'m> Plan<'m> {
             routes,
             raised,
             n_raised,
+            licence_authority,
+            authorities,
+            emergency_level,
             features,
         })
     }
@@ -579,6 +614,24 @@ fn announced_levels(
         }
     }
     (raised, n_raised)
+}
+
+/// The emergency order-up-to level of each slot with a days-of-use policy
+/// (`Adaptation::emergency`): `planned flow × (target + L + review − 1)`, as the plan's own
+/// levels; 0 where it would not raise the slot's level or no emergency target is set.
+fn emergency_levels(model: &Model, slots: &[SlotPlan], cover: &[(f64, Policy)]) -> Vec<i64> {
+    let Some(emergency) = &model.adaptation.emergency else { return vec![0; slots.len()] };
+    (slots.iter().zip(cover))
+        .map(|(plan, &(planned_flow, policy))| {
+            let Policy::DaysOfUse { target_days, review_days } = policy else { return 0 };
+            if emergency.target_days <= target_days {
+                return 0;
+            }
+            let days = emergency.target_days + f64::from(plan.lead_days) + f64::from(review_days - 1);
+            let level = to_qty(planned_flow * days);
+            if level > plan.order_up_to { level } else { 0 }
+        })
+        .collect()
 }
 
 /// Mean transit in whole days, at least one: a shipment lands on a later morning.

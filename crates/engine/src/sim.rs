@@ -86,6 +86,10 @@ struct SlotState {
     resourced: bool,
     /// The previous day's shortage fraction of the buyer (for stockpile releases).
     shortage: f64,
+    /// First day a border rule or a closed lane held one of its orders (emergency targets).
+    held_day: Option<u32>,
+    /// First day this input limited its facility's production (thrifting).
+    limit_day: Option<u32>,
 }
 
 /// The pipeline between one slot and one of its sources.
@@ -106,6 +110,9 @@ struct LinkState {
     leaking: bool,
     /// Days from the cut-off until this alternate is qualified (drawn once per replicate).
     qualify_days: u32,
+    /// Orders a border rule held and that have not shipped yet: released, they ship at the
+    /// release pace (`Adaptation::release_pace`).
+    held: i64,
 }
 
 /// Flows of one day, reset after recording.
@@ -159,6 +166,12 @@ struct Draws {
     length: Option<u32>,
     /// Licence approval probability.
     approval: f64,
+    /// Approval probability of each `approval_by` rule, in order.
+    approval_by: Vec<f64>,
+    /// Approval probability of a repeat applicant (`None`: the base approval).
+    repeat: Option<f64>,
+    /// Probability that an eligible applicant gets a general licence.
+    general_share: f64,
     /// Share of refused flow that leaks.
     leak_share: f64,
     /// Quota allowance or stockpile holding, micro-units.
@@ -190,17 +203,42 @@ struct EventState {
     rng: Option<StreamRng>,
 }
 
-/// One application for a licence on one supply link under one control.
+/// One applicant's licences on one supply link under one control.
 struct LicenceCase {
     rng: StreamRng,
-    /// Licensed quantity not yet shipped, micro-units.
+    /// Licensed quantity not yet shipped, micro-units (single-shipment licences).
     granted: i64,
-    /// Decision day of the application under review.
+    /// Last day before which a multi-shipment (or general) licence is valid (0: none).
+    licensed_until: u32,
+    /// Share of the applicant's orders a multi-shipment licence covers.
+    cover: f64,
+    /// Decision day of the application under review (for an authority with a capacity:
+    /// set when the authority takes it up).
     pending: Option<u32>,
+    /// Waiting in its authority's queue.
+    queued: bool,
     /// First day a new application may be made.
     next_apply: u32,
     /// Whether the last decision was a refusal (the buyer counts as cut off).
     refused: bool,
+    /// Whether it has held a licence under this control (repeat approval, general
+    /// licences).
+    approved_before: bool,
+    /// Whether its general licence has been decided.
+    general_decided: bool,
+}
+
+/// A licensing authority's queue: applications ordered by the day their review is over,
+/// then by filing order.
+#[derive(Default)]
+struct AuthorityState {
+    queue: std::collections::BinaryHeap<std::cmp::Reverse<(u32, u64, u32, u32, u32)>>,
+    /// Filing order.
+    seq: u64,
+    /// Decisions it may still make (capacity not used, at most one day's carried over).
+    credit: f64,
+    /// Last day processed.
+    day: Option<u32>,
 }
 
 /// Price accumulators of one market for one day.
@@ -225,7 +263,9 @@ struct Simulation<'p, 'm> {
     transit_rngs: Vec<StreamRng>,
     draws: Vec<Draws>,
     states: Vec<EventState>,
-    licences: HashMap<(u32, u32), LicenceCase>,
+    /// Licence cases of each (control, link), one per applicant.
+    licences: HashMap<(u32, u32), Vec<LicenceCase>>,
+    authorities: Vec<AuthorityState>,
     /// Content rule of each event (index into `plan.content_rules`).
     rule_of: Vec<Option<usize>>,
     /// Controlled value (currency × micro-units) per content rule of each slot's stock on
@@ -468,15 +508,19 @@ impl<'p, 'm> Simulation<'p, 'm> {
         let feasible = want.min(capacity);
         let mut quantity = feasible;
         for slot in plan.recipe_slots(index) {
-            let per_unit = plan.slots[slot].per_unit;
+            let per_unit = plan.slots[slot].per_unit * self.thrift(day, slot);
             let mut possible = self.slots[slot].on_hand as f64 / per_unit;
             if let Some(sub) = self.substitute_for(index, slot) {
                 possible += self.slots[sub.by_slot].on_hand as f64 / sub.per_unit;
             }
-            quantity = quantity.min((possible.floor() as i64).max(0));
+            let possible = (possible.floor() as i64).max(0);
+            if possible < feasible && plan.model.adaptation.thrift.is_some() {
+                self.slots[slot].limit_day.get_or_insert(day);
+            }
+            quantity = quantity.min(possible);
         }
         for slot in plan.recipe_slots(index) {
-            let per_unit = plan.slots[slot].per_unit;
+            let per_unit = plan.slots[slot].per_unit * self.thrift(day, slot);
             let need = (quantity as f64 * per_unit).round() as i64;
             let used = need.min(self.slots[slot].on_hand);
             self.take_from_slot(slot, used);
@@ -508,6 +552,26 @@ impl<'p, 'm> Simulation<'p, 'm> {
         state.day.want += feasible;
         state.day.lost += feasible - quantity;
         self.ledgers[spec.product.0 as usize].produced += i128::from(quantity);
+    }
+
+    /// The factor on a facility input's recipe from thrifting (`Adaptation::thrift`): 1
+    /// until `after` days past the first day the input limited production, then falling
+    /// linearly over `ramp` days to `1 − max_cut`.
+    fn thrift(&self, day: u32, slot: usize) -> f64 {
+        let (Some(thrift), Some(limit)) = (&self.plan.model.adaptation.thrift, self.slots[slot].limit_day)
+        else {
+            return 1.0;
+        };
+        let start = limit.saturating_add(thrift.after_days);
+        if day < start {
+            return 1.0;
+        }
+        let progress = if thrift.ramp_days == 0 {
+            1.0
+        } else {
+            (f64::from(day - start + 1) / f64::from(thrift.ramp_days)).min(1.0)
+        };
+        1.0 - thrift.max_cut * progress
     }
 
     /// Drops content taken from stock that leaves the chain (consumed by final users).
@@ -542,6 +606,13 @@ impl<'p, 'm> Simulation<'p, 'm> {
             if self.states[event].announced {
                 order_up_to = order_up_to.max(level);
             }
+        }
+        // After a cut, an emergency target for a while.
+        if let (Some(emergency), Some(held)) =
+            (&self.plan.model.adaptation.emergency, self.slots[slot].held_day)
+            && day < held.saturating_add(emergency.lasts_days)
+        {
+            order_up_to = order_up_to.max(self.plan.emergency_level[slot]);
         }
         let state = &self.slots[slot];
         let links = &self.links[plan.sources.clone()];

@@ -31,7 +31,7 @@ impl Simulation<'_, '_> {
         banned
             || self.licensing_control(source.from, destination).is_some_and(|(event, _)| {
                 (self.licences.get(&(event as u32, link as u32)))
-                    .is_some_and(|c| c.refused && day < c.next_apply)
+                    .is_some_and(|cases| cases.iter().all(|c| c.refused && day < c.next_apply))
             })
     }
 

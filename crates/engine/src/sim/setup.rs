@@ -43,6 +43,17 @@ impl<'p, 'm> Simulation<'p, 'm> {
                     if let Some(leakage) = &control.leakage {
                         draw.leak_share = leakage.share.sample(&mut rng).clamp(0.0, 1.0);
                     }
+                    // Drawn after the simple form's values, so that those stay as they were.
+                    if let Some(licence) = &control.licence {
+                        let terms = &licence.terms;
+                        draw.approval_by = (terms.approval_by.iter())
+                            .map(|rule| rule.approval.sample(&mut rng).clamp(0.0, 1.0))
+                            .collect();
+                        draw.repeat = terms.repeat.as_ref().map(|d| d.sample(&mut rng).clamp(0.0, 1.0));
+                        if let Some(general) = &terms.general {
+                            draw.general_share = general.share.sample(&mut rng).clamp(0.0, 1.0);
+                        }
+                    }
                 }
                 Action::Quota(quota) => {
                     draw.amount = to_qty(quota.amount.sample(&mut rng).clamp(0.0, crate::model::MAX_UNITS));
@@ -134,8 +145,9 @@ impl<'p, 'm> Simulation<'p, 'm> {
             let spec = &model.supplies[slot.supply].alternates[alternate];
             let key = slot.transit_key ^ entity_key(&model.facilities[source.from].id);
             let mut rng = stream(seed, replicate, key, Purpose::Parameters);
+            let factor = model.adaptation.qualify_factor.clamp(0.0, 1.0);
             links[link].qualify_days =
-                spec.qualify.sample(&mut rng).round().clamp(0.0, f64::from(horizon)) as u32;
+                (spec.qualify.sample(&mut rng) * factor).round().clamp(0.0, f64::from(horizon)) as u32;
         }
         let facilities = (model.facilities.iter().enumerate())
             .map(|(index, facility)| {
@@ -254,6 +266,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             draws,
             states,
             licences: HashMap::new(),
+            authorities: plan.authorities.iter().map(|_| AuthorityState::default()).collect(),
             rule_of,
             slot_content,
             link_content,

@@ -13,7 +13,7 @@
 //! 4. Every shipment across a border is added to the trade record on its route, a leaked one
 //!    as two legs through its `via` regions (`docs/model.md`, "Trade flows").
 
-use crate::disruption::{Action, ExportControl, LaneEffect, Licence};
+use crate::disruption::{Action, ExportControl, LaneEffect, Licence, LicenceKind, PriorityClass};
 use crate::dist::Dist;
 use crate::model::Region;
 use crate::plan::{lead_days, to_units};
@@ -56,6 +56,8 @@ pub(super) struct Entry {
     link: u32,
     open: i64,
     cap: i64,
+    /// What the rules let pass, before the release pace.
+    ruled: i64,
     hold: Hold,
     give: i64,
 }
@@ -88,7 +90,7 @@ impl<'p> Simulation<'p, '_> {
             if open <= 0 {
                 continue;
             }
-            let mut entry = Entry { link, open, cap: open, hold: Hold::None, give: 0 };
+            let mut entry = Entry { link, open, cap: open, ruled: open, hold: Hold::None, give: 0 };
             if gated {
                 self.gate(day, index, &mut entry, apply);
             }
@@ -96,6 +98,20 @@ impl<'p> Simulation<'p, '_> {
         }
         if gated {
             self.apply_quotas(index, &mut entries);
+        }
+        for entry in &mut entries {
+            entry.ruled = entry.cap;
+        }
+        if let Some(pace) = self.plan.model.adaptation.release_pace {
+            for entry in &mut entries {
+                let link = entry.link as usize;
+                let held = self.links[link].held.min(entry.open);
+                if held > 0 {
+                    let slot = &self.plan.slots[self.plan.sources[link].slot];
+                    let pace_qty = (slot.flow as f64 * self.links[link].share * pace).round().max(1.0) as i64;
+                    entry.cap = entry.cap.min(entry.open - held + pace_qty);
+                }
+            }
         }
         self.entries = entries;
     }
@@ -127,16 +143,37 @@ impl<'p> Simulation<'p, '_> {
             }
         }
         if let Some((event, licence)) = self.licensing_control(index, destination) {
-            let (granted, refused) = if apply {
-                self.licence(day, event, index, link, entry.open, licence)
-            } else {
-                self.licences.get(&(event as u32, entry.link)).map_or((0, false), |c| (c.granted, c.refused))
-            };
-            if granted < entry.cap {
-                entry.cap = granted.max(0);
+            if apply {
+                self.licence(day, event, index, link, entry.open, licence);
+            }
+            let (licensed, refused) = self.licensed(day, event, link, entry.open);
+            if licensed < entry.cap {
+                entry.cap = licensed.max(0);
                 entry.hold = if refused { Hold::Denied(event as u32) } else { Hold::Pending };
             }
         }
+    }
+
+    /// What the licences of (`event`, `link`) let pass of `open` today, and whether an
+    /// applicant's last decision was a refusal: single-shipment licences their quantity
+    /// not yet shipped (at most the applicant's part of the book), multi-shipment ones
+    /// their covered share of the applicant's part while valid.
+    fn licensed(&self, day: u32, event: usize, link: usize, open: i64) -> (i64, bool) {
+        let Some(cases) = self.licences.get(&(event as u32, link as u32)) else { return (0, false) };
+        let n = cases.len();
+        let mut licensed = 0;
+        let mut refused = false;
+        for (applicant, case) in cases.iter().enumerate() {
+            let part = equal_part(open, n, applicant);
+            licensed += case.granted.clamp(0, part);
+            if day < case.licensed_until {
+                let covered =
+                    if case.cover >= 1.0 { part } else { (part as f64 * case.cover).round() as i64 };
+                licensed += covered.min(part - case.granted.clamp(0, part));
+            }
+            refused |= case.refused;
+        }
+        (licensed, refused)
     }
 
     /// The control whose licence an export of facility `index` to `destination` needs: the
@@ -222,85 +259,222 @@ impl<'p> Simulation<'p, '_> {
         extra
     }
 
-    /// The licence case of (`event`, `link`): applies when orders wait unlicensed and no
-    /// application is open; decides an application whose review is over, for what is then
-    /// on the book unlicensed (approved: a drawn share of it; refused: none). Returns the
-    /// licensed quantity not yet shipped and whether the last decision was a refusal.
-    fn licence(
-        &mut self,
-        day: u32,
-        event: usize,
-        index: usize,
-        link: usize,
-        open: i64,
-        licence: &Licence,
-    ) -> (i64, bool) {
+    /// The licence cases of (`event`, `link`), one per applicant, each for an equal part of
+    /// the book: an applicant applies when its part waits unlicensed (or its multi-shipment
+    /// licence is due for renewal) and no application is open; an application is decided
+    /// when its review is over (and, under an authority with a capacity, when the
+    /// authority takes it up). Approved: a drawn share of what it asked for (single) or of
+    /// its part for a validity period (multi); refused: nothing, and it may apply again
+    /// after a drawn wait. The simple form (one applicant, no authority, single) is the
+    /// engine's original licence review, draw for draw.
+    fn licence(&mut self, day: u32, event: usize, index: usize, link: usize, open: i64, licence: &Licence) {
         let plan = self.plan;
         let model = plan.model;
+        let terms = &licence.terms;
         let key = (event as u32, link as u32);
-        let case = self.licences.entry(key).or_insert_with(|| {
+        let authority = plan.licence_authority[event];
+        if let Some(a) = authority {
+            self.authority_day(day, a);
+        }
+        let seed = (self.config.seed, self.config.replicate);
+        let cases = self.licences.entry(key).or_insert_with(|| {
             let slot = &plan.slots[plan.sources[link].slot];
             let stream_key = entity_key(&model.events[event].id)
                 ^ slot.transit_key
                 ^ entity_key(&model.facilities[index].id);
-            LicenceCase {
-                rng: stream(self.config.seed, self.config.replicate, stream_key, Purpose::Licence),
-                granted: 0,
-                pending: None,
-                next_apply: 0,
-                refused: false,
-            }
+            (0..terms.applicants.max(1))
+                .map(|applicant| LicenceCase {
+                    rng: stream(
+                        seed.0,
+                        seed.1,
+                        stream_key ^ u64::from(applicant).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                        Purpose::Licence,
+                    ),
+                    granted: 0,
+                    licensed_until: 0,
+                    cover: 0.0,
+                    pending: None,
+                    queued: false,
+                    next_apply: 0,
+                    refused: false,
+                    approved_before: false,
+                    general_decided: false,
+                })
+                .collect()
         });
-        if case.pending.is_none() && open > case.granted && day >= case.next_apply {
-            let review = days(licence.review.sample(&mut case.rng));
-            case.pending = Some(day.saturating_add(review));
-            case.refused = false;
-        }
-        let mut decision = None;
-        if let Some(decide) = case.pending
-            && day >= decide
-        {
-            case.pending = None;
-            let requested = (open - case.granted).max(0);
-            let approval = self.draws[event].approval;
-            let draw = Dist::Uniform { low: 0.0, high: 1.0 }.sample(&mut case.rng);
-            if approval >= 1.0 || draw < approval {
-                let share = licence.partial.sample(&mut case.rng).clamp(0.0, 1.0);
-                let granted = (requested as f64 * share).round() as i64;
-                case.granted += granted;
-                case.next_apply = day.saturating_add(1);
-                decision = Some((true, requested, granted));
-            } else {
-                case.refused = true;
-                case.next_apply = match &licence.reapply {
-                    Some(wait) => day.saturating_add(days(wait.sample(&mut case.rng)).max(1)),
-                    None => u32::MAX,
+        let n = cases.len();
+        let slot = &plan.slots[plan.sources[link].slot];
+        let approval = self.approval_of(event, slot.buyer, slot.region, terms);
+        let draws = &self.draws[event];
+        let renew_lead = days(licence.review.mean());
+        let mut filed: Vec<(u32, u32)> = Vec::new();
+        let mut decisions: Vec<(usize, bool, i64, i64, bool)> = Vec::new();
+        let cases = self.licences.get_mut(&key).expect("inserted above");
+        for (applicant, case) in cases.iter_mut().enumerate() {
+            let part = equal_part(open, n, applicant);
+            if let Some(general) = &terms.general
+                && day >= general.day
+                && case.approved_before
+                && !case.general_decided
+            {
+                case.general_decided = true;
+                let draw = Dist::Uniform { low: 0.0, high: 1.0 }.sample(&mut case.rng);
+                if draw < draws.general_share {
+                    let until = day.saturating_add(days(general.validity.sample(&mut case.rng)));
+                    if until > case.licensed_until {
+                        case.licensed_until = until;
+                        case.cover = 1.0;
+                        case.next_apply = case.next_apply.max(until.saturating_sub(renew_lead));
+                    }
+                    decisions.push((applicant, true, part, part, true));
+                }
+            }
+            let wants = match terms.kind {
+                LicenceKind::Single => part > case.granted,
+                LicenceKind::Multi { .. } => {
+                    part > 0 && day.saturating_add(renew_lead) >= case.licensed_until
+                }
+            };
+            if case.pending.is_none() && !case.queued && wants && day >= case.next_apply {
+                let review = days(licence.review.sample(&mut case.rng));
+                let ready = day.saturating_add(review);
+                if authority.is_some() {
+                    case.queued = true;
+                    filed.push((ready, applicant as u32));
+                } else {
+                    case.pending = Some(ready);
+                }
+                case.refused = false;
+            }
+            if let Some(decide) = case.pending
+                && day >= decide
+            {
+                case.pending = None;
+                let requested = match terms.kind {
+                    LicenceKind::Single => (part - case.granted).max(0),
+                    LicenceKind::Multi { .. } => part,
                 };
-                decision = Some((false, requested, 0));
+                let p = match (case.approved_before, draws.repeat, approval) {
+                    (_, _, Some(p)) => p,
+                    (true, Some(repeat), None) => repeat,
+                    _ => draws.approval,
+                };
+                let draw = Dist::Uniform { low: 0.0, high: 1.0 }.sample(&mut case.rng);
+                if p >= 1.0 || draw < p {
+                    let share = licence.partial.sample(&mut case.rng).clamp(0.0, 1.0);
+                    case.approved_before = true;
+                    match &terms.kind {
+                        LicenceKind::Single => {
+                            let granted = (requested as f64 * share).round() as i64;
+                            case.granted += granted;
+                            case.next_apply = day.saturating_add(1);
+                            decisions.push((applicant, true, requested, granted, false));
+                        }
+                        LicenceKind::Multi { validity } => {
+                            let until = day.saturating_add(days(validity.sample(&mut case.rng)).max(1));
+                            case.licensed_until = case.licensed_until.max(until);
+                            case.cover = share;
+                            case.next_apply = until.saturating_sub(renew_lead).max(day.saturating_add(1));
+                            let covered = (requested as f64 * share).round() as i64;
+                            decisions.push((applicant, true, requested, covered, false));
+                        }
+                    }
+                } else {
+                    case.refused = true;
+                    case.next_apply = match &licence.reapply {
+                        Some(wait) => day.saturating_add(days(wait.sample(&mut case.rng)).max(1)),
+                        None => u32::MAX,
+                    };
+                    decisions.push((applicant, false, requested, 0, false));
+                }
             }
         }
-        let result = (case.granted, case.refused);
-        if let Some((approved, requested, granted)) = decision {
+        if let Some(a) = authority {
+            let state = &mut self.authorities[a];
+            for (ready, applicant) in filed {
+                state.seq += 1;
+                state.queue.push(std::cmp::Reverse((ready, state.seq, event as u32, link as u32, applicant)));
+            }
+        }
+        for (applicant, approved, requested, granted, general) in decisions {
             let supplier = &model.facilities[index].id;
-            let buyer = model.buyer_name(plan.slots[plan.sources[link].slot].buyer);
+            let buyer = model.buyer_name(slot.buyer);
             let product = &model.products[model.facilities[index].product.0 as usize].id;
             let subject = model.events[event].id.clone();
-            if approved {
+            let who = if n > 1 { format!(" (applicant {} of {n})", applicant + 1) } else { String::new() };
+            if general {
+                let detail = format!("general licence for {product} from {supplier} to {buyer}{who}");
+                self.log(day, EventKind::LicenceGranted, subject, detail);
+            } else if approved {
                 let detail = format!(
-                    "licence for {} of {} requested: {product} from {supplier} to {buyer}",
+                    "licence for {} of {} requested: {product} from {supplier} to {buyer}{who}",
                     to_units(granted.into()),
                     to_units(requested.into())
                 );
                 self.log(day, EventKind::LicenceGranted, subject, detail);
             } else {
                 let detail = format!(
-                    "licence for {} of {product} from {supplier} to {buyer}",
+                    "licence for {} of {product} from {supplier} to {buyer}{who}",
                     to_units(requested.into())
                 );
                 self.log(day, EventKind::LicenceRefused, subject, detail);
             }
         }
-        result
+    }
+
+    /// The approval probability a rule of `approval_by` gives the buyer, if one matches.
+    fn approval_of(
+        &self,
+        event: usize,
+        buyer: crate::model::Buyer,
+        region: Region,
+        terms: &crate::disruption::LicenceTerms,
+    ) -> Option<f64> {
+        let model = self.plan.model;
+        let sector = match buyer {
+            crate::model::Buyer::Facility(f) => &model.facilities[f.0 as usize].sector,
+            crate::model::Buyer::Sink(s) => &model.sinks[s.0 as usize].sector,
+        };
+        terms.approval_by.iter().zip(&self.draws[event].approval_by).find_map(|(rule, &p)| {
+            let matches = match &rule.who {
+                PriorityClass::Sector(name) => name == sector,
+                PriorityClass::Regions(regions) => regions.contains(&region),
+                PriorityClass::All => true,
+                PriorityClass::Domestic => false,
+            };
+            matches.then_some(p)
+        })
+    }
+
+    /// Licensing authority `a` decides, on each day up to `day` not yet processed, as many
+    /// applications as its capacity allows, those whose review is over first (then in
+    /// filing order); an unused capacity carries over at most one decision.
+    fn authority_day(&mut self, day: u32, a: usize) {
+        let plan = self.plan;
+        let Action::ExportControl(control) = &plan.model.events[plan.authorities[a]].action else { return };
+        let Some(authority) = control.licence.as_ref().and_then(|l| l.terms.authority.as_ref()) else {
+            return;
+        };
+        let first = self.authorities[a].day.map_or(day, |d| d.saturating_add(1));
+        for today in first..=day {
+            let mut credit = self.authorities[a].credit.min(1.0) + authority.capacity_on(today);
+            while credit >= 1.0
+                && let Some(&std::cmp::Reverse((ready, _, event, link, applicant))) =
+                    self.authorities[a].queue.peek()
+                && ready <= today
+            {
+                self.authorities[a].queue.pop();
+                credit -= 1.0;
+                if let Some(case) =
+                    self.licences.get_mut(&(event, link)).and_then(|cases| cases.get_mut(applicant as usize))
+                {
+                    case.queued = false;
+                    case.pending = Some(today);
+                }
+            }
+            self.authorities[a].credit = credit;
+            self.authorities[a].day = Some(today);
+        }
     }
 
     /// Makes a share of `refused` on `link` free to leak, if control `event` leaks.
@@ -390,7 +564,19 @@ impl<'p> Simulation<'p, '_> {
                 self.count_licensed_and_quota(index, link, entry.give);
             }
             self.account_markets(index, entry);
-            let held = entry.open - entry.cap;
+            if plan.model.adaptation.release_pace.is_some() {
+                // Fresh orders ship first; what a rule held before ships at the pace.
+                let state = &mut self.links[link];
+                let before = state.held.min(entry.open);
+                let from_backlog = (entry.give - (entry.open - before)).max(0);
+                let ruled_held = if entry.hold == Hold::None { 0 } else { entry.open - entry.ruled };
+                state.held = (before - from_backlog).max(ruled_held).min(entry.open - entry.give);
+            }
+            let held = entry.open - entry.ruled;
+            if held > 0 && entry.hold != Hold::None && plan.model.adaptation.emergency.is_some() {
+                let slot = plan.sources[link].slot;
+                self.slots[slot].held_day.get_or_insert(day);
+            }
             match entry.hold {
                 Hold::Banned(_) | Hold::Denied(_) | Hold::Quota => {
                     held_total += held;
@@ -481,9 +667,17 @@ impl<'p> Simulation<'p, '_> {
             return;
         }
         if let Some((event, _)) = self.licensing_control(index, destination)
-            && let Some(case) = self.licences.get_mut(&(event as u32, link as u32))
+            && let Some(cases) = self.licences.get_mut(&(event as u32, link as u32))
         {
-            case.granted = (case.granted - qty).max(0);
+            // Single-shipment licences are used up, each in proportion to what it grants.
+            let granted: i64 = cases.iter().map(|c| c.granted.max(0)).sum();
+            let used = qty.min(granted);
+            if used > 0 {
+                split_proportionally(used, cases.iter().map(|c| c.granted.max(0)), &mut self.scratch);
+                for (case, &part) in cases.iter_mut().zip(&self.scratch) {
+                    case.granted -= part;
+                }
+            }
             self.facilities[index].day.licensed += i128::from(qty);
         }
         for &event in &plan.facility_rules[index] {
