@@ -448,7 +448,8 @@ impl<'p> Simulation<'p, '_> {
 
     /// Licensing authority `a` decides, on each day up to `day` not yet processed, as many
     /// applications as its capacity allows, those whose review is over first (then in
-    /// filing order); an unused capacity carries over at most one decision.
+    /// filing order); unused capacity carries over only as a fraction of a decision (an
+    /// authority deciding half an application a day decides one every second day).
     fn authority_day(&mut self, day: u32, a: usize) {
         let plan = self.plan;
         let Action::ExportControl(control) = &plan.model.events[plan.authorities[a]].action else { return };
@@ -457,7 +458,7 @@ impl<'p> Simulation<'p, '_> {
         };
         let first = self.authorities[a].day.map_or(day, |d| d.saturating_add(1));
         for today in first..=day {
-            let mut credit = self.authorities[a].credit.min(1.0) + authority.capacity_on(today);
+            let mut credit = self.authorities[a].credit.fract() + authority.capacity_on(today);
             while credit >= 1.0
                 && let Some(&std::cmp::Reverse((ready, _, event, link, applicant))) =
                     self.authorities[a].queue.peek()

@@ -2,8 +2,10 @@
 //! analytical inventory check, properties (conservation, determinism) over random chains, and
 //! the bilateral trade record.
 
+mod adaptation;
 mod analytical;
 mod announce;
+mod authority;
 mod hand;
 mod mechanics;
 mod properties;
