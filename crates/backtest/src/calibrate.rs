@@ -187,16 +187,29 @@ pub fn posterior(priors: &[Prior], draws: &[(Vec<f64>, f64)], keep: f64) -> Post
 pub struct Draw {
     /// One value per prior.
     pub values: Vec<f64>,
-    /// [`distance`] of its scores.
+    /// [`distance`] of its scores, over the observations of every episode together.
     pub distance: f64,
     /// Scored observations outside the model's band.
     pub outside: usize,
+    /// [`distance`] over each episode's observations alone, in episode order.
+    pub by_episode: Vec<f64>,
+}
+
+/// One scenario fitted with the others: its observations, the seed of its replicates, and
+/// how to build its model with a draw's settings.
+pub struct Episode<'a, E> {
+    /// The scenario's observations.
+    pub observations: Vec<Observation>,
+    /// Seed of its replicates (the same for every draw: common random numbers).
+    pub seed: u64,
+    /// Builds its model with a draw's `--set` settings.
+    pub load: Box<LoadModel<'a, E>>,
 }
 
 /// How many draws, runs and threads, and the share kept.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Settings {
-    /// Seed of the draws and of every draw's replicates.
+    /// Seed of the draws from the priors (each episode has its own seed for replicates).
     pub seed: u64,
     /// Draws from the priors.
     pub samples: u64,
@@ -242,37 +255,49 @@ pub fn settings(priors: &[Prior], values: &[f64]) -> Vec<(String, String)> {
     priors.iter().zip(values).map(|(p, v)| (p.key.clone(), p.text(*v))).collect()
 }
 
-/// The whole calibration, for any front door: for each draw, `load` builds the model with
-/// the draw's [`settings`], its replicates are measured and scored against `observations`,
-/// and the closest draws make the [`posterior`].
+/// The whole calibration, for any front door: for each draw, every episode's model is
+/// built with the draw's [`settings`], its replicates are measured and scored against its
+/// observations, and the distance is taken over all observations together (each episode
+/// weighs by its number of scored observations); the closest draws make the [`posterior`].
+/// Fitting several episodes at once is how shared parameters are fitted once.
 pub fn run<E>(
     priors: &[Prior],
-    observations: &[Observation],
+    episodes: &mut [Episode<'_, E>],
     settings_of: Settings,
     hooks: &Hooks<'_>,
-    load: &mut LoadModel<'_, E>,
 ) -> Result<(Vec<Draw>, Posterior), Failure<E>> {
     let mut draws = Vec::with_capacity(usize::try_from(settings_of.samples).unwrap_or(0));
     for sample in 0..settings_of.samples {
         let values = draw(priors, settings_of.seed, sample);
-        let model = load(&settings(priors, &values)).map_err(|error| Failure::Load { sample, error })?;
-        let plan = Plan::new(&model).map_err(|errors| Failure::Model {
-            sample,
-            errors: errors.iter().map(ToString::to_string).collect(),
-        })?;
-        let one = |result: &chokepoint_engine::RunResult| measure(&model, result, observations);
-        let measured = chokepoint_montecarlo::collect(
-            &plan,
-            settings_of.seed,
-            settings_of.runs,
-            settings_of.threads,
-            hooks,
-            &one,
-        )
-        .map_err(|stop| Failure::Stop { sample, stop })?;
-        let scores = score(observations, &measured);
-        let outside = scores.iter().flatten().filter(|s| !s.inside).count();
-        draws.push(Draw { values, distance: distance(observations, &scores), outside });
+        let mut all_observations: Vec<&Observation> = Vec::new();
+        let mut all_scores: Vec<Option<Score>> = Vec::new();
+        let mut by_episode = Vec::with_capacity(episodes.len());
+        for episode in episodes.iter_mut() {
+            let model = (episode.load)(&settings(priors, &values))
+                .map_err(|error| Failure::Load { sample, error })?;
+            let plan = Plan::new(&model).map_err(|errors| Failure::Model {
+                sample,
+                errors: errors.iter().map(ToString::to_string).collect(),
+            })?;
+            let observations = &episode.observations;
+            let one = |result: &chokepoint_engine::RunResult| measure(&model, result, observations);
+            let measured = chokepoint_montecarlo::collect(
+                &plan,
+                episode.seed,
+                settings_of.runs,
+                settings_of.threads,
+                hooks,
+                &one,
+            )
+            .map_err(|stop| Failure::Stop { sample, stop })?;
+            let scores = score(observations, &measured);
+            by_episode.push(distance(observations, &scores));
+            all_observations.extend(observations.iter());
+            all_scores.extend(scores);
+        }
+        let observations: Vec<Observation> = all_observations.into_iter().cloned().collect();
+        let outside = all_scores.iter().flatten().filter(|s| !s.inside).count();
+        draws.push(Draw { values, distance: distance(&observations, &all_scores), outside, by_episode });
     }
     let pairs: Vec<(Vec<f64>, f64)> = draws.iter().map(|d| (d.values.clone(), d.distance)).collect();
     let posterior = posterior(priors, &pairs, settings_of.keep);

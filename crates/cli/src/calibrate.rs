@@ -6,7 +6,7 @@
 //! their parameters only), scores every observation and takes the distance to history. The
 //! closest `--keep` share of draws is the posterior.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chokepoint_backtest::calibrate::{self, Draw, Posterior, Prior};
 use chokepoint_montecarlo::Hooks;
@@ -26,7 +26,7 @@ const MAX_WORK: u64 = 100_000_000;
 
 /// What `chokepoint calibrate` was asked to do.
 pub struct Request<'a> {
-    pub file: &'a Path,
+    pub files: &'a [PathBuf],
     pub priors: &'a [String],
     pub samples: Option<u32>,
     pub runs: Option<u32>,
@@ -38,8 +38,10 @@ pub struct Request<'a> {
 
 #[derive(Serialize)]
 struct Summary<'a> {
-    scenario: &'a str,
-    file: String,
+    scenarios: Vec<&'a str>,
+    files: Vec<String>,
+    /// Seed of each file's replicates.
+    seeds: Vec<u64>,
     version: &'static str,
     method: &'static str,
     seed: u64,
@@ -82,36 +84,50 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
             "keep a share from 0.01 to 1, such as 0.1",
         ));
     }
-    let base = crate::run::load(request.file)?;
-    if base.backtest.observed.is_empty() {
-        return Err(Failure::new(
-            format!("{} names no observation files to calibrate against", request.file.display()),
-            "add a [backtest] table with observed = [\"../observed/<episode>.csv\"] (docs/backtest.md)",
-        ));
+    let mut bases = Vec::with_capacity(request.files.len());
+    let mut all_observations = Vec::with_capacity(request.files.len());
+    for file in request.files {
+        let base = crate::run::load(file)?;
+        if base.backtest.observed.is_empty() {
+            return Err(Failure::new(
+                format!("{} names no observation files to calibrate against", file.display()),
+                "add a [backtest] table with observed = [\"../observed/<episode>.csv\"] (docs/backtest.md)",
+            ));
+        }
+        all_observations.push(crate::backtest::observations(file, &base)?);
+        bases.push(base);
     }
-    let observations = crate::backtest::observations(request.file, &base)?;
     let samples = request.samples.unwrap_or(DEFAULT_SAMPLES);
     let runs = request.runs.unwrap_or(DEFAULT_RUNS);
-    if samples == 0 || runs == 0 || u64::from(samples) * u64::from(runs) > MAX_WORK {
+    let work = u64::from(samples) * u64::from(runs) * request.files.len() as u64;
+    if samples == 0 || runs == 0 || work > MAX_WORK {
         return Err(Failure::new(
-            format!("{samples} draws of {runs} runs is out of range"),
+            format!("{samples} draws of {runs} runs of {} file(s) is out of range", request.files.len()),
             format!("ask for at least 1 of each and at most {} runs in all", format_units(MAX_WORK as f64)),
         ));
     }
-    let seed = request.seed.unwrap_or(base.seed);
-    // Every draw's values are checked by loading the scenario with them before anything runs.
+    let seed = request.seed.unwrap_or(bases[0].seed);
+    // Every draw's values are checked by loading the scenarios with them before anything runs.
     let first = calibrate::draw(&priors, seed, 0);
-    load_draw(request.file, &priors, &first)?;
+    for file in request.files {
+        load_draw(file, &priors, &first)?;
+    }
 
-    let directory = request
-        .output
-        .map_or_else(|| crate::run::default_directory(request.file).join("calibrate"), Path::to_path_buf);
+    let directory = request.output.map_or_else(
+        || match request.files {
+            [one] => crate::run::default_directory(one).join("calibrate"),
+            _ => PathBuf::from("out").join("calibration"),
+        },
+        Path::to_path_buf,
+    );
     let staged = Staged::begin(&directory, Slot::Calibrate)?;
-    let total = u64::from(samples) * u64::from(runs);
+    let total = work;
     eprintln!(
-        "calibrate: {} parameter{}, {samples} draws of {runs} runs: {} runs",
+        "calibrate: {} parameter{}, {samples} draws of {runs} runs of {} file{}: {} runs",
         priors.len(),
         if priors.len() == 1 { "" } else { "s" },
+        request.files.len(),
+        if request.files.len() == 1 { "" } else { "s" },
         format_units(total as f64)
     );
     let progress = crate::progress::Progress::new("calibrate", total);
@@ -126,13 +142,22 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
         keep: request.keep,
         threads,
     };
-    let mut load = |values: &[(String, String)]| {
-        crate::signals::check()?;
-        crate::run::load_with(request.file, values, false).map(|s| s.model)
-    };
-    let outcome = calibrate::run(&priors, &observations, settings, &hooks, &mut load);
+    let mut episodes: Vec<calibrate::Episode<'_, Failure>> = (request.files.iter())
+        .zip(&bases)
+        .zip(all_observations.iter())
+        .map(|((file, base), observations)| calibrate::Episode {
+            observations: observations.clone(),
+            seed: request.seed.unwrap_or(base.seed),
+            load: Box::new(move |values: &[(String, String)]| {
+                crate::signals::check()?;
+                crate::run::load_with(file, values, false).map(|s| s.model)
+            }) as Box<calibrate::LoadModel<'_, Failure>>,
+        })
+        .collect();
+    let outcome = calibrate::run(&priors, &mut episodes, settings, &hooks);
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
+    let per_draw = u64::from(runs) * request.files.len() as u64;
     let (draws, posterior) = outcome.map_err(|failure| match failure {
         calibrate::Failure::Load { error, .. } => error,
         calibrate::Failure::Model { sample, errors } => Failure::new(
@@ -140,17 +165,19 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
             "narrow the prior to values the scenario can run with",
         ),
         calibrate::Failure::Stop { sample, stop: chokepoint_montecarlo::Stop::Cancelled { .. } } => {
-            crate::sweep::interrupted(sample * u64::from(runs), total)
+            crate::sweep::interrupted(sample * per_draw, total)
         }
         calibrate::Failure::Stop { sample, stop } => Failure::new(
             format!("draw {sample} failed: {stop:?}"),
             "this is a bug in chokepoint; please report it with the scenario and the draw",
         ),
     })?;
+    let observations: Vec<_> = all_observations.iter().flatten().collect();
     let scored = observations.iter().filter(|o| o.scored()).count();
     let summary = Summary {
-        scenario: &base.name,
-        file: request.file.display().to_string(),
+        scenarios: bases.iter().map(|b| b.name.as_str()).collect(),
+        files: request.files.iter().map(|f| f.display().to_string()).collect(),
+        seeds: bases.iter().map(|b| request.seed.unwrap_or(b.seed)).collect(),
         version: env!("CARGO_PKG_VERSION"),
         method: "ABC rejection: uniform priors, distance = mean symmetric relative error of the medians (flows, ratios) or days from the window / 30 (dates), each at most 2; the closest --keep share accepted",
         seed,
@@ -166,12 +193,15 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
     })?;
     json.push(b'\n');
     staged.write(&[
-        OutputFile { name: "posterior.csv".into(), contents: posterior_csv(&priors, &draws, &posterior)? },
+        OutputFile {
+            name: "posterior.csv".into(),
+            contents: posterior_csv(&priors, &draws, &posterior, request.files)?,
+        },
         OutputFile { name: "calibration.json".into(), contents: json },
     ])?;
     staged.commit()?;
     eprintln!("{} runs in {seconds:.1} s", format_units(total as f64));
-    out!("{}", table(&base.name, request.file, &summary, &posterior, &draws));
+    out!("{}", table(&summary, &posterior, &draws));
     outln!("\nWrote posterior.csv and calibration.json in {}", directory.display());
     Ok(())
 }
@@ -186,8 +216,13 @@ fn load_draw(
 }
 
 /// `posterior.csv`: every draw, its values, distance, observations outside their band, and
-/// whether it was accepted.
-fn posterior_csv(priors: &[Prior], draws: &[Draw], posterior: &Posterior) -> Result<Vec<u8>, Failure> {
+/// whether it was accepted; with several files, each file's own distance.
+fn posterior_csv(
+    priors: &[Prior],
+    draws: &[Draw],
+    posterior: &Posterior,
+    files: &[PathBuf],
+) -> Result<Vec<u8>, Failure> {
     let fail = |e: csv::Error| {
         Failure::new(format!("cannot write posterior.csv: {e}"), "this is a bug; please report it")
     };
@@ -195,6 +230,16 @@ fn posterior_csv(priors: &[Prior], draws: &[Draw], posterior: &Posterior) -> Res
     let mut header = vec!["draw".to_owned()];
     header.extend(priors.iter().map(|p| p.key.clone()));
     header.extend(["distance".into(), "outside".into(), "accepted".into()]);
+    // With several files, each one's own distance too (by file stem).
+    let several = files.len() > 1;
+    if several {
+        header.extend(files.iter().map(|f| {
+            format!(
+                "distance {}",
+                f.file_stem().map_or_else(|| f.display().to_string(), |s| s.to_string_lossy().into())
+            )
+        }));
+    }
     writer.write_record(&header).map_err(fail)?;
     for (i, draw) in draws.iter().enumerate() {
         let mut record = vec![i.to_string()];
@@ -202,6 +247,9 @@ fn posterior_csv(priors: &[Prior], draws: &[Draw], posterior: &Posterior) -> Res
         record.push(draw.distance.to_string());
         record.push(draw.outside.to_string());
         record.push(if posterior.accepted.contains(&i) { "yes".into() } else { "no".into() });
+        if several {
+            record.extend(draw.by_episode.iter().map(ToString::to_string));
+        }
         writer.write_record(&record).map_err(fail)?;
     }
     writer.into_inner().map_err(|e| {
@@ -210,17 +258,20 @@ fn posterior_csv(priors: &[Prior], draws: &[Draw], posterior: &Posterior) -> Res
 }
 
 /// The printed summary.
-fn table(name: &str, file: &Path, summary: &Summary<'_>, posterior: &Posterior, draws: &[Draw]) -> String {
-    let mut out = format!(
-        "{name}\n{} · {} draws × {} runs, seed {}, {} scored observations; kept the closest {} ({:.0} %)\n\n",
-        file.display(),
+fn table(summary: &Summary<'_>, posterior: &Posterior, draws: &[Draw]) -> String {
+    let mut out = String::new();
+    for (name, file) in summary.scenarios.iter().zip(&summary.files) {
+        out.push_str(&format!("{name}\n  {file}\n"));
+    }
+    out.push_str(&format!(
+        "{} draws × {} runs of each file, draws seeded {}, {} scored observations; kept the closest {} ({:.0} %)\n\n",
         summary.samples,
         summary.runs,
         summary.seed,
         summary.observations,
         posterior.accepted.len(),
         100.0 * summary.keep
-    );
+    ));
     let header = ["parameter", "prior", "posterior p05", "p50", "p95", "90 % width / prior", "pinned down"];
     let rows: Vec<[String; 7]> = posterior
         .parameters
@@ -244,6 +295,11 @@ fn table(name: &str, file: &Path, summary: &Summary<'_>, posterior: &Posterior, 
             "\nClosest draw: distance {:.3}, {} of {} observations outside the model's band; accepted up to distance {:.3}.\n",
             best.distance, best.outside, summary.observations, posterior.threshold
         ));
+        if best.by_episode.len() > 1 {
+            for (file, d) in summary.files.iter().zip(&best.by_episode) {
+                out.push_str(&format!("  distance on {file}: {d:.3}\n"));
+            }
+        }
     }
     out
 }

@@ -139,18 +139,21 @@ chokepoint backtest scenarios/rare-earth-controls-april-2025.toml\n  \
 chokepoint backtest scenarios/rare-earth-controls-april-2025.toml scenarios/gallium-germanium-2023-2025.toml --runs 500 -o out/validation"
     )]
     Backtest(BacktestArgs),
-    /// Fit scenario keys to the scenario's observations (approximate Bayesian computation by
+    /// Fit scenario keys to the scenarios' observations (approximate Bayesian computation by
     /// rejection): draw values from uniform priors, score each draw against history, keep the
-    /// closest, and say which parameters the data pin down.
+    /// closest, and say which parameters the data pin down. Several files are fitted
+    /// together: that is how shared parameters (a licensing profile, adaptation) are fitted
+    /// once on every calibration episode.
     #[command(
         after_help = "Each draw sets the --prior keys (dotted paths, as --set takes) to values from their \
-priors, runs --runs replicates with the same seeds for every draw, scores every observation of the \
-scenario's [backtest] files and takes the distance: the mean over observations of the symmetric relative \
+priors in every FILE, runs --runs replicates of each with the same seeds for every draw (each file's own \
+seed), scores every observation of the files' [backtest] tables together and takes the distance: the mean over observations of the symmetric relative \
 error of the model's median (flows, ratios) or the days from the observed window over 30 (dates), each at \
 most 2. The closest --keep share of draws is the posterior. Writes posterior.csv (every draw, its distance, \
 accepted or not) and calibration.json (priors, method and, per parameter, the posterior's 5th, 50th and \
 95th percentiles and whether the data pin it down). docs/backtest.md explains the method.\n\n\
 Examples:\n  \
+chokepoint calibrate scenarios/rare-earth-controls-april-2025.toml scenarios/gallium-germanium-2023-2025.toml \\\n      --prior 'licensing.cn-mofcom.approval=0.1..0.9' --prior 'licensing.cn-mofcom.capacity=5..60'\n  \
 chokepoint calibrate scenarios/rare-earth-controls-april-2025.toml --prior 'event.mofcom-18-2025.end.after=30..180:int'\n  \
 chokepoint calibrate my.toml --prior 'facilities.x.capacity=5..20' --prior 'event.y.remaining=0..1' --samples 500 --keep 0.05"
     )]
@@ -428,8 +431,10 @@ struct BacktestArgs {
 /// Arguments of `chokepoint calibrate`.
 #[derive(Debug, clap::Args)]
 struct CalibrateArgs {
-    /// The scenario file, with a [backtest] table naming its observation files.
-    file: PathBuf,
+    /// The scenario files, each with a [backtest] table naming its observation files; the
+    /// priors apply to every file and all observations are scored together.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
     /// A key to fit and its uniform prior: `KEY=LOW..HIGH`, or `KEY=LOW..HIGH:int` for
     /// whole numbers (days). Repeat for several keys.
     #[arg(long = "prior", value_name = "KEY=LOW..HIGH", required = true)]
@@ -443,13 +448,15 @@ struct CalibrateArgs {
     /// Share of draws kept as the posterior (the closest to history).
     #[arg(long, value_name = "SHARE", default_value_t = 0.1)]
     keep: f64,
-    /// Seed of the draws and the replicates [default: the scenario's `seed`].
+    /// Seed of the draws and of every file's replicates [default: the first file's `seed`
+    /// for the draws, each file's own `seed` for its replicates].
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
     /// Worker threads [default: one per core]. The results do not depend on it.
     #[arg(long, value_name = "T")]
     threads: Option<usize>,
-    /// Directory for posterior.csv and calibration.json [default: out/<file stem>/calibrate/].
+    /// Directory for posterior.csv and calibration.json [default: out/<file stem>/calibrate/
+    /// for one file, out/calibration/ for several].
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
 }
@@ -512,7 +519,7 @@ fn main() -> ExitCode {
         })
         .map(|_| true),
         Command::Calibrate(args) => calibrate::calibrate(&calibrate::Request {
-            file: &args.file,
+            files: &args.files,
             priors: &args.priors,
             samples: args.samples,
             runs: args.runs,
