@@ -107,7 +107,7 @@ pub fn distance(observations: &[Observation], scores: &[Option<Score>]) -> f64 {
                     0.0
                 }
             }
-            Kind::Trade { .. } | Kind::PriceRatio { .. } => {
+            Kind::Trade { .. } | Kind::PriceRatio { .. } | Kind::LicenceShare { .. } => {
                 let observed = o.value.unwrap_or(0.0);
                 let mean = (s.p50.abs() + observed.abs()) / 2.0;
                 if mean > 0.0 { ((s.p50 - observed).abs() / mean).min(2.0) } else { 0.0 }

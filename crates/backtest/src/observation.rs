@@ -12,6 +12,9 @@ use chokepoint_engine::{Model, ProductId, Region};
 use chokepoint_scenario::{Diagnostic, Report, Sources, did_you_mean};
 use jiff::civil::Date;
 
+/// The kinds of observation.
+const KINDS: [&str; 4] = ["trade", "first_shortage", "licence_share", "price_ratio"];
+
 /// The columns of an observation file.
 pub const COLUMNS: [&str; 14] = [
     "id",
@@ -161,6 +164,16 @@ pub enum Kind {
         /// Whether it never ran short in the window.
         never: bool,
     },
+    /// The share of a licensing control's applicants (to `importer`, or to any) that had
+    /// applied by `day` and had been approved by then.
+    LicenceShare {
+        /// Index of the control in `Model::events`.
+        control: usize,
+        /// The importing region, or every region.
+        importer: Option<Region>,
+        /// The day (inclusive).
+        day: u32,
+    },
     /// The price index in `outside` over the price index in `inside`, averaged over a month.
     PriceRatio {
         /// The issuer's market (denominator).
@@ -175,11 +188,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// `trade`, `first_shortage` or `price_ratio`.
+    /// `trade`, `first_shortage`, `licence_share` or `price_ratio`.
     pub fn name(&self) -> &'static str {
         match self {
             Kind::Trade { .. } => "trade",
             Kind::FirstShortage { .. } => "first_shortage",
+            Kind::LicenceShare { .. } => "licence_share",
             Kind::PriceRatio { .. } => "price_ratio",
         }
     }
@@ -453,10 +467,10 @@ fn check_row(
         );
     }
     let (kind, kind_span) = row.get("kind");
-    if !["trade", "first_shortage", "price_ratio"].contains(&kind) {
-        let hint = match did_you_mean(kind, ["trade", "first_shortage", "price_ratio"].into_iter()) {
+    if !KINDS.contains(&kind) {
+        let hint = match did_you_mean(kind, KINDS.into_iter()) {
             Some(close) => format!("did you mean '{close}'?"),
-            None => "the kinds are trade, first_shortage and price_ratio".into(),
+            None => "the kinds are trade, first_shortage, licence_share and price_ratio".into(),
         };
         error(format!("unknown kind '{kind}'"), kind_span, hint);
     }
@@ -562,6 +576,7 @@ fn subject(row: &Row<'_>, kind: &str) -> String {
     match kind {
         "trade" => format!("{exporter} -> {importer} {product}"),
         "price_ratio" => format!("{product} {importer} / {exporter}"),
+        "licence_share" => format!("{entity} approved -> {importer}"),
         _ => entity.to_owned(),
     }
 }
@@ -694,6 +709,59 @@ fn check_measure(
                 days: days?,
                 base: base?,
             })
+        }
+        "licence_share" => {
+            let (entity, entity_span) = row.get("entity");
+            let control = model.events.iter().position(|e| {
+                e.id == entity
+                    && matches!(&e.action, chokepoint_engine::Action::ExportControl(c) if c.licence.is_some())
+            });
+            if control.is_none() {
+                let licensing = model.events.iter().filter(|e| {
+                    matches!(&e.action, chokepoint_engine::Action::ExportControl(c) if c.licence.is_some())
+                });
+                let hint = match did_you_mean(entity, licensing.map(|e| e.id.as_str())) {
+                    Some(close) => format!("did you mean '{close}'?"),
+                    None => "give the id of an export control with a licence in the scenario".into(),
+                };
+                error(format!("'{entity}' is not an export control with licences"), entity_span, hint);
+            }
+            let (importer_text, _) = row.get("importer");
+            let importer =
+                if importer_text == "*" { Some(None) } else { region("importer", &mut error).map(Some) };
+            let day = match period.parse::<Date>() {
+                Ok(date) => {
+                    let day = calendar.day(date);
+                    if day < 0 || day >= i64::from(calendar.horizon_days) {
+                        error(
+                            format!("{date} is not inside the scenario's run (from {})", calendar.start),
+                            period_span.clone(),
+                            "score dates the scenario covers, or set scored = no and say so in the note"
+                                .into(),
+                        );
+                        None
+                    } else {
+                        Some(day as u32)
+                    }
+                }
+                Err(_) => {
+                    error(
+                        format!("period '{period}' is not a date"),
+                        period_span,
+                        "write the day the share was reported, such as 2025-06-04".into(),
+                    );
+                    None
+                }
+            };
+            *value = number(value_text, value_span.clone(), &mut error);
+            if value.is_some_and(|v| v > 1.0) {
+                error(
+                    format!("value '{value_text}' is not a share from 0 to 1"),
+                    value_span,
+                    "write 0.25 for 25 % approved".into(),
+                );
+            }
+            Some(Kind::LicenceShare { control: control?, importer: importer?, day: day? })
         }
         "price_ratio" => {
             let inside = region("exporter", &mut error);

@@ -42,6 +42,9 @@ pub fn measure(model: &Model, result: &RunResult, observations: &[Observation]) 
                     .position(|&u| u > 0.0)
                     .map_or(f64::INFINITY, |d| d as f64)
             }
+            Some(Kind::LicenceShare { control, importer, day }) => {
+                result.approved_share(*control, *importer, *day).unwrap_or(f64::NAN)
+            }
             Some(Kind::PriceRatio { inside, outside, product, days }) => {
                 let price = |region| -> Option<f64> {
                     let wanted = format!("price.{}", model.products[product.0 as usize].id);
@@ -164,7 +167,7 @@ pub fn score(observations: &[Observation], runs: &[Vec<f64>]) -> Vec<Option<Scor
                         dropped,
                     }
                 }
-                Kind::Trade { .. } | Kind::PriceRatio { .. } => {
+                Kind::Trade { .. } | Kind::PriceRatio { .. } | Kind::LicenceShare { .. } => {
                     let observed = observation.value.unwrap_or(f64::NAN);
                     let t = observation.tolerance.unwrap_or(0.0);
                     let (low, high) = (observed * (1.0 - t).max(0.0), observed * (1.0 + t));

@@ -44,7 +44,7 @@ pub use model::{
 pub use plan::Plan;
 pub use queue::EventQueue;
 pub use result::{
-    EntityInfo, EntityKind, EventKind, EventRecord, Kpis, Ledger, RunResult, Series, TradeFlow,
+    Applicant, EntityInfo, EntityKind, EventKind, EventRecord, Kpis, Ledger, RunResult, Series, TradeFlow,
 };
 pub use sim::RunConfig;
 pub use time::{Phase, SimTime, TICKS_PER_DAY};

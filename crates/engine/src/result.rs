@@ -51,6 +51,35 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
+/// One licence applicant (`docs/model.md`, "Licensing authorities"): a buyer's part of one
+/// supply link under one licensing control.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Applicant {
+    /// Index of the control in `Model::events`.
+    pub control: usize,
+    /// The buyer's region.
+    pub importer: Region,
+    /// Day of its first application.
+    pub applied: u32,
+    /// Day of its first approval (a general licence counts), if any.
+    pub approved: Option<u32>,
+}
+
+impl RunResult {
+    /// The share of applicants under `control` (to `importer`, or to any) that had applied
+    /// by the end of `day` and been approved by then; `None` when none had applied.
+    pub fn approved_share(&self, control: usize, importer: Option<Region>, day: u32) -> Option<f64> {
+        let (mut applied, mut approved) = (0usize, 0usize);
+        for a in &self.applicants {
+            if a.control == control && importer.is_none_or(|r| r == a.importer) && a.applied <= day {
+                applied += 1;
+                approved += usize::from(a.approved.is_some_and(|d| d <= day));
+            }
+        }
+        (applied > 0).then(|| approved as f64 / applied as f64)
+    }
+}
+
 /// One route's exports of one product: the goods that left `exporter` for `importer`,
 /// counted on the day they left, as customs statistics count exports.
 #[derive(Clone, Debug, PartialEq)]
@@ -221,6 +250,9 @@ pub struct RunResult {
     pub trade: Vec<TradeFlow>,
     /// The timeline played, in time order.
     pub events: Vec<EventRecord>,
+    /// Every licence applicant of the run: under which control, for which buyer, when it
+    /// first applied and when it was first approved, sorted by (control, link, applicant).
+    pub applicants: Vec<Applicant>,
     /// KPIs, one per entity, in entity order.
     pub kpis: Vec<Kpis>,
     /// Conservation ledger per product, in model order.

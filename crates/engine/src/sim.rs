@@ -226,6 +226,9 @@ struct LicenceCase {
     approved_before: bool,
     /// Whether its general licence has been decided.
     general_decided: bool,
+    /// Days of its first application and first approval.
+    first_applied: Option<u32>,
+    first_approved: Option<u32>,
 }
 
 /// A licensing authority's queue: applications ordered by the day their review is over,

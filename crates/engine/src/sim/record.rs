@@ -309,12 +309,29 @@ impl Simulation<'_, '_> {
                 daily,
             })
             .collect();
+        let mut keys: Vec<&(u32, u32)> = self.licences.keys().collect();
+        keys.sort_unstable();
+        let mut applicants = Vec::new();
+        for key in keys {
+            let importer = plan.slots[plan.sources[key.1 as usize].slot].region;
+            for case in &self.licences[key] {
+                if let Some(applied) = case.first_applied {
+                    applicants.push(crate::result::Applicant {
+                        control: key.0 as usize,
+                        importer,
+                        applied,
+                        approved: case.first_approved,
+                    });
+                }
+            }
+        }
         RunResult {
             horizon_days: model.horizon_days,
             entities,
             series,
             trade,
             events: self.events,
+            applicants,
             kpis,
             ledgers: self.ledgers,
             first_disruption_day: self.first_disruption,

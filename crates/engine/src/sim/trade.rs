@@ -299,6 +299,8 @@ impl<'p> Simulation<'p, '_> {
                     refused: false,
                     approved_before: false,
                     general_decided: false,
+                    first_applied: None,
+                    first_approved: None,
                 })
                 .collect()
         });
@@ -321,6 +323,7 @@ impl<'p> Simulation<'p, '_> {
                 let draw = Dist::Uniform { low: 0.0, high: 1.0 }.sample(&mut case.rng);
                 if draw < draws.general_share {
                     let until = day.saturating_add(days(general.validity.sample(&mut case.rng)));
+                    case.first_approved.get_or_insert(day);
                     if until > case.licensed_until {
                         case.licensed_until = until;
                         case.cover = 1.0;
@@ -338,6 +341,7 @@ impl<'p> Simulation<'p, '_> {
             if case.pending.is_none() && !case.queued && wants && day >= case.next_apply {
                 let review = days(licence.review.sample(&mut case.rng));
                 let ready = day.saturating_add(review);
+                case.first_applied.get_or_insert(day);
                 if authority.is_some() {
                     case.queued = true;
                     filed.push((ready, applicant as u32));
@@ -363,6 +367,7 @@ impl<'p> Simulation<'p, '_> {
                 if p >= 1.0 || draw < p {
                     let share = licence.partial.sample(&mut case.rng).clamp(0.0, 1.0);
                     case.approved_before = true;
+                    case.first_approved.get_or_insert(day);
                     match &terms.kind {
                         LicenceKind::Single => {
                             let granted = (requested as f64 * share).round() as i64;

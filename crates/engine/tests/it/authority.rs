@@ -153,6 +153,12 @@ fn approval_depends_on_who_applies_and_on_earlier_approvals() {
             .all(|e| e.detail.contains("jp_line"))
     );
     assert_eq!(series(&result, "jp_line", "unmet").iter().sum::<f64>(), 0.0);
+    // Both applied on day 10; by day 29 none is approved, from day 30 Japan's is.
+    assert_eq!(result.approved_share(0, None, 9), None);
+    assert_eq!(result.approved_share(0, None, 29), Some(0.0));
+    assert_eq!(result.approved_share(0, None, 30), Some(0.5));
+    assert_eq!(result.approved_share(0, Some(region("US")), 99), Some(0.0));
+    assert_eq!(result.approved_share(0, Some(region("JP")), 99), Some(1.0));
 
     // Repeat approval: the first application is approved (base 1 would approve every
     // time; here base is 1 and repeat 0), so the first single-shipment licence (day 30) is
