@@ -119,6 +119,27 @@ pub fn distance(observations: &[Observation], scores: &[Option<Score>]) -> f64 {
     if n == 0 { f64::NAN } else { total / n as f64 }
 }
 
+/// The days a run must cover for every scored observation to be measured exactly as over
+/// a longer run, and for [`distance`] to be the same: the last day any observation reads,
+/// plus 60 days for first shortages (a median more than 60 days late is already the
+/// largest distance, 2). The simulation is causal, so a shorter horizon leaves every day
+/// before it unchanged.
+pub fn needed_days(observations: &[Observation]) -> u32 {
+    observations
+        .iter()
+        .filter_map(|o| o.kind.as_ref())
+        .map(|kind| match kind {
+            Kind::Trade { days, base, .. } => base.iter().map(|b| b.end).chain([days.end]).max().unwrap_or(0),
+            Kind::PriceRatio { days, .. } => days.end,
+            Kind::LicenceShare { day, .. } => day + 1,
+            Kind::FirstShortage { window, .. } => {
+                u32::try_from(window.1.max(0)).unwrap_or(u32::MAX).saturating_add(61)
+            }
+        })
+        .max()
+        .unwrap_or(u32::MAX)
+}
+
 /// One parameter's prior and posterior.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ParameterSummary {
@@ -273,8 +294,10 @@ pub fn run<E>(
         let mut all_scores: Vec<Option<Score>> = Vec::new();
         let mut by_episode = Vec::with_capacity(episodes.len());
         for episode in episodes.iter_mut() {
-            let model = (episode.load)(&settings(priors, &values))
+            let mut model = (episode.load)(&settings(priors, &values))
                 .map_err(|error| Failure::Load { sample, error })?;
+            // Days after the last one any distance depends on need not be run.
+            model.horizon_days = model.horizon_days.min(needed_days(&episode.observations));
             let plan = Plan::new(&model).map_err(|errors| Failure::Model {
                 sample,
                 errors: errors.iter().map(ToString::to_string).collect(),
