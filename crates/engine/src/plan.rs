@@ -150,6 +150,10 @@ pub struct Plan<'m> {
     /// Each licensing authority: the first control naming it (its capacity is that
     /// control's).
     pub(crate) authorities: Vec<usize>,
+    /// For each slot, the use its stocks are planned for (its baseline flow, or for a plant
+    /// not online at the start or a spare one, its capacity's), micro-units per day: the
+    /// release pace's unit.
+    pub(crate) planned_flow: Vec<i64>,
     /// For each slot, the order-up-to level of an emergency stock target after a cut
     /// (`Adaptation::emergency`), micro-units; 0 when none applies.
     pub(crate) emergency_level: Vec<i64>,
@@ -446,6 +450,7 @@ impl<'m> Plan<'m> {
         }
         let (raised, n_raised) = announced_levels(model, &slots, &sources, &cover);
         let emergency_level = emergency_levels(model, &slots, &cover);
+        let planned_flow = cover.iter().map(|&(flow, _)| to_qty(flow)).collect();
         let mut licence_authority = vec![None; model.events.len()];
         let mut authorities: Vec<usize> = Vec::new();
         for (index, event) in model.events.iter().enumerate() {
@@ -555,6 +560,7 @@ impl<'m> Plan<'m> {
             n_raised,
             licence_authority,
             authorities,
+            planned_flow,
             emergency_level,
             features,
         })

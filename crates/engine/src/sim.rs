@@ -238,7 +238,7 @@ struct AuthorityState {
     queue: std::collections::BinaryHeap<std::cmp::Reverse<(u32, u64, u32, u32, u32)>>,
     /// Filing order.
     seq: u64,
-    /// Decisions it may still make (capacity not used, at most one day's carried over).
+    /// Decisions it may still make today (only a fraction of one carries over).
     credit: f64,
     /// Last day processed.
     day: Option<u32>,

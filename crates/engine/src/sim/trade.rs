@@ -107,8 +107,8 @@ impl<'p> Simulation<'p, '_> {
                 let link = entry.link as usize;
                 let held = self.links[link].held.min(entry.open);
                 if held > 0 {
-                    let slot = &self.plan.slots[self.plan.sources[link].slot];
-                    let pace_qty = (slot.flow as f64 * self.links[link].share * pace).round().max(1.0) as i64;
+                    let flow = self.plan.planned_flow[self.plan.sources[link].slot];
+                    let pace_qty = (flow as f64 * self.links[link].share * pace).round().max(1.0) as i64;
                     entry.cap = entry.cap.min(entry.open - held + pace_qty);
                 }
             }
@@ -162,7 +162,9 @@ impl<'p> Simulation<'p, '_> {
         let Some(cases) = self.licences.get(&(event as u32, link as u32)) else { return (0, false) };
         let n = cases.len();
         let mut licensed = 0;
-        let mut refused = false;
+        // Refused when every applicant's last decision was a refusal; otherwise what is
+        // held waits for decisions (pending).
+        let mut refused = true;
         for (applicant, case) in cases.iter().enumerate() {
             let part = equal_part(open, n, applicant);
             licensed += case.granted.clamp(0, part);
@@ -171,9 +173,9 @@ impl<'p> Simulation<'p, '_> {
                     if case.cover >= 1.0 { part } else { (part as f64 * case.cover).round() as i64 };
                 licensed += covered.min(part - case.granted.clamp(0, part));
             }
-            refused |= case.refused;
+            refused &= case.refused;
         }
-        (licensed, refused)
+        (licensed, refused && n > 0)
     }
 
     /// The control whose licence an export of facility `index` to `destination` needs: the
@@ -322,18 +324,22 @@ impl<'p> Simulation<'p, '_> {
                 case.general_decided = true;
                 let draw = Dist::Uniform { low: 0.0, high: 1.0 }.sample(&mut case.rng);
                 if draw < draws.general_share {
-                    let until = day.saturating_add(days(general.validity.sample(&mut case.rng)));
+                    let until = day.saturating_add(days(general.validity.sample(&mut case.rng)).max(1));
                     case.first_approved.get_or_insert(day);
                     if until > case.licensed_until {
                         case.licensed_until = until;
                         case.cover = 1.0;
                         case.next_apply = case.next_apply.max(until.saturating_sub(renew_lead));
+                        decisions.push((applicant, true, part, part, true));
                     }
-                    decisions.push((applicant, true, part, part, true));
                 }
             }
+            // Nobody applies while a multi-shipment or general licence still runs longer than
+            // a review.
             let wants = match terms.kind {
-                LicenceKind::Single => part > case.granted,
+                LicenceKind::Single => {
+                    part > case.granted && day.saturating_add(renew_lead) >= case.licensed_until
+                }
                 LicenceKind::Multi { .. } => {
                     part > 0 && day.saturating_add(renew_lead) >= case.licensed_until
                 }
@@ -372,13 +378,15 @@ impl<'p> Simulation<'p, '_> {
                         LicenceKind::Single => {
                             let granted = (requested as f64 * share).round() as i64;
                             case.granted += granted;
-                            case.next_apply = day.saturating_add(1);
+                            case.next_apply = case.next_apply.max(day.saturating_add(1));
                             decisions.push((applicant, true, requested, granted, false));
                         }
                         LicenceKind::Multi { validity } => {
+                            // A multi-shipment licence covers the applicant's whole part: the
+                            // drawn share only sizes what the timeline reports.
                             let until = day.saturating_add(days(validity.sample(&mut case.rng)).max(1));
                             case.licensed_until = case.licensed_until.max(until);
-                            case.cover = share;
+                            case.cover = 1.0;
                             case.next_apply = until.saturating_sub(renew_lead).max(day.saturating_add(1));
                             let covered = (requested as f64 * share).round() as i64;
                             decisions.push((applicant, true, requested, covered, false));
@@ -470,12 +478,16 @@ impl<'p> Simulation<'p, '_> {
                 && ready <= today
             {
                 self.authorities[a].queue.pop();
-                credit -= 1.0;
+                // An application under a control no longer in force is dropped unread.
+                let live = self.in_force(event as usize);
+                if live {
+                    credit -= 1.0;
+                }
                 if let Some(case) =
                     self.licences.get_mut(&(event, link)).and_then(|cases| cases.get_mut(applicant as usize))
                 {
                     case.queued = false;
-                    case.pending = Some(today);
+                    case.pending = live.then_some(today);
                 }
             }
             self.authorities[a].credit = credit;

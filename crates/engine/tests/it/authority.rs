@@ -189,6 +189,12 @@ fn a_general_licence_lets_an_earlier_licensee_ship_freely_for_its_validity() {
         .map(|e| e.day)
         .collect();
     assert_eq!(general, [55]);
+    // The application filed on day 52 is still decided (day 72); under the general
+    // licence nobody applies again.
+    assert_eq!(
+        decisions(&result),
+        [(30, "licence_granted"), (51, "licence_granted"), (55, "licence_granted"), (72, "licence_granted")]
+    );
     let exported = series(&result, "cn_mine", "exported");
     assert!(exported[56..100].iter().all(|&e| e == 10.0), "{:?}", &exported[55..100]);
     assert_conserved(&result);
