@@ -40,6 +40,10 @@ pub const MAX_ENTITIES: usize = 20_000;
 /// Most events a model may have.
 pub const MAX_EVENTS: usize = 10_000;
 
+/// Most applicants a supply link may stand for under one licence
+/// ([`crate::LicenceTerms::applicants`]): each is a queue entry and a licence to track.
+pub const MAX_APPLICANTS: u32 = 10_000;
+
 /// Most entity-days a run may record (entities × horizon): about 2 GB of daily series.
 pub const MAX_ENTITY_DAYS: u64 = 25_000_000;
 

@@ -3,11 +3,13 @@
 //! The scenario loader reports the same problems earlier, with file locations; these checks
 //! guard models built through the API.
 
-use crate::disruption::{Action, Allocation, End, PriorityClass, Recipient, Start};
+use crate::disruption::{
+    Action, Allocation, Authority, End, LicenceKind, LicenceTerms, PriorityClass, Recipient, Start,
+};
 use crate::dist::Dist;
 use crate::model::{
-    Buyer, MAX_DAYS, MAX_ENTITIES, MAX_ENTITY_DAYS, MAX_EVENTS, MAX_HORIZON_DAYS, MAX_RATE, MAX_UNITS, Model,
-    Policy, Stock,
+    Adaptation, Buyer, MAX_APPLICANTS, MAX_DAYS, MAX_ENTITIES, MAX_ENTITY_DAYS, MAX_EVENTS, MAX_HORIZON_DAYS,
+    MAX_RATE, MAX_UNITS, Model, Policy, Stock,
 };
 
 /// A problem that stops a model from running.
@@ -234,6 +236,7 @@ pub fn validate(model: &Model) -> Result<(), Vec<ModelError>> {
         }
     }
     check_allocation(&mut errors, "the model", &model.allocation);
+    check_adaptation(&mut errors, &model.adaptation);
     for product in &model.products {
         if let Some(price) = &product.price {
             number(&mut errors, &product.id, "price elasticity", price.elasticity, 0.0, 1e3);
@@ -494,6 +497,7 @@ fn check_events(model: &Model, errors: &mut Vec<ModelError>) {
                     if let Some(reapply) = &licence.reapply {
                         check_dist(errors, owner, "licence reapply", reapply);
                     }
+                    check_terms(errors, owner, &licence.terms, &unit);
                 }
                 if let Some(leakage) = &control.leakage {
                     unit(errors, "leakage share", &leakage.share);
@@ -593,10 +597,137 @@ fn check_events(model: &Model, errors: &mut Vec<ModelError>) {
             }
         }
     }
+    check_authorities(model, errors);
     if errors.is_empty()
         && let Some(cycle) = start_cycle(model)
     {
         errors.push(ModelError::StartCycle { cycle });
+    }
+}
+
+/// The terms of a licence: capacities finite, above 0 and in day order; applicants in
+/// 1..=[`MAX_APPLICANTS`]; every distribution valid and every share inside [0, 1].
+fn check_terms(
+    errors: &mut Vec<ModelError>,
+    owner: &str,
+    terms: &LicenceTerms,
+    unit: &dyn Fn(&mut Vec<ModelError>, &'static str, &Dist),
+) {
+    let bad = |errors: &mut Vec<ModelError>, field: &'static str, reason: String| {
+        errors.push(ModelError::InvalidNumber { owner: owner.to_owned(), field, reason });
+    };
+    if let Some(authority) = &terms.authority {
+        if authority.capacity.is_empty() {
+            bad(errors, "licence capacity", "is empty; give at least one rate".to_owned());
+        }
+        for &(_, rate) in &authority.capacity {
+            if !rate.is_finite() || rate <= 0.0 || rate > MAX_RATE {
+                bad(
+                    errors,
+                    "licence capacity",
+                    format!(
+                        "has a rate of {rate} decisions a day; it must be above 0 and at most {MAX_RATE:e}"
+                    ),
+                );
+            }
+        }
+        if authority.capacity.windows(2).any(|pair| pair[0].0 > pair[1].0) {
+            bad(errors, "licence capacity", "is not sorted by day".to_owned());
+        }
+    }
+    if !(1..=MAX_APPLICANTS).contains(&terms.applicants) {
+        bad(
+            errors,
+            "licence applicants",
+            format!("is {}; it must be 1 to {MAX_APPLICANTS}", terms.applicants),
+        );
+    }
+    if let LicenceKind::Multi { validity } = &terms.kind {
+        check_dist(errors, owner, "licence validity", validity);
+    }
+    for rule in &terms.approval_by {
+        unit(errors, "licence approval_by", &rule.approval);
+        if let PriorityClass::Regions(regions) = &rule.who
+            && regions.is_empty()
+        {
+            bad(errors, "licence approval_by", "names a class with no regions".to_owned());
+        }
+    }
+    if let Some(repeat) = &terms.repeat {
+        unit(errors, "licence repeat", repeat);
+    }
+    if let Some(general) = &terms.general {
+        unit(errors, "general licence share", &general.share);
+        check_dist(errors, owner, "general licence validity", &general.validity);
+    }
+}
+
+/// Controls that name one authority share its queue, so they must give it one capacity.
+fn check_authorities(model: &Model, errors: &mut Vec<ModelError>) {
+    // Authority name → the first event naming it and the authority as that event gives it.
+    let mut seen: std::collections::BTreeMap<&str, (&str, &Authority)> = Default::default();
+    for event in &model.events {
+        let Action::ExportControl(control) = &event.action else { continue };
+        let Some(authority) = control.licence.as_ref().and_then(|l| l.terms.authority.as_ref()) else {
+            continue;
+        };
+        match seen.get(authority.name.as_str()) {
+            Some((first, known)) if known.capacity != authority.capacity => {
+                errors.push(ModelError::InvalidNumber {
+                    owner: event.id.clone(),
+                    field: "licence capacity",
+                    reason: format!(
+                        "of authority {} differs from the one {first} gives it; controls sharing an \
+                         authority share its capacity",
+                        authority.name
+                    ),
+                });
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(&authority.name, (&event.id, authority));
+            }
+        }
+    }
+}
+
+fn check_adaptation(errors: &mut Vec<ModelError>, adaptation: &Adaptation) {
+    let owner = "the model's adaptation";
+    if let Some(pace) = adaptation.release_pace
+        && !(pace.is_finite() && pace >= 1.0)
+    {
+        errors.push(ModelError::InvalidNumber {
+            owner: owner.to_owned(),
+            field: "release pace",
+            reason: format!("is {pace}; it must be a finite number, 1 or more"),
+        });
+    }
+    if let Some(emergency) = &adaptation.emergency {
+        let target = emergency.target_days;
+        if !target.is_finite() || target <= 0.0 || target > MAX_DAYS {
+            errors.push(ModelError::InvalidNumber {
+                owner: owner.to_owned(),
+                field: "emergency target",
+                reason: format!("is {target} days; it must be above 0 and at most {MAX_DAYS}"),
+            });
+        }
+    }
+    if let Some(thrift) = &adaptation.thrift
+        && !(thrift.max_cut.is_finite() && (0.0..1.0).contains(&thrift.max_cut))
+    {
+        errors.push(ModelError::InvalidNumber {
+            owner: owner.to_owned(),
+            field: "thrift max cut",
+            reason: format!("is {}; it must be a share in [0, 1)", thrift.max_cut),
+        });
+    }
+    let factor = adaptation.qualify_factor;
+    if !(factor.is_finite() && factor > 0.0 && factor <= 1.0) {
+        errors.push(ModelError::InvalidNumber {
+            owner: owner.to_owned(),
+            field: "qualify factor",
+            reason: format!("is {factor}; it must be in (0, 1]"),
+        });
     }
 }
 

@@ -282,7 +282,7 @@ impl Builder {
     }
 
     /// Checks that an id can be used in dotted key paths and outputs.
-    fn id(&mut self, id: &Loc<String>, what: &str) {
+    pub(crate) fn id(&mut self, id: &Loc<String>, what: &str) {
         let text = id.get_ref();
         let ok = !text.is_empty()
             && text.len() <= 64
@@ -508,7 +508,9 @@ impl Builder {
         self.check_customers(raw);
 
         model.horizon_days = horizon;
-        model.events = crate::events::build(self, raw, start, horizon, &model);
+        let (adaptation, prebuy) = crate::adaptation::build(self, raw.adaptation.as_ref());
+        model.adaptation = adaptation.unwrap_or_default();
+        model.events = crate::events::build(self, raw, start, horizon, &model, prebuy);
         let report = self.build_report(raw.report.as_ref());
         let sweep = self.build_sweep(raw);
         let backtest = self.build_backtest(raw);

@@ -10,11 +10,11 @@
 //!
 //! A file that extends a world adds to it and overrides it, entity by entity and key by
 //! key, never deeper:
-//! - `[scenario]`, `[allocation]`, `[report]`, `[sweep]`, `[blocs]`: each key the file
-//!   gives replaces the world's value of that key;
-//! - `[products.<id>]`, `[facilities.<id>]`, `[demand.<id>]`: a new id adds an entity; a
-//!   known id merges its keys into the world's entity, each given key replacing the
-//!   world's value whole (`capacity = { uniform = [1, 2] }` replaces any earlier capacity,
+//! - `[scenario]`, `[adaptation]`, `[allocation]`, `[report]`, `[sweep]`, `[blocs]`: each
+//!   key the file gives replaces the world's value of that key;
+//! - `[products.<id>]`, `[facilities.<id>]`, `[demand.<id>]`, `[licensing.<id>]`: a new id
+//!   adds an entity; a known id merges its keys into the world's entity, each given key
+//!   replacing the world's value whole (`capacity = { uniform = [1, 2] }` replaces any earlier capacity,
 //!   `inputs = { … }` replaces the whole recipe);
 //! - `[[supply]]` entries are matched by (`buyer`, `product`) and `[[event]]` entries by
 //!   `id`: a match merges keys as above, anything else is added.
@@ -227,7 +227,7 @@ fn merge_file<'s>(merged: &mut DeTable<'s>, file: DeTable<'s>) {
             continue;
         };
         match key.get_ref().as_ref() {
-            "products" | "facilities" | "demand" => merge_entities(existing, value),
+            "products" | "facilities" | "demand" | "licensing" => merge_entities(existing, value),
             "supply" => merge_list(existing, value, &["buyer", "product"]),
             "event" => merge_list(existing, value, &["id"]),
             _ => merge_keys(existing, value),

@@ -5,13 +5,14 @@ use std::ops::Range;
 
 use chokepoint_engine::{
     Action, Announcement, CapacityShock, ContentRule, DemandShock, Dist, End, Event, EventId, ExportControl,
-    LaneEffect, Leakage, Licence, LicenceTerms, LogisticsShock, Model, Quota, Recipient, Start, Stockpile,
-    Substitution,
+    LaneEffect, Leakage, LogisticsShock, Model, Quota, Recipient, Start, Stockpile, Substitution,
 };
 use toml::Value;
 
+use crate::adaptation::Prebuy;
 use crate::build::{Builder, date_to_day};
 use crate::diagnostic::did_you_mean;
+use crate::licensing::Profiles;
 use crate::raw::{self, Loc, RawEvent, RawScenario};
 use crate::values::{self, Shape};
 
@@ -33,6 +34,7 @@ pub(crate) fn build(
     start: jiff::civil::Date,
     horizon: u32,
     model: &Model,
+    prebuy: Prebuy,
 ) -> Vec<Event> {
     let index: BTreeMap<String, (EventId, &'static str)> = raw
         .event
@@ -40,7 +42,8 @@ pub(crate) fn build(
         .enumerate()
         .map(|(i, e)| (e.get_ref().id().get_ref().clone(), (EventId(i as u32), e.get_ref().type_name())))
         .collect();
-    let mut context = Context { builder, start, horizon, index, model };
+    let profiles = Profiles::build(builder, raw, start);
+    let mut context = Context { builder, start, horizon, index, model, profiles, prebuy };
     raw.event.iter().filter_map(|event| context.event(event.get_ref())).collect()
 }
 
@@ -50,6 +53,8 @@ struct Context<'b, 'm> {
     horizon: u32,
     index: BTreeMap<String, (EventId, &'static str)>,
     model: &'m Model,
+    profiles: Profiles,
+    prebuy: Prebuy,
 }
 
 impl Context<'_, '_> {
@@ -72,8 +77,8 @@ impl Context<'_, '_> {
                 for facility in e.facilities.get_ref() {
                     self.unsold(facility, &owner, "shocking it affects nobody");
                 }
-                let remaining = self.share(&e.remaining, &format!("{owner}: remaining"));
-                let recovery = self.days_dist(e.recovery.as_ref(), &format!("{owner}: recovery"));
+                let remaining = self.builder.share(&e.remaining, &format!("{owner}: remaining"));
+                let recovery = self.builder.days_dist(e.recovery.as_ref(), &format!("{owner}: recovery"));
                 match (facilities, remaining, recovery) {
                     (Some(facilities), Some(remaining), Some(recovery)) => {
                         Some(Action::Capacity(CapacityShock { facilities, remaining, recovery }))
@@ -180,7 +185,7 @@ impl Context<'_, '_> {
                         true,
                     ))?,
                 };
-                self.nonnegative(&delay, value.span(), &format!("{owner}: start.after"))?;
+                self.builder.nonnegative(&delay, value.span(), &format!("{owner}: start.after"))?;
                 Some(Start::After { event, delay })
             }
             _ => {
@@ -234,7 +239,7 @@ impl Context<'_, '_> {
                     &format!("{owner}: end.after"),
                     true,
                 ))?;
-                self.nonnegative(&dist, value.span(), &format!("{owner}: end.after"))?;
+                self.builder.nonnegative(&dist, value.span(), &format!("{owner}: end.after"))?;
                 Some(Some(End::After(dist)))
             }
             _ => {
@@ -247,26 +252,6 @@ impl Context<'_, '_> {
                 None
             }
         }
-    }
-
-    fn nonnegative(&mut self, dist: &Dist, span: Range<usize>, what: &str) -> Option<()> {
-        let (low, high) = dist.support();
-        if low < 0.0 || high > f64::from(chokepoint_engine::model::MAX_HORIZON_DAYS) {
-            self.builder
-                .error(
-                    format!(
-                        "{what} can draw {} days, outside 0 to 36525",
-                        if low < 0.0 { low } else { high }
-                    ),
-                    span,
-                )
-                .hint = Some(
-                "durations cannot be negative: use a lognormal, triangular or uniform distribution"
-                    .to_owned(),
-            );
-            return None;
-        }
-        Some(())
     }
 
     /// The day of a date, checked against the scenario's start and horizon.
@@ -299,30 +284,6 @@ impl Context<'_, '_> {
         }
     }
 
-    /// A distribution of a share: every draw in [0, 1].
-    fn share(&mut self, value: &Loc<raw::Uncertain>, what: &str) -> Option<Dist> {
-        let dist = self.builder.ok(values::dist(value, what, false))?;
-        let (low, high) = dist.support();
-        if low < 0.0 || high > 1.0 {
-            let found = if matches!(dist, Dist::Const(_)) {
-                format!("found {low}")
-            } else {
-                format!("it ranges over [{low}, {high}]")
-            };
-            self.builder.error(format!("{what} is a share from 0 to 1; {found}"), value.span()).hint =
-                Some("write 0.25 for 25 %; for an uncertain share use { beta = { a, b } } or { uniform = [low, high] } inside [0, 1]".to_owned());
-            return None;
-        }
-        Some(dist)
-    }
-
-    fn days_dist(&mut self, value: Option<&Loc<raw::UncertainDays>>, what: &str) -> Option<Dist> {
-        let Some(value) = value else { return Some(Dist::Const(0.0)) };
-        let dist = self.builder.ok(values::dist(value, what, true))?;
-        self.nonnegative(&dist, value.span(), what)?;
-        Some(dist)
-    }
-
     fn list<T>(
         &mut self,
         items: &Loc<Vec<Loc<String>>>,
@@ -352,34 +313,15 @@ impl Context<'_, '_> {
         let licence = match &e.licence {
             None => Some(None),
             Some(licence) => {
-                let l = licence.get_ref();
-                let approval = self.share(&l.approval, &format!("{owner}: licence.approval"));
-                let review = self.days_dist(Some(&l.review), &format!("{owner}: licence.review"));
-                let partial = match &l.partial {
-                    None => Some(Dist::Const(1.0)),
-                    Some(p) => self.share(p, &format!("{owner}: licence.partial")),
-                };
-                let reapply = match &l.reapply {
-                    None => Some(None),
-                    Some(r) => self.days_dist(Some(r), &format!("{owner}: licence.reapply")).map(Some),
-                };
-                match (approval, review, partial, reapply) {
-                    (Some(approval), Some(review), Some(partial), Some(reapply)) => Some(Some(Licence {
-                        approval,
-                        review,
-                        partial,
-                        reapply,
-                        terms: LicenceTerms::default(),
-                    })),
-                    _ => None,
-                }
+                let event = e.id.get_ref();
+                self.profiles.licence(self.builder, licence, event, owner, self.start).map(Some)
             }
         };
         let leakage = match &e.leakage {
             None => Some(None),
             Some(leakage) => {
                 let l = leakage.get_ref();
-                let share = self.share(&l.share, &format!("{owner}: leakage.share"));
+                let share = self.builder.share(&l.share, &format!("{owner}: leakage.share"));
                 let via = if l.via.get_ref().is_empty() {
                     self.builder.error(format!("{owner}: leakage.via is empty"), l.via.span()).hint = Some(
                         "name the third countries the goods pass through, e.g. via = [\"VN\", \"MY\"]"
@@ -397,7 +339,7 @@ impl Context<'_, '_> {
                     self.builder
                         .error(format!("{owner}: leakage.via includes the issuer {issuer}"), l.via.span());
                 }
-                let delay = self.days_dist(l.delay.as_ref(), &format!("{owner}: leakage.delay"));
+                let delay = self.builder.days_dist(l.delay.as_ref(), &format!("{owner}: leakage.delay"));
                 match (share, via, delay) {
                     (Some(share), Some(via), Some(delay)) => Some(Some(Leakage { share, via, delay })),
                     _ => None,
@@ -440,7 +382,7 @@ impl Context<'_, '_> {
         };
         let announcement = match &e.announced {
             None => Some(None),
-            Some(announced) => self.announcement(announced.get_ref(), e, owner, start).map(Some),
+            Some(announced) => self.announcement(announced, e, owner, start).map(Some),
         };
         if let (Some(issuer), Some(products)) = (&issuer, &products) {
             let ids: Vec<&str> =
@@ -469,28 +411,47 @@ impl Context<'_, '_> {
         })
     }
 
-    /// `announced = { date, target }`: a date before the (dated) start, a target above 0.
+    /// `announced = { date, target }`: a date before the (dated) start, a target above 0
+    /// (`[adaptation] prebuy` when it gives none).
     fn announcement(
         &mut self,
-        announced: &raw::RawAnnouncement,
+        announced: &Loc<raw::RawAnnouncement>,
         e: &raw::RawExportControl,
         owner: &str,
         start: &Option<Start>,
     ) -> Option<Announcement> {
-        let what = format!("{owner}: announced.target");
-        let target_days = self.builder.ok(values::days(&announced.target, &what));
-        if let Some(days) = target_days
-            && !(days > 0.0 && days <= chokepoint_engine::model::MAX_DAYS)
-        {
-            self.builder
-                .error(
-                    format!("{what} must be above 0 and at most 1000 days, found {days}"),
-                    announced.target.span(),
-                )
-                .hint = Some(
-                "the target is the days of use buyers stock up to before the start, e.g. \"60d\"".to_owned(),
-            );
-        }
+        let (span, announced) = (announced.span(), announced.get_ref());
+        let target_days = match (&announced.target, self.prebuy) {
+            (Some(target), _) => {
+                let what = format!("{owner}: announced.target");
+                let days = self.builder.ok(values::days(target, &what));
+                if let Some(days) = days
+                    && !prebuy_in_range(days)
+                {
+                    self.builder
+                        .error(
+                            format!("{what} must be above 0 and at most 1000 days, found {days}"),
+                            target.span(),
+                        )
+                        .hint = Some(
+                        "the target is the days of use buyers stock up to before the start, e.g. \"60d\""
+                            .to_owned(),
+                    );
+                }
+                days.filter(|&d| prebuy_in_range(d))
+            }
+            (None, Prebuy::Days(days)) => Some(days),
+            // Reported at `prebuy`.
+            (None, Prebuy::Wrong) => None,
+            (None, Prebuy::None) => {
+                self.builder.error(format!("{owner}: announced needs a `target`"), span).hint = Some(
+                    "give announced.target or [adaptation] prebuy: the days of use buyers stock up to, \
+                     e.g. \"60d\""
+                        .to_owned(),
+                );
+                None
+            }
+        };
         let date = self.builder.ok(values::date(&announced.date, &format!("{owner}: announced.date")))?;
         let span = announced.date.span();
         let day = date_to_day(self.start, date);
@@ -527,8 +488,7 @@ impl Context<'_, '_> {
             }
             Some(Start::Day(_)) | None => {}
         }
-        let target_days = target_days.filter(|&d| d > 0.0 && d <= chokepoint_engine::model::MAX_DAYS)?;
-        Some(Announcement { day: day.min(i64::from(u32::MAX)) as u32, target_days })
+        Some(Announcement { day: day.min(i64::from(u32::MAX)) as u32, target_days: target_days? })
     }
 
     fn quota(&mut self, e: &raw::RawQuota, owner: &str) -> Option<Quota> {
@@ -696,10 +656,58 @@ impl Context<'_, '_> {
                 p.span(),
             );
         }
-        let delay = self.days_dist(e.delay.as_ref(), &format!("{owner}: delay"));
+        let delay = self.builder.days_dist(e.delay.as_ref(), &format!("{owner}: delay"));
         if !(ratio.is_finite() && ratio > 0.0 && ratio <= 1e6 && (0.0..1.0).contains(&penalty)) {
             return None;
         }
         Some(Substitution { facility: facility?, input: input?, by: by?, ratio, penalty, delay: delay? })
+    }
+}
+
+/// Whether a stock target of `days` days of use is allowed: above 0, at most 1000.
+pub(crate) fn prebuy_in_range(days: f64) -> bool {
+    days > 0.0 && days <= chokepoint_engine::model::MAX_DAYS
+}
+
+/// Checks of uncertain values shared by events and licensing profiles.
+impl Builder {
+    pub(crate) fn nonnegative(&mut self, dist: &Dist, span: Range<usize>, what: &str) -> Option<()> {
+        let (low, high) = dist.support();
+        if low < 0.0 || high > f64::from(chokepoint_engine::model::MAX_HORIZON_DAYS) {
+            self.error(
+                format!("{what} can draw {} days, outside 0 to 36525", if low < 0.0 { low } else { high }),
+                span,
+            )
+            .hint = Some(
+                "durations cannot be negative: use a lognormal, triangular or uniform distribution"
+                    .to_owned(),
+            );
+            return None;
+        }
+        Some(())
+    }
+
+    /// A distribution of a share: every draw in [0, 1].
+    pub(crate) fn share(&mut self, value: &Loc<raw::Uncertain>, what: &str) -> Option<Dist> {
+        let dist = self.ok(values::dist(value, what, false))?;
+        let (low, high) = dist.support();
+        if low < 0.0 || high > 1.0 {
+            let found = if matches!(dist, Dist::Const(_)) {
+                format!("found {low}")
+            } else {
+                format!("it ranges over [{low}, {high}]")
+            };
+            self.error(format!("{what} is a share from 0 to 1; {found}"), value.span()).hint =
+                Some("write 0.25 for 25 %; for an uncertain share use { beta = { a, b } } or { uniform = [low, high] } inside [0, 1]".to_owned());
+            return None;
+        }
+        Some(dist)
+    }
+
+    pub(crate) fn days_dist(&mut self, value: Option<&Loc<raw::UncertainDays>>, what: &str) -> Option<Dist> {
+        let Some(value) = value else { return Some(Dist::Const(0.0)) };
+        let dist = self.ok(values::dist(value, what, true))?;
+        self.nonnegative(&dist, value.span(), what)?;
+        Some(dist)
     }
 }

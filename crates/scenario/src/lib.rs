@@ -10,8 +10,9 @@
 //!   and merges them into one spanned tree (the override rule is in that module);
 //! - `parse` into [`raw`]: the file's shape, one section and one entity at a time, every
 //!   value keeping its location;
-//! - `build` and `events`: validation of the raw layer into engine types, collecting
-//!   every problem;
+//! - `build`, `events`, `licensing` and `adaptation`: validation of the raw layer into
+//!   engine types, collecting every problem (`licensing` merges an export control's
+//!   `licence` over the `[licensing.<id>]` profile it names, key by key);
 //! - `sweep`: keys set by dotted path (`[sweep.grid]`, `--set`), each value checked by
 //!   loading the scenario with it.
 //!
@@ -20,10 +21,12 @@
 //! format, generated from the [`raw`] types. The format is documented key by key in
 //! `docs/scenario-format.md`.
 
+mod adaptation;
 mod build;
 mod diagnostic;
 mod document;
 mod events;
+mod licensing;
 mod parse;
 pub mod raw;
 mod sweep;

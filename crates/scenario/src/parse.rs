@@ -12,7 +12,7 @@ use crate::raw::{
 };
 
 /// Top-level sections of a scenario file.
-pub const SECTIONS: [&str; 11] = [
+pub const SECTIONS: [&str; 13] = [
     "scenario",
     "blocs",
     "products",
@@ -20,6 +20,8 @@ pub const SECTIONS: [&str; 11] = [
     "supply",
     "demand",
     "event",
+    "licensing",
+    "adaptation",
     "allocation",
     "report",
     "sweep",
@@ -58,6 +60,8 @@ pub(crate) fn raw_scenario(tree: DeTable<'_>, diagnostics: &mut Vec<Diagnostic>)
                     item
                 })
             }
+            "licensing" => raw.licensing = entries(node, "[licensing.<id>]", diagnostics, &mut raw.broken),
+            "adaptation" => raw.adaptation = one(node, "[adaptation]", diagnostics),
             "allocation" => raw.allocation = one(node, "[allocation]", diagnostics),
             "report" => raw.report = one(node, "[report]", diagnostics),
             "sweep" => raw.sweep = one(node, "[sweep]", diagnostics),

@@ -89,6 +89,12 @@ pub struct RawScenario {
     /// Export controls, suspensions, shocks and responses.
     #[schemars(with = "Option<Vec<RawEvent>>")]
     pub event: Vec<Loc<RawEvent>>,
+    /// Named licensing profiles: how an issuing authority works, shared by the export
+    /// controls whose `licence` names them.
+    #[schemars(with = "Option<BTreeMap<String, RawLicensing>>")]
+    pub licensing: Entries<RawLicensing>,
+    /// How the chain adapts when it is cut off.
+    pub adaptation: Option<Loc<RawAdaptation>>,
     /// How suppliers share out scarce stock.
     pub allocation: Option<Loc<RawAllocation>>,
     /// What `chokepoint run` reports.
@@ -406,24 +412,116 @@ pub struct RawAnnouncement {
     /// Day the control is announced: a date before its `start`.
     pub date: Loc<Date>,
     /// Stock target, in days of use, that affected buyers order up to from the announcement
-    /// until the start (a duration above 0).
-    pub target: Loc<Duration>,
+    /// until the start (a duration above 0; default: `[adaptation] prebuy`).
+    pub target: Option<Loc<Duration>>,
 }
 
-/// `licence = { … }` of an export control.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawLicence {
+/// Declares the keys that a licensing profile (`[licensing.<id>]`) and an export control's
+/// `licence` share, once: [`RawLicensing`] holds them, [`RawLicence`] holds them and
+/// `profile`, and [`LicenceKeys`] is a view of either, so that a licence can be read over
+/// its profile key by key.
+macro_rules! licence_keys {
+    ($($(#[doc = $doc:expr])* $(#[schemars $schema:tt])* $key:ident: $ty:ty,)*) => {
+        /// `licence = { … }` of an export control: its keys, over those of the profile it
+        /// names.
+        #[derive(Debug, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct RawLicence {
+            /// A licensing profile (`[licensing.<id>]`) whose keys this licence takes; each
+            /// key the licence gives replaces the profile's.
+            pub profile: Option<Loc<String>>,
+            $($(#[doc = $doc])* $(#[schemars $schema])* pub $key: Option<Loc<$ty>>,)*
+        }
+
+        /// `[licensing.<id>]`: a named profile of how an issuing authority works. Export
+        /// controls use it with `licence = { profile = "<id>" }`.
+        #[derive(Debug, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct RawLicensing {
+            $($(#[doc = $doc])* $(#[schemars $schema])* pub $key: Option<Loc<$ty>>,)*
+        }
+
+        /// The licence keys of a [`RawLicence`] or a [`RawLicensing`], borrowed.
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct LicenceKeys<'a> {
+            $($(#[doc = $doc])* pub $key: Option<&'a Loc<$ty>>,)*
+        }
+
+        impl RawLicence {
+            /// Its licence keys (all but `profile`).
+            pub fn keys(&self) -> LicenceKeys<'_> {
+                LicenceKeys { $($key: self.$key.as_ref(),)* }
+            }
+        }
+
+        impl RawLicensing {
+            /// Its licence keys.
+            pub fn keys(&self) -> LicenceKeys<'_> {
+                LicenceKeys { $($key: self.$key.as_ref(),)* }
+            }
+        }
+    };
+}
+
+licence_keys! {
     /// Probability an application is approved, in [0, 1]; drawn once per replicate.
-    pub approval: Loc<Uncertain>,
-    /// Time from application to decision; drawn for each application.
-    pub review: Loc<UncertainDays>,
+    /// Required, here or in the profile.
+    approval: Uncertain,
+    /// Time from application to decision; drawn for each application. Required, here or in
+    /// the profile.
+    review: UncertainDays,
     /// Share of the requested quantity an approval grants, in [0, 1]; drawn for each
     /// approval (default 1).
-    pub partial: Option<Loc<Uncertain>>,
+    partial: Uncertain,
     /// Time a refused buyer waits before applying again; drawn for each refusal. Left out:
     /// no re-application.
-    pub reapply: Option<Loc<UncertainDays>>,
+    reapply: UncertainDays,
+    /// Decisions the authority makes per day (a number above 0), or a schedule
+    /// `[{ from = <date>, per_day = <number> }, …]`. Left out: no queue, each application is
+    /// decided when its review time is over.
+    capacity: AuthorityCapacity,
+    /// Applicants each supply link stands for, 1 to 10000 (default 1).
+    #[schemars(range(min = 1, max = 10000))]
+    applicants: i64,
+    /// What an approval grants: "single" (default: the quantity on the book) or "multi"
+    /// (every shipment for `validity`).
+    #[schemars(extend("enum" = ["single", "multi"]))]
+    kind: String,
+    /// How long a multi-shipment licence is valid; drawn at each approval. Required with
+    /// kind = "multi", refused with "single".
+    validity: UncertainDays,
+    /// Approval probability of an applicant that has held a licence under the control
+    /// before, in [0, 1]; drawn once per replicate (default: `approval`).
+    repeat: Uncertain,
+    /// Approval probabilities for some applicants, first match first.
+    approval_by: Vec<Loc<RawApprovalRule>>,
+    /// General licences from a date to applicants with an earlier approval.
+    general: RawGeneralLicence,
+}
+
+/// One entry of `approval_by`: exactly one of `sector` and `regions`, and `approval`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawApprovalRule {
+    /// Buyers of this sector (as in `sector` of facilities and demand).
+    pub sector: Option<Loc<String>>,
+    /// Buyers in these regions (region codes or blocs).
+    pub regions: Option<Loc<Vec<Loc<String>>>>,
+    /// Probability their applications are approved, in [0, 1]; drawn once per replicate.
+    pub approval: Loc<Uncertain>,
+}
+
+/// `general = { … }` of a licence.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGeneralLicence {
+    /// First day general licences are issued (a date; before the scenario's start: day 0).
+    pub date: Loc<Date>,
+    /// Probability an applicant with an earlier approval gets one, in [0, 1]; drawn once per
+    /// replicate.
+    pub share: Loc<Uncertain>,
+    /// How long a general licence is valid; drawn for each.
+    pub validity: Loc<UncertainDays>,
 }
 
 /// `leakage = { … }` of an export control.
@@ -594,6 +692,48 @@ pub struct RawSubstitute {
     pub start: Loc<Start>,
     /// When it switches back; never if left out.
     pub end: Option<Loc<End>>,
+}
+
+/// `[adaptation]`: how the chain adapts when it is cut off. Every part is off unless given.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdaptation {
+    /// Orders released after a hold at the border ship at most this multiple of the link's
+    /// baseline daily flow a day (a number, 1 or more); left out: at once.
+    pub release_pace: Option<Loc<f64>>,
+    /// Emergency stock targets after a cut.
+    pub emergency: Option<Loc<RawEmergency>>,
+    /// Thrifting: facilities an input has cut use less of it.
+    pub thrift: Option<Loc<RawThrift>>,
+    /// Factor on alternates' qualification times (emergency qualification), in (0, 1]
+    /// (default 1).
+    pub qualify_factor: Option<Loc<f64>>,
+    /// Default `target` of an export control's `announced` (a duration above 0).
+    pub prebuy: Option<Loc<Duration>>,
+}
+
+/// `emergency = { … }` of `[adaptation]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmergency {
+    /// Order-up-to target, in days of use, of a buyer one of whose orders was held (a
+    /// duration above 0).
+    pub target: Loc<Duration>,
+    /// How long the raised target lasts after the first hold (whole days).
+    pub lasts: Loc<Duration>,
+}
+
+/// `thrift = { … }` of `[adaptation]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawThrift {
+    /// Time from the first day an input limits production until thrifting starts (whole
+    /// days, default 0).
+    pub after: Option<Loc<Duration>>,
+    /// Largest share of the input's use cut, in [0, 1).
+    pub max: Loc<f64>,
+    /// Time over which the cut reaches `max` (whole days, default 0: at once).
+    pub ramp: Option<Loc<Duration>>,
 }
 
 /// `[allocation]`, or `allocation = { … }` on a facility.
@@ -804,6 +944,29 @@ fn end_schema(generator: &mut SchemaGenerator) -> Schema {
     })
 }
 
+fn authority_capacity_schema(generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "Decisions per day (a number above 0), or a schedule: a list of \
+                        { from = <date>, per_day = <number> } in date order, each rate holding from its date.",
+        "oneOf": [
+            { "type": "number", "exclusiveMinimum": 0 },
+            {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "from": date_schema(generator),
+                        "per_day": { "type": "number", "exclusiveMinimum": 0 }
+                    },
+                    "required": ["from", "per_day"],
+                    "additionalProperties": false
+                }
+            }
+        ]
+    })
+}
+
 fn noise_schema(generator: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "description": "\"poisson\", \"none\", or a distribution of the relative deviation drawn each day \
@@ -859,4 +1022,9 @@ shape!(
     /// Demand noise.
     Noise,
     noise_schema
+);
+shape!(
+    /// An authority's capacity: decisions per day, or a schedule of them.
+    AuthorityCapacity,
+    authority_capacity_schema
 );

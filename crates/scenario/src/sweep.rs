@@ -2,9 +2,10 @@
 //!
 //! A path names a key the way the reference does: `scenario.horizon`,
 //! `facilities.<id>.capacity`, `demand.<id>.rate`, `products.<id>.value`,
-//! `event.<id>.end`, `supply.<buyer>.<product>.transit`, `report.step`,
-//! `allocation.rule`, `blocs.<name>`; deeper segments reach into inline tables
-//! (`facilities.<id>.policy.target`, `event.<id>.licence.approval`). The value replaces the
+//! `event.<id>.end`, `supply.<buyer>.<product>.transit`, `licensing.<id>.approval`,
+//! `adaptation.release_pace`, `report.step`, `allocation.rule`, `blocs.<name>`; deeper
+//! segments reach into inline tables (`facilities.<id>.policy.target`,
+//! `event.<id>.licence.approval`, `adaptation.emergency.target`). The value replaces the
 //! key's value whole, as an override in an extending file does, and carries its own
 //! location, so a bad value is reported where it was written.
 
@@ -38,7 +39,7 @@ pub(crate) fn apply<'s>(tree: &mut DeTable<'s>, o: &Override<'s>) -> Result<(), 
     let key = |name: &str| Spanned::new(o.path_span.clone(), Cow::Owned(name.to_owned()));
     let section = segments[0];
     let (target, rest): (&mut Node<'s>, &[&str]) = match section {
-        "scenario" | "allocation" | "report" => {
+        "scenario" | "adaptation" | "allocation" | "report" => {
             if segments.len() < 2 {
                 return Err(fail(format!("`{}` names a section, not a key", o.path), PATH_HINT.to_owned()));
             }
@@ -53,7 +54,7 @@ pub(crate) fn apply<'s>(tree: &mut DeTable<'s>, o: &Override<'s>) -> Result<(), 
                 .or_insert_with(|| Spanned::new(o.path_span.clone(), DeValue::Table(DeTable::new())));
             (node, &segments[1..])
         }
-        "products" | "facilities" | "demand" | "blocs" => {
+        "products" | "facilities" | "demand" | "licensing" | "blocs" => {
             let Some(id) = segments.get(1) else {
                 return Err(fail(format!("`{}` needs an id", o.path), PATH_HINT.to_owned()));
             };

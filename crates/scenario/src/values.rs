@@ -29,7 +29,7 @@ macro_rules! shapes {
         })*
     };
 }
-shapes!(Date, Duration, Uncertain, UncertainDays, StockAmount, Targets, Start, End, Noise);
+shapes!(Date, Duration, Uncertain, UncertainDays, StockAmount, Targets, Start, End, Noise, AuthorityCapacity);
 
 const DURATION_HINT: &str =
     "write a duration as a string with a unit, like \"45d\" or \"6w\", or a number of days";

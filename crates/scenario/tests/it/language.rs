@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chokepoint_engine::{
-    Action, Allocation, Alternate, Buyer, CapacityShock, ContentRule, DemandShock, Dist, End, EventId,
-    LaneEffect, Leakage, Licence, LicenceTerms, LogisticsShock, Model, Noise, Policy, PriceIndex,
-    PriorityClass, Quota, Recipient, Region, Start, Stock, Stockpile, Substitution, Targets, Unmet,
+    Action, Adaptation, Allocation, Alternate, Announcement, ApprovalRule, Authority, Buyer, CapacityShock,
+    ContentRule, DemandShock, Dist, Emergency, End, EventId, GeneralLicence, LaneEffect, Leakage, Licence,
+    LicenceKind, LicenceTerms, LogisticsShock, Model, Noise, Policy, PriceIndex, PriorityClass, Quota,
+    Recipient, Region, Start, Stock, Stockpile, Substitution, Targets, Thrift, Unmet,
 };
 use chokepoint_scenario::{Loaded, Report, load_path, load_path_with};
 
@@ -112,6 +113,7 @@ fn every_key_becomes_the_model_it_states() {
     assert_eq!(event(0).end, Some(End::After(Dist::Uniform { low: 60.0, high: 120.0 })));
     let Action::ExportControl(control) = &event(0).action else { panic!("a control") };
     assert_eq!(control.targets, Targets::AllExcept(regions(&["AU", "JP", "US"])));
+    // The licence's own keys over its profile's; 2025-06-01 is day 151, 2025-09-01 day 243.
     assert_eq!(
         control.licence,
         Some(Licence {
@@ -119,9 +121,34 @@ fn every_key_becomes_the_model_it_states() {
             review: Dist::Normal { mean: 63.0, sd: 0.0 },
             partial: Dist::Const(0.5),
             reapply: Some(Dist::Const(14.0)),
-            terms: LicenceTerms::default(),
+            terms: LicenceTerms {
+                authority: Some(Authority {
+                    name: "cn-mofcom".into(),
+                    capacity: vec![(31, 2.0), (151, 5.5)]
+                }),
+                applicants: 3,
+                kind: LicenceKind::Multi { validity: Dist::Const(180.0) },
+                approval_by: vec![
+                    ApprovalRule {
+                        who: PriorityClass::Sector("industry".into()),
+                        approval: Dist::Const(0.0)
+                    },
+                    ApprovalRule {
+                        who: PriorityClass::Regions(regions(&["AU", "JP", "KR", "US"])),
+                        approval: Dist::Uniform { low: 0.2, high: 0.4 },
+                    },
+                ],
+                repeat: Some(Dist::Const(0.8)),
+                general: Some(GeneralLicence {
+                    day: 243,
+                    share: Dist::Const(0.5),
+                    validity: Dist::Const(7.0)
+                }),
+            },
         })
     );
+    // No target of its own: `[adaptation] prebuy`. 2025-01-15 is day 14.
+    assert_eq!(control.announcement, Some(Announcement { day: 14, target_days: 45.0 }));
     assert_eq!(
         control.leakage,
         Some(Leakage { share: Dist::Const(0.05), via: regions(&["MY", "VN"]), delay: Dist::Const(20.0) })
@@ -221,6 +248,15 @@ fn every_key_becomes_the_model_it_states() {
         )
     );
     assert_eq!(model.allocation, Allocation::Proportional);
+    assert_eq!(
+        model.adaptation,
+        Adaptation {
+            release_pace: Some(2.0),
+            emergency: Some(Emergency { target_days: 60.0, lasts_days: 90 }),
+            thrift: Some(Thrift { after_days: 30, max_cut: 0.2, ramp_days: 60 }),
+            qualify_factor: 0.5,
+        }
+    );
     assert_eq!(
         (scenario.report.step_days, scenario.report.watch.clone()),
         (7, vec!["us_line".to_owned(), "jp_smelter".to_owned()])

@@ -11,7 +11,9 @@ mod bundled;
 mod fixtures;
 mod library;
 
+mod adaptation;
 mod language;
+mod licensing;
 mod robustness;
 mod schema;
 mod silent;
