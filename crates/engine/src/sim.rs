@@ -208,6 +208,11 @@ struct LicenceCase {
     rng: StreamRng,
     /// Licensed quantity not yet shipped, micro-units (single-shipment licences).
     granted: i64,
+    /// The applicant's own part of the link's open orders: new orders are shared equally
+    /// among applicants, shipments come off the parts they were licensed for.
+    book: i64,
+    /// Day the books were last synced with the link's orders.
+    synced: u32,
     /// Last day before which a multi-shipment (or general) licence is valid (0: none).
     licensed_until: u32,
     /// Share of the applicant's orders a multi-shipment licence covers.

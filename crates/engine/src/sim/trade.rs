@@ -165,8 +165,9 @@ impl<'p> Simulation<'p, '_> {
         // Refused when every applicant's last decision was a refusal; otherwise what is
         // held waits for decisions (pending).
         let mut refused = true;
-        for (applicant, case) in cases.iter().enumerate() {
-            let part = equal_part(open, n, applicant);
+        let mut parts = Vec::with_capacity(n);
+        synced_parts(open, cases, self.applicant_cap(day, link, cases), &mut parts);
+        for (case, &part) in cases.iter().zip(&parts) {
             licensed += case.granted.clamp(0, part);
             if day < case.licensed_until {
                 let covered =
@@ -293,6 +294,8 @@ impl<'p> Simulation<'p, '_> {
                         Purpose::Licence,
                     ),
                     granted: 0,
+                    book: 0,
+                    synced: day,
                     licensed_until: 0,
                     cover: 0.0,
                     pending: None,
@@ -313,9 +316,16 @@ impl<'p> Simulation<'p, '_> {
         let renew_lead = days(licence.review.mean());
         let mut filed: Vec<(u32, u32)> = Vec::new();
         let mut decisions: Vec<(usize, bool, i64, i64, bool)> = Vec::new();
+        let cap = self.applicant_cap(day, link, &self.licences[&key]);
         let cases = self.licences.get_mut(&key).expect("inserted above");
+        let mut parts = Vec::with_capacity(n);
+        synced_parts(open, cases, cap, &mut parts);
+        for (case, &part) in cases.iter_mut().zip(&parts) {
+            case.book = part;
+            case.synced = day;
+        }
         for (applicant, case) in cases.iter_mut().enumerate() {
-            let part = equal_part(open, n, applicant);
+            let part = case.book;
             if let Some(general) = &terms.general
                 && day >= general.day
                 && case.approved_before
@@ -433,6 +443,17 @@ impl<'p> Simulation<'p, '_> {
                 self.log(day, EventKind::LicenceRefused, subject, detail);
             }
         }
+    }
+
+    /// How much of the link's new orders one applicant takes at most when the books are
+    /// synced on `day`: its equal share of the link's planned daily use for each day since
+    /// the last sync (at least one).
+    fn applicant_cap(&self, day: u32, link: usize, cases: &[LicenceCase]) -> i64 {
+        let n = cases.len().max(1) as f64;
+        let days = day.saturating_sub(cases.first().map_or(0, |c| c.synced)).max(1);
+        let flow =
+            self.plan.planned_flow[self.plan.sources[link].slot] as f64 * self.links[link].share.max(0.0);
+        (flow * f64::from(days) / n).ceil() as i64
     }
 
     /// The approval probability a rule of `approval_by` gives the buyer, if one matches.
@@ -579,7 +600,7 @@ impl<'p> Simulation<'p, '_> {
             if entry.give > 0 {
                 self.ship(day, index, link, entry.give, Way::Direct);
                 shipped += entry.give;
-                self.count_licensed_and_quota(index, link, entry.give);
+                self.count_licensed_and_quota(day, index, link, entry.give);
             }
             self.account_markets(index, entry);
             if plan.model.adaptation.release_pace.is_some() {
@@ -677,7 +698,7 @@ impl<'p> Simulation<'p, '_> {
     }
 
     /// Counts a shipment against the licences and quotas that cover it.
-    fn count_licensed_and_quota(&mut self, index: usize, link: usize, qty: i64) {
+    fn count_licensed_and_quota(&mut self, day: u32, index: usize, link: usize, qty: i64) {
         let plan = self.plan;
         let origin = plan.model.facilities[index].region;
         let destination = plan.slots[plan.sources[link].slot].region;
@@ -687,13 +708,21 @@ impl<'p> Simulation<'p, '_> {
         if let Some((event, _)) = self.licensing_control(index, destination)
             && let Some(cases) = self.licences.get_mut(&(event as u32, link as u32))
         {
-            // Single-shipment licences are used up, each in proportion to what it grants.
-            let granted: i64 = cases.iter().map(|c| c.granted.max(0)).sum();
-            let used = qty.min(granted);
+            // The shipment comes off the parts of the applicants licensed for it, in
+            // proportion to what each may ship; single-shipment licences are used up.
+            let may = |c: &LicenceCase| {
+                let single = c.granted.clamp(0, c.book.max(0));
+                if day < c.licensed_until { c.book.max(0) } else { single }
+            };
+            let total: i64 = cases.iter().map(may).sum();
+            let used = qty.min(total);
             if used > 0 {
-                split_proportionally(used, cases.iter().map(|c| c.granted.max(0)), &mut self.scratch);
+                split_proportionally(used, cases.iter().map(may), &mut self.scratch);
                 for (case, &part) in cases.iter_mut().zip(&self.scratch) {
-                    case.granted -= part;
+                    if day >= case.licensed_until {
+                        case.granted -= part;
+                    }
+                    case.book -= part;
                 }
             }
             self.facilities[index].day.licensed += i128::from(qty);
@@ -821,6 +850,65 @@ impl<'p> Simulation<'p, '_> {
             // No third country named (a model built through the API): straight across.
             _ => add(routes.direct[link], day, qty),
         }
+    }
+}
+
+/// Each applicant's part of a link's `open` orders: its book, with what the books lack
+/// (orders placed since) given to the smallest books first, each at most `cap` (its share of
+/// the link's planned use over the days since the books were last synced) and the rest in
+/// equal parts; or what they have too much (orders cancelled, leaked) taken in proportion.
+/// An applicant whose orders are held keeps a large book and orders little more, as a buyer
+/// counts what is on order; one that ships orders for its own use. One applicant's part is
+/// the whole book.
+fn synced_parts(open: i64, cases: &[LicenceCase], cap: i64, out: &mut Vec<i64>) {
+    out.clear();
+    let n = cases.len();
+    if n == 1 {
+        out.push(open);
+        return;
+    }
+    let books: i64 = cases.iter().map(|c| c.book.max(0)).sum();
+    let delta = open - books;
+    if delta >= 0 {
+        out.extend(cases.iter().map(|c| c.book.max(0)));
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&j| (out[j], j));
+        let mut left = delta;
+        for _ in 0..n {
+            // Water-filling, one applicant capped at a time.
+            if left <= 0 {
+                break;
+            }
+            let mut given = false;
+            let mut k = 0;
+            while k < n && left > 0 {
+                let j = order[k];
+                let room = cap - (out[j] - cases[j].book.max(0));
+                if room > 0 {
+                    let level = out[j];
+                    let next =
+                        order[k + 1..].iter().map(|&i| out[i]).find(|&b| b > level).unwrap_or(i64::MAX);
+                    let take = room.min(next.saturating_sub(level)).min(left);
+                    if take > 0 {
+                        out[j] += take;
+                        left -= take;
+                        given = true;
+                    }
+                }
+                k += 1;
+            }
+            if !given {
+                break;
+            }
+            order.sort_by_key(|&j| (out[j], j));
+        }
+        for (i, part) in out.iter_mut().enumerate() {
+            *part += equal_part(left.max(0), n, i);
+        }
+    } else if books > 0 {
+        split_proportionally(open.max(0), cases.iter().map(|c| c.book.max(0)), out);
+    } else {
+        out.extend(cases.iter().map(|_| 0));
     }
 }
 

@@ -199,3 +199,32 @@ fn a_general_licence_lets_an_earlier_licensee_ship_freely_for_its_validity() {
     assert!(exported[56..100].iter().all(|&e| e == 10.0), "{:?}", &exported[55..100]);
     assert_conserved(&result);
 }
+
+#[test]
+fn an_unlicensed_applicant_s_orders_stay_held_while_a_licensed_one_s_ship() {
+    // Two applicants share the line's 10 t a day: 5 t each. Approval 0.5, never reapplying,
+    // multi-shipment licences valid past the horizon. In a run where exactly one is approved
+    // (day 30), its 5 t a day ship from then on (after its part of the backlog) and the
+    // other's stay on the book: exports settle at 5 t a day, not at the whole 10 t.
+    let run = |seed: u64| {
+        let mut model = base(120);
+        let terms = LicenceTerms {
+            applicants: 2,
+            kind: LicenceKind::Multi { validity: Dist::Const(1000.0) },
+            ..LicenceTerms::default()
+        };
+        let mut licence = licence(0.5, terms);
+        licence.reapply = None;
+        licensing(&mut model, "licences", Targets::All, licence);
+        simulate(&model, seed)
+    };
+    let result = (1..50)
+        .map(run)
+        .find(|r| r.events.iter().filter(|e| e.kind == EventKind::LicenceGranted).count() == 1)
+        .expect("some seed approves exactly one of two applicants");
+    assert_eq!(decisions(&result).len(), 2);
+    let exported = series(&result, "cn_mine", "exported");
+    assert!(exported[60..120].iter().all(|&e| e == 5.0), "{:?}", &exported[28..120]);
+    assert_eq!(result.approved_share(0, None, 119), Some(0.5));
+    assert_conserved(&result);
+}
