@@ -29,21 +29,27 @@ pub struct Prior {
     pub high: f64,
     /// Whether values are whole numbers (days, counts).
     pub integer: bool,
+    /// Whether values are durations, written `"90d"` (whole days).
+    pub days: bool,
 }
 
 impl Prior {
-    /// Reads `KEY=LOW..HIGH` or `KEY=LOW..HIGH:int`.
+    /// Reads `KEY=LOW..HIGH`, `KEY=LOW..HIGH:int` (whole numbers) or `KEY=LOW..HIGH:days`
+    /// (whole days, written as a duration such as `"90d"`).
     pub fn parse(text: &str) -> Result<Prior, String> {
         let (key, range) = text.split_once('=').ok_or_else(|| format!("'{text}' is not KEY=LOW..HIGH"))?;
-        let (range, integer) = match range.strip_suffix(":int") {
-            Some(r) => (r, true),
-            None => (range, false),
+        let (range, integer, days) = if let Some(r) = range.strip_suffix(":int") {
+            (r, true, false)
+        } else if let Some(r) = range.strip_suffix(":days") {
+            (r, true, true)
+        } else {
+            (range, false, false)
         };
         let (low, high) = range.split_once("..").ok_or_else(|| format!("'{range}' is not LOW..HIGH"))?;
         let number = |t: &str| t.trim().parse::<f64>().ok().filter(|v| v.is_finite());
         match (number(low), number(high)) {
             (Some(low), Some(high)) if low < high && !key.trim().is_empty() => {
-                Ok(Prior { key: key.trim().to_owned(), low, high, integer })
+                Ok(Prior { key: key.trim().to_owned(), low, high, integer, days })
             }
             _ => Err(format!("'{text}': give a key and LOW..HIGH with LOW below HIGH")),
         }
@@ -57,7 +63,13 @@ impl Prior {
 
     /// The value as TOML text for `--set`.
     pub fn text(&self, value: f64) -> String {
-        if self.integer { format!("{}", value as i64) } else { format!("{value}") }
+        if self.days {
+            format!("\"{}d\"", value as i64)
+        } else if self.integer {
+            format!("{}", value as i64)
+        } else {
+            format!("{value}")
+        }
     }
 }
 
@@ -337,6 +349,8 @@ mod tests {
         assert_eq!((p.key.as_str(), p.low, p.high, p.integer), ("event.x.end.after", 30.0, 120.0, true));
         assert_eq!(p.at(0.5), 75.0);
         assert_eq!(p.text(75.0), "75");
+        let d = Prior::parse("adaptation.prebuy=30..120:days").expect("valid");
+        assert_eq!((d.integer, d.days, d.text(75.0)), (true, true, "\"75d\"".to_owned()));
         assert!(Prior::parse("x=2..1").is_err());
         assert!(Prior::parse("x=a..b").is_err());
         assert!(Prior::parse("=0..1").is_err());

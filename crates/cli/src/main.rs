@@ -435,8 +435,9 @@ struct CalibrateArgs {
     /// priors apply to every file and all observations are scored together.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// A key to fit and its uniform prior: `KEY=LOW..HIGH`, or `KEY=LOW..HIGH:int` for
-    /// whole numbers (days). Repeat for several keys.
+    /// A key to fit and its uniform prior: `KEY=LOW..HIGH`, `KEY=LOW..HIGH:int` for whole
+    /// numbers, or `KEY=LOW..HIGH:days` for durations (written "90d"). Repeat for several
+    /// keys.
     #[arg(long = "prior", value_name = "KEY=LOW..HIGH", required = true)]
     priors: Vec<String>,
     /// Draws from the priors.
