@@ -221,6 +221,9 @@ pub struct Coverage {
     pub rows: Vec<CoverageRow>,
     /// Observations not scored.
     pub not_scored: usize,
+    /// The width of each scored flow, ratio or share band relative to its median,
+    /// `(p95 − p05) / p50` (rows with a median of 0 left out), in observation order.
+    pub widths: Vec<f64>,
 }
 
 impl Coverage {
@@ -237,14 +240,27 @@ impl Coverage {
             }
         };
         let mut rows = vec![row("all".into(), &|_| true)];
-        for kind in ["trade", "first_shortage", "price_ratio"] {
+        for kind in ["trade", "first_shortage", "licence_share", "price_ratio"] {
             rows.push(row(kind.into(), &|o| o.kind_name == kind));
         }
         for confidence in [Confidence::High, Confidence::Medium, Confidence::Low] {
             rows.push(row(format!("confidence {}", confidence.as_str()), &|o| o.confidence == confidence));
         }
         rows.retain(|r| r.group == "all" || r.scored > 0);
-        Coverage { rows, not_scored: observations.len() - pairs.len() }
+        let widths = pairs
+            .iter()
+            .filter(|(o, s)| o.kind_name != "first_shortage" && s.p50 > 0.0 && s.p95.is_finite())
+            .map(|(_, s)| (s.p95 - s.p05) / s.p50)
+            .collect();
+        Coverage { rows, not_scored: observations.len() - pairs.len(), widths }
+    }
+
+    /// The median relative width of the bands (`widths`), NaN when there is none: how much
+    /// uncertainty the model reports, so that coverage bought by wide bands shows.
+    pub fn median_width(&self) -> f64 {
+        let mut sorted = self.widths.clone();
+        sorted.sort_by(f64::total_cmp);
+        quantile(&sorted, 0.5)
     }
 
     /// Adds up the coverage of several scenarios.
@@ -261,7 +277,11 @@ impl Coverage {
                 }
             }
         }
-        Coverage { rows, not_scored: parts.iter().map(|p| p.not_scored).sum() }
+        Coverage {
+            rows,
+            not_scored: parts.iter().map(|p| p.not_scored).sum(),
+            widths: parts.iter().flat_map(|p| p.widths.iter().copied()).collect(),
+        }
     }
 }
 

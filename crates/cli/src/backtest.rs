@@ -399,7 +399,13 @@ fn coverage_line(coverage: &Coverage) -> String {
             format!("{} {} of {}{share}", r.group, r.inside, r.scored)
         })
         .collect();
-    format!("inside the model's 90 % band: {}; {} not scored", parts.join("; "), coverage.not_scored)
+    let width = coverage.median_width();
+    let width = if width.is_finite() {
+        format!("; median band width {:.0} % of the median", 100.0 * width)
+    } else {
+        String::new()
+    };
+    format!("inside the model's 90 % band: {}; {} not scored{width}", parts.join("; "), coverage.not_scored)
 }
 
 /// Why a row is not scored, short enough for a terminal: the note from its "Not scored:"
