@@ -34,7 +34,9 @@ pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-pub(crate) const SCENARIO: &str = "scenarios/rare-earth-controls-april-2025.toml";
+/// China's April 2025 controls as a plain 63-day stop: a fixture whose timeline is fixed by
+/// hand (the bundled April scenario has licences and is scored in `backtest.rs`).
+pub(crate) const SCENARIO: &str = "crates/cli/tests/data/april-stop.toml";
 
 fn run_into(dir: &Path, seed: &str) -> [Vec<u8>; 3] {
     let out = chokepoint(&["run", SCENARIO, "-o", dir.to_str().expect("utf-8 path"), "--seed", seed]);
@@ -105,7 +107,7 @@ fn a_weekly_report_step_sums_flows_over_each_week() {
     let world = workspace_root().join("scenarios/worlds/rare-earths-2025.toml");
     let weekly = source
         .replace("step = \"1d\"", "step = \"7d\"")
-        .replace("\"worlds/rare-earths-2025.toml\"", &format!("{:?}", world.display().to_string()));
+        .replace("\"../../../../scenarios/worlds/rare-earths-2025.toml\"", &format!("{:?}", world.display().to_string()));
     std::fs::write(&weekly_file, weekly).expect("write");
     let weekly_dir = dir.join("weekly");
     let out = chokepoint(&[
@@ -147,6 +149,9 @@ fn a_broken_scenario_gets_located_errors_a_hint_exit_1_and_no_files() {
         .replacen("share = 0.78", "share = 1.7", 1)
         .replacen("capacity = 38.0", "capacity = -38.0", 1);
     std::fs::write(&file, broken).expect("write");
+    // The world extends the shared calibrated file, next to it.
+    std::fs::copy(workspace_root().join("scenarios/worlds/calibrated.toml"), dir.join("calibrated.toml"))
+        .expect("copy");
     let out_dir = dir.join("out");
     let out = chokepoint(&["run", file.to_str().expect("utf-8"), "-o", out_dir.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1));
