@@ -236,11 +236,15 @@ struct LicenceCase {
     first_approved: Option<u32>,
 }
 
+/// An application in an authority's queue: (day its review is over, filing order, control,
+/// link, applicant); ordered by the first two.
+type Application = (u32, u64, u32, u32, u32);
+
 /// A licensing authority's queue: applications ordered by the day their review is over,
 /// then by filing order.
 #[derive(Default)]
 struct AuthorityState {
-    queue: std::collections::BinaryHeap<std::cmp::Reverse<(u32, u64, u32, u32, u32)>>,
+    queue: std::collections::BinaryHeap<std::cmp::Reverse<Application>>,
     /// Filing order.
     seq: u64,
     /// Decisions it may still make today (only a fraction of one carries over).
