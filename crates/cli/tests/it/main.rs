@@ -105,9 +105,10 @@ fn a_weekly_report_step_sums_flows_over_each_week() {
     let source = std::fs::read_to_string(workspace_root().join(SCENARIO)).expect("scenario");
     let weekly_file = dir.join("weekly.toml");
     let world = workspace_root().join("scenarios/worlds/rare-earths-2025.toml");
-    let weekly = source
-        .replace("step = \"1d\"", "step = \"7d\"")
-        .replace("\"../../../../scenarios/worlds/rare-earths-2025.toml\"", &format!("{:?}", world.display().to_string()));
+    let weekly = source.replace("step = \"1d\"", "step = \"7d\"").replace(
+        "\"../../../../scenarios/worlds/rare-earths-2025.toml\"",
+        &format!("{:?}", world.display().to_string()),
+    );
     std::fs::write(&weekly_file, weekly).expect("write");
     let weekly_dir = dir.join("weekly");
     let out = chokepoint(&[
