@@ -228,7 +228,7 @@ fn report_writes_a_self_contained_briefing_and_the_same_bytes_twice() {
         "S-ANN18",
         "hklaw.com",
         "seed 20250404",
-        "chokepoint report scenarios/rare-earth-controls-april-2025.toml --runs 20 --seed 20250404",
+        "chokepoint report crates/cli/tests/data/april-stop.toml --runs 20 --seed 20250404",
         "@font-face",
     ] {
         assert!(html.contains(needle), "report.html lacks {needle:?}");
