@@ -58,6 +58,9 @@ pub(super) struct Entry {
     cap: i64,
     /// What the rules let pass, before the release pace.
     ruled: i64,
+    /// Of what is held, the part refused (a ban's, a quota's, or the books of licence
+    /// applicants whose last decision was a refusal); the rest is pending.
+    denied: i64,
     hold: Hold,
     give: i64,
 }
@@ -90,7 +93,7 @@ impl<'p> Simulation<'p, '_> {
             if open <= 0 {
                 continue;
             }
-            let mut entry = Entry { link, open, cap: open, ruled: open, hold: Hold::None, give: 0 };
+            let mut entry = Entry { link, open, cap: open, ruled: open, denied: 0, hold: Hold::None, give: 0 };
             if gated {
                 self.gate(day, index, &mut entry, apply);
             }
@@ -149,22 +152,22 @@ impl<'p> Simulation<'p, '_> {
             let (licensed, refused) = self.licensed(day, event, link, entry.open);
             if licensed < entry.cap {
                 entry.cap = licensed.max(0);
-                entry.hold = if refused { Hold::Denied(event as u32) } else { Hold::Pending };
+                entry.denied = refused.min(entry.open - entry.cap);
+                entry.hold = if entry.denied > 0 { Hold::Denied(event as u32) } else { Hold::Pending };
             }
         }
     }
 
-    /// What the licences of (`event`, `link`) let pass of `open` today, and whether an
-    /// applicant's last decision was a refusal: single-shipment licences their quantity
-    /// not yet shipped (at most the applicant's part of the book), multi-shipment ones
-    /// their covered share of the applicant's part while valid.
-    fn licensed(&self, day: u32, event: usize, link: usize, open: i64) -> (i64, bool) {
-        let Some(cases) = self.licences.get(&(event as u32, link as u32)) else { return (0, false) };
+    /// What the licences of (`event`, `link`) let pass of `open` today, and the part of the
+    /// book refused: single-shipment licences their quantity not yet shipped (at most the
+    /// applicant's part of the book), multi-shipment ones the applicant's part while valid;
+    /// the parts of applicants whose last decision was a refusal are refused, the rest of
+    /// what is held waits for decisions (pending).
+    fn licensed(&self, day: u32, event: usize, link: usize, open: i64) -> (i64, i64) {
+        let Some(cases) = self.licences.get(&(event as u32, link as u32)) else { return (0, 0) };
         let n = cases.len();
         let mut licensed = 0;
-        // Refused when every applicant's last decision was a refusal; otherwise what is
-        // held waits for decisions (pending).
-        let mut refused = true;
+        let mut refused = 0;
         let mut parts = Vec::with_capacity(n);
         synced_parts(open, cases, self.applicant_cap(day, link, cases), &mut parts);
         for (case, &part) in cases.iter().zip(&parts) {
@@ -174,9 +177,11 @@ impl<'p> Simulation<'p, '_> {
                     if case.cover >= 1.0 { part } else { (part as f64 * case.cover).round() as i64 };
                 licensed += covered.min(part - case.granted.clamp(0, part));
             }
-            refused &= case.refused;
+            if case.refused {
+                refused += part;
+            }
         }
-        (licensed, refused && n > 0)
+        (licensed, refused)
     }
 
     /// The control whose licence an export of facility `index` to `destination` needs: the
@@ -619,6 +624,8 @@ impl<'p> Simulation<'p, '_> {
             match entry.hold {
                 Hold::Banned(_) | Hold::Denied(_) | Hold::Quota => {
                     held_total += held;
+                    // Under licences only the refused applicants' part is refused.
+                    let held = if matches!(entry.hold, Hold::Denied(_)) { entry.denied.min(held) } else { held };
                     let newly = held - self.links[link].refused_counted;
                     if newly > 0 {
                         self.facilities[index].day.refused += i128::from(newly);

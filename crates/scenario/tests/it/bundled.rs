@@ -38,29 +38,22 @@ fn the_october_2025_package_binds_foreign_magnet_makers_only_after_its_suspensio
     assert!(content.iter().all(|&share| share >= 0.001), "Japanese magnets carry Chinese dysprosium");
 
     // The timeline shows the package as written: No. 18 on 4 April 2025 (day 93), the
-    // suspension on 7 November 2025 (day 310) and its end on 10 November 2026, and every
-    // kind of response.
+    // suspension on 7 November 2025 (day 310) and its end on 10 November 2026, and MOFCOM's
+    // decisions: with approval drawn in [0.50, 0.83] (0.34-0.98 on renewal) for 10 applicants
+    // a link, both grants and refusals (none of either: at most 0.83^n or 0.5^n over the
+    // hundreds of decisions), and licensed flow.
     let at = |kind: EventKind| -> Vec<u32> {
         result.events.iter().filter(|e| e.kind == kind).map(|e| e.day).collect()
     };
     assert_eq!(at(EventKind::ControlStarted)[0], 93);
     assert_eq!(at(EventKind::ControlSuspended), [310, 310]);
     assert_eq!(at(EventKind::ControlResumed), [SUSPENSION_ENDS as u32; 2]);
-    for kind in [
-        EventKind::Refused,
-        EventKind::LicenceGranted,
-        EventKind::LicenceRefused,
-        EventKind::Leaked,
-        EventKind::Diverted,
-        EventKind::Resourced,
-    ] {
+    for kind in [EventKind::LicenceGranted, EventKind::LicenceRefused] {
         assert!(!at(kind).is_empty(), "no {} rows", kind.as_str());
     }
-    for metric in ["licensed", "leaked", "diverted", "resourced"] {
-        let total: f64 =
-            (result.series.iter()).filter(|s| s.metric == metric).map(|s| s.values.iter().sum::<f64>()).sum();
-        assert!(total > 0.0, "no {metric} flow");
-    }
+    let licensed: f64 =
+        (result.series.iter()).filter(|s| s.metric == "licensed").map(|s| s.values.iter().sum::<f64>()).sum();
+    assert!(licensed > 0.0, "no licensed flow");
 
     // No. 18 is never suspended (S-ANN18) and the heavy rare earths of the US and European
     // lines come from China until Lynas' circuit, which the scenario leaves out: both run
@@ -68,6 +61,31 @@ fn the_october_2025_package_binds_foreign_magnet_makers_only_after_its_suspensio
     for buyer in ["us_auto", "eu_auto"] {
         let survive = result.kpis(buyer).and_then(|k| k.time_to_survive_days).expect("runs short");
         assert!((survive as usize) < SUSPENSION_ENDS - 93, "{buyer}: {survive} days");
+    }
+}
+
+#[test]
+fn the_october_2025_package_plays_the_responses_to_refusal() {
+    // Held orders the scenario's leakage (No. 18 and No. 57: 2-10 % of refused orders through
+    // Viet Nam and Malaysia) and the world's diversion and re-sourcing respond to. Under the
+    // `cn-mofcom` profile a link's held orders count as refused (and may leak, be diverted or
+    // re-sourced) only when all 10 of its applicants' last decisions were refusals
+    // (docs/model.md, "Licensing authorities"). With 10 applicants approved each with
+    // probability at least 0.34, a whole link is refused at once with probability at most
+    // 0.66^10 (1.6 %) a round, so these responses barely fire: this test fails since issue 19
+    // and is kept failing on purpose, as the scenario's stated claim, until the model or the
+    // scenario is settled (see the issue-19 test report), not rewritten to "none".
+    let result = run("scenarios/rare-earth-controls-october-2025.toml");
+    let at = |kind: EventKind| -> Vec<u32> {
+        result.events.iter().filter(|e| e.kind == kind).map(|e| e.day).collect()
+    };
+    for kind in [EventKind::Refused, EventKind::Leaked, EventKind::Diverted, EventKind::Resourced] {
+        assert!(!at(kind).is_empty(), "no {} rows", kind.as_str());
+    }
+    for metric in ["leaked", "diverted", "resourced"] {
+        let total: f64 =
+            (result.series.iter()).filter(|s| s.metric == metric).map(|s| s.values.iter().sum::<f64>()).sum();
+        assert!(total > 0.0, "no {metric} flow");
     }
 }
 

@@ -25,15 +25,26 @@ pub(crate) fn days_of(result: &RunResult, kind: EventKind, subject: &str) -> Vec
     (result.events.iter()).filter(|e| e.kind == kind && e.subject == subject).map(|e| e.day).collect()
 }
 
-/// Days of the licences granted under `control` to `buyer` (the detail ends "to <buyer>").
+/// Days of the licences granted under `control` to `buyer`. The detail names the buyer after
+/// "to ", followed, under a licence with several applicants per link, by
+/// " (applicant i of n)"; any applicant of the buyer counts.
 pub(crate) fn grants(result: &RunResult, control: &str, buyer: &str) -> Vec<u32> {
-    let suffix = format!(" to {buyer}");
     (result.events.iter())
         .filter(|e| {
-            e.kind == EventKind::LicenceGranted && e.subject == control && e.detail.ends_with(&suffix)
+            e.kind == EventKind::LicenceGranted && e.subject == control && buyer_of(&e.detail) == Some(buyer)
         })
         .map(|e| e.day)
         .collect()
+}
+
+/// The buyer a licence detail names: the word after the last " to ", without the
+/// " (applicant i of n)" that follows it when the link stands for several applicants.
+pub(crate) fn buyer_of(detail: &str) -> Option<&str> {
+    let detail = match detail.rfind(" (applicant ") {
+        Some(at) if detail.ends_with(')') => &detail[..at],
+        _ => detail,
+    };
+    detail.rsplit_once(" to ").map(|(_, buyer)| buyer)
 }
 
 /// Day of the first licence granted under `control` to `buyer`.

@@ -4,7 +4,7 @@
 //! Day numbers from 1 October 2022 (day 0): 1 Oct 2023 is day 365 and 1 Oct 2024 day 731
 //! (2024 is a leap year); 1 Jan 2024 is day 457, 1 Jan 2025 day 823, 1 Jan 2026 day 1188.
 
-use super::run;
+use super::{run, run_with};
 use chokepoint_engine::{EventKind, RunResult};
 
 const FILE: &str = "scenarios/us-chip-controls-2022-2025.toml";
@@ -171,10 +171,32 @@ fn after_the_h20_rule_chinese_data_centres_run_short_by_summer_2025_and_get_noth
     // of accelerators: the US line's spare, 3,700 − 3,387 = 313 a day, and the Huawei line's,
     // 31.4 servers, refill at most (313 + 251) × 373 days = 210,000 accelerators of the
     // 263,000 the first gap drained. So the first short day is no earlier than the data
-    // centres' own stock allows, 921 + 20,160 / 392 = 972, and no later than a full chain
-    // would, 921 + 39 + 51.4 = 1012.
+    // centres' own stock allows, 921 + 20,160 / 392 = 972. Without adaptation it would come
+    // no later than a full chain would, 921 + 39 + 51.4 = 1012. But the world's `[adaptation]
+    // thrift` (after 60 days, 20 % less over 120 days) has changed the US-line server maker:
+    // cn_servers first lacked accelerators in the first gap (from day 445 at the latest, as the
+    // 2023 rule's shortage reached it), so from day 505 its accelerators per server fell, to
+    // 80 % of the recipe (6.4 instead of 8) by day 625, for the rest of the run. Its 30 days of
+    // accelerators (counted at the recipe) then last 30 ÷ 0.8 = 37.5 days, 7.5 days more, so the
+    // latest first short day is 921 + 39 + 7.5 + 51.4 = 1018.9, day 1019.
     let first = first_after(&short, H20_RULE).expect("short after the H20 rule");
-    assert!((972..=1012).contains(&first), "first short after the H20 rule on day {first}");
+    assert!((972..=1019).contains(&first), "first short after the H20 rule on day {first}");
+    // Thrifting is what moves it: with it off (a delay past the end of the run) the first
+    // short day is within the unadapted window and earlier.
+    let unthrifted =
+        run_with(FILE, &[("adaptation.thrift", r#"{ after = "3000d", max = 0.2, ramp = "120d" }"#)]);
+    let short_unthrifted = days_with(&unthrifted, "cn_ai_dc", "unmet", |v| v > 0.0);
+    let before = first_after(&short_unthrifted, H20_RULE).expect("short after the H20 rule");
+    assert!(
+        (972..=1012).contains(&before) && before < first,
+        "without thrifting first short on day {before}"
+    );
+    let limited = days_with(&result, "cn_servers", "unmet", |v| v > 0.0);
+    assert!(
+        limited.first().is_some_and(|&d| d + 60 + 120 <= H20_RULE),
+        "cn_servers limited from {:?}",
+        limited.first()
+    );
     // Then the Huawei line stops too, when the HBM stockpile is gone: packaging's last output
     // (above: by day 822 + 195 = 1017) plus at most the accelerator and server makers' stocks
     // and transit, 30 + 3 + 3 + 30 + 3 + 3 = 72 days: by day 1089 the data centres get nothing.

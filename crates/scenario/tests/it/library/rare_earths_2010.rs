@@ -74,20 +74,40 @@ fn the_h2_allowance_is_used_up_by_late_august_so_the_holds_stop_nothing_the_quot
 }
 
 #[test]
-fn japans_oxide_stock_carries_its_metal_maker_through_the_hold_and_it_runs_short_only_in_june_2011() {
+fn japans_oxide_stock_carries_its_metal_maker_through_the_hold_and_it_runs_short_only_in_2011() {
     let result = result();
     // jp_metal holds 165 days of oxide [S-ALLIED-STOCK]; Chinese heavy oxide (its only source,
     // the binding input) stops when the quota runs out, about day 52-55, with 10 days more in
-    // transit: its stock lasts to about day 55 + 10 + 165 = 230, after the hold on Japan ends
-    // (day 142) and after the quota resets (day 184), whose allowance refills Japan's orders,
-    // landing about day 194 with its stock back near 165 days. That lasts to about day 194 + 165
-    // = 359: jp_metal runs short in the last weeks of the run, not during or after the hold.
+    // transit: with no more Chinese oxide its stock lasts to about day 55 + 10 + 165 = 230,
+    // after the hold on Japan ends (day 142) and after the quota resets (day 184).
+    // Had the H1 2011 allowance (28 % of the pre-quota exports, 503.7 t) refilled Japan's held
+    // orders at once on day 184, they would land about day 194 with its stock back near 165
+    // days, lasting to about day 194 + 165 = 359. But the world's `[adaptation] release_pace`
+    // (2.35) lets each link ship, from its backlog of held orders, at most 2.35 days of its own
+    // baseline flow a day on top of its fresh orders: every held buyer draws on the capped
+    // allowance in parallel at its own pace, so Japan gets only part of it, spread out. So
+    // jp_metal runs short between the two bounds: after its stock alone would have lasted
+    // (day 230, a week's slack for the last lots' transit), before the at-once refill would
+    // have run out (day 359).
     let short = survive(result, "jp_metal").expect("jp_metal runs short before the end of June 2011");
-    assert!((340..365).contains(&short), "jp_metal short from day {short}");
-    // Japan's magnet line has 30 days of metal and jp_metal 15 days in its output store: 45
-    // days beyond jp_metal's first shortage, past the horizon. Magnets were not held, so the
-    // motor makers (half Chinese magnets, half Japanese) and the car plants never run short.
-    for id in ["jp_magnets", "jp_other_magnet_users", "jp_motors", "jp_auto"] {
+    assert!((223..=359).contains(&short), "jp_metal short from day {short}");
+    // It is the pace that brings it forward: with the pace off (a pace no backlog reaches),
+    // the backlog ships at once at the reset and jp_metal lasts to the last weeks of the run.
+    let at_once = run_with(FILE, &[("adaptation.release_pace", "1e9")]);
+    let unpaced = survive(&at_once, "jp_metal").expect("jp_metal runs short before the end of June 2011");
+    assert!((340..365).contains(&unpaced), "unpaced: jp_metal short from day {unpaced}");
+    assert!(short < unpaced, "the pace spreads Japan's refill: {short} paced, {unpaced} at once");
+    // Japan's magnet line has 30 days of metal and jp_metal 15 days in its output store: it
+    // runs short 30 to 45 days (five days' slack) after jp_metal first does, within the run
+    // now that jp_metal's shortage comes before day 365 − 50.
+    let magnets = survive(result, "jp_magnets").expect("jp_magnets runs short within the run");
+    assert!(
+        (short + 30..=short + 50).contains(&magnets),
+        "jp_magnets short from day {magnets}, jp_metal {short}"
+    );
+    // Magnets were not held, so the motor makers (half Chinese magnets, half Japanese) and the
+    // car plants never run short.
+    for id in ["jp_other_magnet_users", "jp_motors", "jp_auto"] {
         assert_eq!(survive(result, id), None, "{id} runs short");
     }
 }
@@ -98,11 +118,28 @@ fn the_west_is_carried_by_its_own_165_day_stocks_and_by_chinese_magnets_that_wer
     // us_metal (Dy/Tb oxide, 25 days from China) and eu_magnets (metal, 35 days from China)
     // hold 165 days of their Chinese input [S-ALLIED-STOCK]. Their last shipments before the
     // quota ran out (about day 55) land by days 80 and 90 and their stocks last to about days
-    // 245 and 255, beyond the refill from the 2011 allowance (day 184 + 25 or 35). The US line
-    // never runs short; the European one not before its stock is gone.
-    assert_eq!(survive(result, "us_metal"), None);
-    assert_eq!(survive(result, "us_magnets"), None);
-    assert!(survive(result, "eu_magnets").is_none_or(|day| day > 255));
+    // 245 and 255. Neither runs short before then. The 2011 allowance (from day 184) refills
+    // them only in part: under the world's `[adaptation] release_pace` (2.35) every held link
+    // draws its backlog from the capped allowance at its own pace, in parallel, so the US and
+    // European lines may run short in H1 2011 once their own stocks are gone, not before.
+    for (id, stock_lasts) in [("us_metal", 245), ("eu_magnets", 255)] {
+        assert!(
+            survive(result, id).is_none_or(|day| day > stock_lasts - 7),
+            "{id} short from {:?}",
+            survive(result, id)
+        );
+    }
+    // With the pace off (held orders ship at once at the reset, as before adaptation) the US
+    // line's backlog is refilled at once on day 184 + 25 and it never runs short.
+    let at_once = run_with(FILE, &[("adaptation.release_pace", "1e9")]);
+    assert_eq!(survive(&at_once, "us_metal"), None);
+    // The US magnet line holds 30 days of metal on top of us_metal's 15-day output store: it
+    // runs short only 30 to 50 days after us_metal, if at all within the run.
+    if let Some(metal) = survive(result, "us_metal") {
+        assert!(survive(result, "us_magnets").is_none_or(|day| (metal + 30..=metal + 50).contains(&day)));
+    } else {
+        assert_eq!(survive(result, "us_magnets"), None);
+    }
     // Motor makers buy 90 % of their magnets in China, which no measure covered.
     for id in ["us_motors", "us_auto", "eu_motors", "eu_auto", "us_defence_magnets"] {
         assert_eq!(survive(result, id), None, "{id} runs short");
