@@ -93,7 +93,8 @@ impl<'p> Simulation<'p, '_> {
             if open <= 0 {
                 continue;
             }
-            let mut entry = Entry { link, open, cap: open, ruled: open, denied: 0, hold: Hold::None, give: 0 };
+            let mut entry =
+                Entry { link, open, cap: open, ruled: open, denied: 0, hold: Hold::None, give: 0 };
             if gated {
                 self.gate(day, index, &mut entry, apply);
             }
@@ -625,7 +626,8 @@ impl<'p> Simulation<'p, '_> {
                 Hold::Banned(_) | Hold::Denied(_) | Hold::Quota => {
                     held_total += held;
                     // Under licences only the refused applicants' part is refused.
-                    let held = if matches!(entry.hold, Hold::Denied(_)) { entry.denied.min(held) } else { held };
+                    let held =
+                        if matches!(entry.hold, Hold::Denied(_)) { entry.denied.min(held) } else { held };
                     let newly = held - self.links[link].refused_counted;
                     if newly > 0 {
                         self.facilities[index].day.refused += i128::from(newly);

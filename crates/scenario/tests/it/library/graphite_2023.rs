@@ -79,9 +79,11 @@ fn no_chinese_flake_leaves_during_the_shortest_51_day_review_and_the_first_decis
     );
     // The world has no US buyer of Chinese flake (US cell makers buy anode), so the stricter US
     // review decides no licence at all.
-    assert!(!(result.events.iter())
-        .any(|e| matches!(e.kind, EventKind::LicenceGranted | EventKind::LicenceRefused)
-            && e.subject == "mofcom-graphite-us-2024"));
+    assert!(
+        !(result.events.iter())
+            .any(|e| matches!(e.kind, EventKind::LicenceGranted | EventKind::LicenceRefused)
+                && e.subject == "mofcom-graphite-us-2024")
+    );
 }
 
 #[test]
