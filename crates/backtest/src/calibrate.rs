@@ -218,6 +218,8 @@ pub fn posterior(priors: &[Prior], draws: &[(Vec<f64>, f64)], keep: f64) -> Post
 /// One draw: its parameter values and how far it is from history.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Draw {
+    /// Its index among the draws (`sample`), which fixes its values.
+    pub sample: u64,
     /// One value per prior.
     pub values: Vec<f64>,
     /// [`distance`] of its scores, over the observations of every episode together.
@@ -252,6 +254,8 @@ pub struct Settings {
     pub keep: f64,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Run only the draws whose index is `shard.0` modulo `shard.1` ((0, 1): all).
+    pub shard: (u64, u64),
 }
 
 /// Why a calibration stopped.
@@ -300,7 +304,8 @@ pub fn run<E>(
     hooks: &Hooks<'_>,
 ) -> Result<(Vec<Draw>, Posterior), Failure<E>> {
     let mut draws = Vec::with_capacity(usize::try_from(settings_of.samples).unwrap_or(0));
-    for sample in 0..settings_of.samples {
+    let (index, count) = (settings_of.shard.0, settings_of.shard.1.max(1));
+    for sample in (0..settings_of.samples).filter(|s| s % count == index) {
         let values = draw(priors, settings_of.seed, sample);
         let mut all_observations: Vec<&Observation> = Vec::new();
         let mut all_scores: Vec<Option<Score>> = Vec::new();
@@ -332,7 +337,13 @@ pub fn run<E>(
         }
         let observations: Vec<Observation> = all_observations.into_iter().cloned().collect();
         let outside = all_scores.iter().flatten().filter(|s| !s.inside).count();
-        draws.push(Draw { values, distance: distance(&observations, &all_scores), outside, by_episode });
+        draws.push(Draw {
+            sample,
+            values,
+            distance: distance(&observations, &all_scores),
+            outside,
+            by_episode,
+        });
     }
     let pairs: Vec<(Vec<f64>, f64)> = draws.iter().map(|d| (d.values.clone(), d.distance)).collect();
     let posterior = posterior(priors, &pairs, settings_of.keep);

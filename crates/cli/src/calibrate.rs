@@ -34,6 +34,10 @@ pub struct Request<'a> {
     pub seed: Option<u64>,
     pub threads: Option<usize>,
     pub output: Option<&'a Path>,
+    /// `--shard I/N`: run only every N-th draw from I.
+    pub shard: Option<&'a str>,
+    /// `--merge DIR`: the shards' output folders, merged instead of running.
+    pub merge: &'a [PathBuf],
 }
 
 #[derive(Serialize)]
@@ -48,6 +52,9 @@ struct Summary<'a> {
     samples: u32,
     runs: u32,
     keep: f64,
+    /// `I/N` for one shard's partial result; absent for a whole (or merged) calibration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<String>,
     observations: usize,
     priors: &'a [Prior],
     posterior: &'a Posterior,
@@ -120,8 +127,15 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
         },
         Path::to_path_buf,
     );
+    let shard = crate::sweep::resolve_shard(request.shard, None)?;
+    if !request.merge.is_empty() && shard.count > 1 {
+        return Err(Failure::new(
+            "--merge and --shard go to different commands",
+            "merge the shards once they have all run",
+        ));
+    }
     let staged = Staged::begin(&directory, Slot::Calibrate)?;
-    let total = work;
+    let total = work / u64::from(shard.count.max(1));
     eprintln!(
         "calibrate: {} parameter{}, {samples} draws of {runs} runs of {} file{}: {} runs",
         priors.len(),
@@ -141,6 +155,7 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
         runs: u64::from(runs),
         keep: request.keep,
         threads,
+        shard: (u64::from(shard.index), u64::from(shard.count.max(1))),
     };
     let mut episodes: Vec<calibrate::Episode<'_, Failure>> = (request.files.iter())
         .zip(&bases)
@@ -154,7 +169,14 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
             }) as Box<calibrate::LoadModel<'_, Failure>>,
         })
         .collect();
-    let outcome = calibrate::run(&priors, &mut episodes, settings, &hooks);
+    let outcome = if request.merge.is_empty() {
+        calibrate::run(&priors, &mut episodes, settings, &hooks)
+    } else {
+        let draws = merge_parts(request, &priors, seed, samples, runs)?;
+        let pairs: Vec<(Vec<f64>, f64)> = draws.iter().map(|d| (d.values.clone(), d.distance)).collect();
+        let posterior = calibrate::posterior(&priors, &pairs, request.keep);
+        Ok((draws, posterior))
+    };
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let per_draw = u64::from(runs) * request.files.len() as u64;
@@ -184,6 +206,7 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
         samples,
         runs,
         keep: request.keep,
+        shard: (shard.count > 1).then(|| format!("{}/{}", shard.index, shard.count)),
         observations: scored,
         priors: &priors,
         posterior: &posterior,
@@ -206,6 +229,85 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The draws of every shard in `request.merge`, checked to be the shards of this very
+/// command (files, priors, seed, draws, runs) and to hold every draw exactly once.
+fn merge_parts(
+    request: &Request<'_>,
+    priors: &[Prior],
+    seed: u64,
+    samples: u32,
+    runs: u32,
+) -> Result<Vec<Draw>, Failure> {
+    let expected_header = posterior_header(priors, request.files);
+    let mut draws: std::collections::BTreeMap<u64, Draw> = std::collections::BTreeMap::new();
+    let files: Vec<String> = request.files.iter().map(|f| f.display().to_string()).collect();
+    for dir in request.merge {
+        let bad = |why: String| {
+            Failure::new(
+                format!("cannot merge {}: {why}", dir.display()),
+                "give the output folders of `calibrate … --shard I/N`, run with the same files, priors, --samples, --runs and --seed",
+            )
+        };
+        let read = |name: &str| {
+            crate::input::read_bounded(&dir.join(name), 1 << 30)
+                .map_err(|why| bad(format!("{name}: {why}")))
+                .and_then(|b| String::from_utf8(b).map_err(|_| bad(format!("{name} is not UTF-8"))))
+        };
+        let json: serde_json::Value = serde_json::from_str(&read("calibration.json")?)
+            .map_err(|e| bad(format!("calibration.json: {e}")))?;
+        let same = json["seed"] == seed
+            && json["samples"] == samples
+            && json["runs"] == runs
+            && json["files"] == serde_json::json!(files)
+            && json["priors"] == serde_json::to_value(priors).unwrap_or_default()
+            && json["shard"].is_string();
+        if !same {
+            return Err(bad(
+                "it is not a shard of this calibration (files, priors, seed, draws or runs differ)".into(),
+            ));
+        }
+        let text = read("posterior.csv")?;
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = (reader.headers().map_err(|e| bad(format!("posterior.csv: {e}")))?)
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        if header != expected_header {
+            return Err(bad("posterior.csv has other columns".into()));
+        }
+        for (line, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| bad(format!("posterior.csv line {}: {e}", line + 2)))?;
+            let number = |i: usize| -> Result<f64, Failure> {
+                let cell = record.get(i).unwrap_or("").trim_matches('"').trim_end_matches('d');
+                cell.parse::<f64>()
+                    .map_err(|_| bad(format!("posterior.csv line {}: '{cell}' is not a number", line + 2)))
+            };
+            let sample = number(0)? as u64;
+            let values = (0..priors.len()).map(|j| number(1 + j)).collect::<Result<Vec<_>, _>>()?;
+            let distance = number(1 + priors.len())?;
+            let outside = number(2 + priors.len())? as usize;
+            let by_episode = if request.files.len() > 1 {
+                (0..request.files.len())
+                    .map(|k| number(4 + priors.len() + k))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                vec![distance]
+            };
+            if draws.insert(sample, Draw { sample, values, distance, outside, by_episode }).is_some() {
+                return Err(bad(format!("draw {sample} is in two shards")));
+            }
+        }
+    }
+    let missing = (0..u64::from(samples)).filter(|s| !draws.contains_key(s)).count();
+    if missing > 0 || draws.len() != samples as usize {
+        return Err(Failure::new(
+            format!("the shards hold {} of the {samples} draws ({missing} missing)", draws.len()),
+            "merge every shard 0..N-1 of N of the same command",
+        ));
+    }
+    Ok(draws.into_values().collect())
+}
+
 /// The scenario with a draw's values set.
 fn load_draw(
     file: &Path,
@@ -213,6 +315,23 @@ fn load_draw(
     values: &[f64],
 ) -> Result<chokepoint_scenario::Scenario, Failure> {
     crate::run::load_with(file, &calibrate::settings(priors, values), false)
+}
+
+/// The columns of `posterior.csv`: the draw, each key, distance, outside, accepted, and with
+/// several files each one's own distance (by file stem).
+fn posterior_header(priors: &[Prior], files: &[PathBuf]) -> Vec<String> {
+    let mut header = vec!["draw".to_owned()];
+    header.extend(priors.iter().map(|p| p.key.clone()));
+    header.extend(["distance".into(), "outside".into(), "accepted".into()]);
+    if files.len() > 1 {
+        header.extend(files.iter().map(|f| {
+            format!(
+                "distance {}",
+                f.file_stem().map_or_else(|| f.display().to_string(), |s| s.to_string_lossy().into())
+            )
+        }));
+    }
+    header
 }
 
 /// `posterior.csv`: every draw, its values, distance, observations outside their band, and
@@ -227,22 +346,10 @@ fn posterior_csv(
         Failure::new(format!("cannot write posterior.csv: {e}"), "this is a bug; please report it")
     };
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["draw".to_owned()];
-    header.extend(priors.iter().map(|p| p.key.clone()));
-    header.extend(["distance".into(), "outside".into(), "accepted".into()]);
-    // With several files, each one's own distance too (by file stem).
     let several = files.len() > 1;
-    if several {
-        header.extend(files.iter().map(|f| {
-            format!(
-                "distance {}",
-                f.file_stem().map_or_else(|| f.display().to_string(), |s| s.to_string_lossy().into())
-            )
-        }));
-    }
-    writer.write_record(&header).map_err(fail)?;
+    writer.write_record(posterior_header(priors, files)).map_err(fail)?;
     for (i, draw) in draws.iter().enumerate() {
-        let mut record = vec![i.to_string()];
+        let mut record = vec![draw.sample.to_string()];
         record.extend(priors.iter().zip(&draw.values).map(|(p, v)| p.text(*v)));
         record.push(draw.distance.to_string());
         record.push(draw.outside.to_string());

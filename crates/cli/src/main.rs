@@ -456,6 +456,14 @@ struct CalibrateArgs {
     /// Worker threads [default: one per core]. The results do not depend on it.
     #[arg(long, value_name = "T")]
     threads: Option<usize>,
+    /// Run only shard I of N (from 0): every N-th draw from I [default: SLURM's array
+    /// variables when set]. Merge the shards' folders with --merge.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Instead of running, merge the output folders of every shard of this same command
+    /// (repeat): the result is byte for byte that of the unsharded calibration.
+    #[arg(long, value_name = "DIR")]
+    merge: Vec<PathBuf>,
     /// Directory for posterior.csv and calibration.json [default: out/<file stem>/calibrate/
     /// for one file, out/calibration/ for several].
     #[arg(short, long, value_name = "DIR")]
@@ -528,6 +536,8 @@ fn main() -> ExitCode {
             seed: args.seed,
             threads: args.threads,
             output: args.output.as_deref(),
+            shard: args.shard.as_deref(),
+            merge: &args.merge,
         })
         .map(|()| true),
         Command::Plot(args) => plot::plot(&plot::Request {

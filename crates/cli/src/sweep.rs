@@ -151,7 +151,7 @@ fn grid_points(grid: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>> {
 
 /// Which shard this process runs: `--shard I/N`, else SLURM's array variables, else
 /// `JOB_COMPLETION_INDEX` with `--shard-count`; the whole batch when none is set.
-fn resolve_shard(flag: Option<&str>, count: Option<u32>) -> Result<Shard, Failure> {
+pub fn resolve_shard(flag: Option<&str>, count: Option<u32>) -> Result<Shard, Failure> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let number = |name: &str, text: &str| -> Result<u32, Failure> {
         text.trim().parse::<u32>().map_err(|_| {

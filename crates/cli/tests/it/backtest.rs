@@ -294,3 +294,94 @@ fn calibrate_recovers_a_known_parameter_and_says_which_the_data_do_not_pin() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("LOW below HIGH"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn calibration_shards_merge_into_the_bytes_of_one_calibration() {
+    let dir = scratch("calibrate-shards");
+    let file = known_chain(
+        &dir,
+        "\n[[event]]\ntype = \"capacity\"\nid = \"stop\"\nfacilities = [\"cn_part_a\"]\nremaining = 0.4\nstart = 2026-03-01\n",
+        "apr,trade,CN,US,part_a,,2026-04,90,,,[S-TEST],H,,\n",
+    );
+    let calibrate = |extra: &[&str], out: &Path| {
+        let mut args = vec![
+            "calibrate",
+            path(&file),
+            "--prior",
+            "event.stop.remaining=0..1",
+            "--samples",
+            "9",
+            "--runs",
+            "2",
+            "--keep",
+            "0.3",
+            "-o",
+            path(out),
+        ];
+        args.extend_from_slice(extra);
+        let out = chokepoint(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    let (whole, a, b, c, merged) =
+        (dir.join("whole"), dir.join("a"), dir.join("b"), dir.join("c"), dir.join("merged"));
+    calibrate(&[], &whole);
+    calibrate(&["--shard", "0/3"], &a);
+    calibrate(&["--shard", "1/3"], &b);
+    calibrate(&["--shard", "2/3"], &c);
+    // A shard holds every third draw, from its index: 0, 3, 6 for the first.
+    let part = std::fs::read_to_string(a.join("posterior.csv")).expect("csv");
+    let draws: Vec<&str> = part.lines().skip(1).map(|l| l.split(',').next().unwrap_or("")).collect();
+    assert_eq!(draws, ["0", "3", "6"]);
+    // Two shards are not all of them.
+    let out = chokepoint(&[
+        "calibrate",
+        path(&file),
+        "--prior",
+        "event.stop.remaining=0..1",
+        "--samples",
+        "9",
+        "--runs",
+        "2",
+        "--keep",
+        "0.3",
+        "--merge",
+        path(&a),
+        "--merge",
+        path(&b),
+        "-o",
+        path(&merged),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("3 missing"), "{}", text(&out.stderr));
+    calibrate(&["--merge", path(&a), "--merge", path(&c), "--merge", path(&b)], &merged);
+    for name in ["posterior.csv", "calibration.json"] {
+        assert_eq!(
+            std::fs::read(whole.join(name)).expect("whole"),
+            std::fs::read(merged.join(name)).expect("merged"),
+            "{name}"
+        );
+    }
+    // A shard of another calibration (other runs) is refused.
+    let out = chokepoint(&[
+        "calibrate",
+        path(&file),
+        "--prior",
+        "event.stop.remaining=0..1",
+        "--samples",
+        "9",
+        "--runs",
+        "3",
+        "--keep",
+        "0.3",
+        "--merge",
+        path(&a),
+        "--merge",
+        path(&b),
+        "--merge",
+        path(&c),
+        "-o",
+        path(&dir.join("x")),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not a shard of this calibration"), "{}", text(&out.stderr));
+}
