@@ -23,6 +23,7 @@
 pub mod disruption;
 pub mod dist;
 pub mod model;
+mod calendar;
 mod plan;
 mod queue;
 pub mod result;
@@ -41,6 +42,7 @@ pub use model::{
     Adaptation, Alternate, Bloc, Buyer, Emergency, Facility, FacilityId, Model, Noise, Policy, Product,
     ProductId, Region, Sink, SinkId, Source, Stock, Supply, Targets, Thrift, Unmet,
 };
+pub use calendar::{Calendar, WHEEL_DAYS};
 pub use plan::Plan;
 pub use queue::EventQueue;
 pub use result::{

@@ -24,10 +24,10 @@ use crate::disruption::Action;
 use crate::dist::poisson;
 use crate::model::{Noise, Unmet};
 use crate::plan::{Plan, to_qty};
-use crate::queue::EventQueue;
+use crate::calendar::Calendar;
 use crate::result::{EventKind, EventRecord, Ledger, RunResult};
 use crate::rng::StreamRng;
-use crate::time::{Phase, SimTime};
+
 
 /// Which replicate of which batch to run: together with the model, all a run depends on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -38,7 +38,9 @@ pub struct RunConfig {
     pub replicate: u64,
 }
 
-/// The closed set of things that happen in a run.
+/// The closed set of things that happen on some days of a run. The work of every day
+/// (demand, production, allocation, stockpile releases, recording) is not an event: the
+/// loop does it in its fixed phase order.
 #[derive(Clone, Copy, Debug)]
 enum Event {
     /// A scenario event starts (index into `model.events`).
@@ -58,20 +60,10 @@ enum Event {
     Arrive { link: u32, qty: i64 },
     /// A stockpile release lands in a slot's stock.
     Release { pile: u32, slot: u32, qty: i64 },
-    /// A sink meets the day's demand.
-    Demand(u32),
-    /// A facility produces.
-    Produce(u32),
-    /// A facility reviews its inputs and orders.
+    /// A facility reviews its inputs and orders (in the review phase's calendar).
     ReviewFacility(u32),
-    /// A sink reviews its stock and orders.
+    /// A sink reviews its stock and orders (in the review phase's calendar).
     ReviewSink(u32),
-    /// A facility allocates its output stock to open orders and ships.
-    Allocate(u32),
-    /// Stockpiles release to buyers short of their product.
-    Stockpiles,
-    /// The day's metrics are recorded.
-    Record,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -267,7 +259,10 @@ struct MarketDay {
 struct Simulation<'p, 'm> {
     plan: &'p Plan<'m>,
     config: RunConfig,
-    queue: EventQueue<Event>,
+    /// Events of the morning phase (scenario events, arrivals, releases).
+    morning: Calendar<Event>,
+    /// Reviews, each on its own period.
+    reviews: Calendar<Event>,
     slots: Vec<SlotState>,
     links: Vec<LinkState>,
     facilities: Vec<FacilityState>,
@@ -320,81 +315,110 @@ impl Plan<'_> {
 }
 
 impl<'p, 'm> Simulation<'p, 'm> {
+    /// The days of the run. Each day: the morning's events in the order they were scheduled,
+    /// then every sink's demand and every facility's production (sinks first, each in index
+    /// order), then the reviews due today (in the order they were scheduled: a review
+    /// schedules its next one when it runs), then every facility's allocation in index
+    /// order and the stockpiles' releases, then the day's record. This is exactly the order
+    /// of a priority queue on (time, insertion sequence) into which setup put day 0's
+    /// work and each piece of work put its next occurrence, without the queue.
     fn run(&mut self) {
-        let end = SimTime::at(self.plan.model.horizon_days, Phase::Morning);
-        while let Some((time, event)) = self.queue.pop() {
-            if time >= end {
-                break;
+        let horizon = self.plan.model.horizon_days;
+        let n_sinks = self.plan.model.sinks.len();
+        let n_facilities = self.plan.model.facilities.len();
+        let stockpiles = !self.plan.stockpiles.is_empty();
+        let daily = (2 * n_facilities + n_sinks + usize::from(stockpiles) + 1) as u64;
+        for day in 0..horizon {
+            let mut index = 0;
+            while let Some(event) = self.morning.get(index) {
+                index += 1;
+                self.morning_event(day, event);
             }
-            self.n_events += 1;
-            let day = time.day();
-            match event {
-                Event::Start(index) => self.start(day, index as usize),
-                Event::End(index) => self.end(day, index as usize),
-                Event::Announce(index) => self.announce(day, index as usize),
-                Event::Switch(index) => self.switch(day, index as usize),
-                Event::QuotaReset(index) => {
-                    let index = index as usize;
-                    if self.states[index].active {
-                        self.states[index].left = self.draws[index].amount;
-                        if let Action::Quota(quota) = &self.plan.model.events[index].action {
-                            self.schedule(day.saturating_add(quota.period_days), Phase::Morning, event);
-                        }
+            self.n_events += index as u64;
+            self.morning.advance();
+            for sink in 0..n_sinks {
+                self.demand(day, sink);
+            }
+            for facility in 0..n_facilities {
+                self.produce(day, facility);
+            }
+            let mut index = 0;
+            while let Some(event) = self.reviews.get(index) {
+                index += 1;
+                self.review_event(day, event);
+            }
+            self.n_events += index as u64;
+            self.reviews.advance();
+            for facility in 0..n_facilities {
+                self.allocate(day, facility);
+            }
+            if stockpiles {
+                self.release_stockpiles(day);
+            }
+            self.record(day);
+            self.n_events += daily;
+        }
+    }
+
+    fn morning_event(&mut self, day: u32, event: Event) {
+        match event {
+            Event::Start(index) => self.start(day, index as usize),
+            Event::End(index) => self.end(day, index as usize),
+            Event::Announce(index) => self.announce(day, index as usize),
+            Event::Switch(index) => self.switch(day, index as usize),
+            Event::QuotaReset(index) => {
+                let index = index as usize;
+                if self.states[index].active {
+                    self.states[index].left = self.draws[index].amount;
+                    if let Action::Quota(quota) = &self.plan.model.events[index].action {
+                        self.schedule(day.saturating_add(quota.period_days), event);
                     }
                 }
-                Event::Online(facility) => {
-                    let id = self.plan.model.facilities[facility as usize].id.clone();
-                    let detail = format!("{id} comes online");
-                    self.log(day, EventKind::FacilityOnline, id, detail);
-                }
-                Event::Arrive { link, qty } => self.arrive(link as usize, qty),
-                Event::Release { pile, slot, qty } => self.release_arrives(pile as usize, slot as usize, qty),
-                Event::Demand(sink) => {
-                    self.demand(day, sink as usize);
-                    self.queue.schedule(SimTime::at(day + 1, Phase::Use), event);
-                }
-                Event::Produce(facility) => {
-                    self.produce(day, facility as usize);
-                    self.queue.schedule(SimTime::at(day + 1, Phase::Use), event);
-                }
-                Event::ReviewFacility(facility) => {
-                    let index = facility as usize;
-                    let facility = &self.plan.model.facilities[index];
-                    for slot in self.plan.facility_slots[index].clone() {
-                        // A plant not yet online orders so that its inputs land when it starts.
-                        if day + self.plan.slots[slot].lead_days >= facility.online_day {
-                            self.review(day, slot);
-                        }
-                    }
-                    let review_days = facility.policy.review_days();
-                    self.queue.schedule(SimTime::at(day + review_days, Phase::Review), event);
-                }
-                Event::ReviewSink(sink) => {
-                    let slot = self.plan.sink_slot[sink as usize];
-                    self.review(day, slot);
-                    let review_days = self.plan.slots[slot].review_days;
-                    self.queue.schedule(SimTime::at(day + review_days, Phase::Review), event);
-                }
-                Event::Allocate(facility) => {
-                    self.allocate(day, facility as usize);
-                    self.queue.schedule(SimTime::at(day + 1, Phase::Allocate), event);
-                }
-                Event::Stockpiles => {
-                    self.release_stockpiles(day);
-                    self.queue.schedule(SimTime::at(day + 1, Phase::Allocate), event);
-                }
-                Event::Record => {
-                    self.record(day);
-                    self.queue.schedule(SimTime::at(day + 1, Phase::Record), event);
-                }
+            }
+            Event::Online(facility) => {
+                let id = self.plan.model.facilities[facility as usize].id.clone();
+                let detail = format!("{id} comes online");
+                self.log(day, EventKind::FacilityOnline, id, detail);
+            }
+            Event::Arrive { link, qty } => self.arrive(link as usize, qty),
+            Event::Release { pile, slot, qty } => self.release_arrives(pile as usize, slot as usize, qty),
+            Event::ReviewFacility(_) | Event::ReviewSink(_) => {
+                unreachable!("reviews are in their own calendar")
             }
         }
     }
 
-    /// Schedules `event` on `day` if that is inside the horizon.
-    fn schedule(&mut self, day: u32, phase: Phase, event: Event) {
+    fn review_event(&mut self, day: u32, event: Event) {
+        let next = match event {
+            Event::ReviewFacility(facility) => {
+                let index = facility as usize;
+                let facility = &self.plan.model.facilities[index];
+                let online_day = facility.online_day;
+                let review_days = facility.policy.review_days();
+                for slot in self.plan.facility_slots[index].clone() {
+                    // A plant not yet online orders so that its inputs land when it starts.
+                    if day + self.plan.slots[slot].lead_days >= online_day {
+                        self.review(day, slot);
+                    }
+                }
+                day.saturating_add(review_days)
+            }
+            Event::ReviewSink(sink) => {
+                let slot = self.plan.sink_slot[sink as usize];
+                self.review(day, slot);
+                day.saturating_add(self.plan.slots[slot].review_days)
+            }
+            _ => unreachable!("only reviews are in the review calendar"),
+        };
+        if next < self.plan.model.horizon_days {
+            self.reviews.schedule(next, event);
+        }
+    }
+
+    /// Schedules `event` on the morning of `day` if that is inside the horizon.
+    fn schedule(&mut self, day: u32, event: Event) {
         if day < self.plan.model.horizon_days {
-            self.queue.schedule(SimTime::at(day, phase), event);
+            self.morning.schedule(day, event);
         }
     }
 

@@ -4,7 +4,6 @@
 use crate::disruption::Action;
 use crate::plan::to_units;
 use crate::result::EventKind;
-use crate::time::Phase;
 
 use super::split::split_proportionally;
 use super::{Event, Simulation};
@@ -153,7 +152,9 @@ impl Simulation<'_, '_> {
                 }
                 self.slots[slot].in_transit += qty;
                 let release = Event::Release { pile: pile as u32, slot: slot as u32, qty };
-                self.queue.schedule(crate::time::SimTime::at(day + 1, Phase::Morning), release);
+                if day + 1 < self.plan.model.horizon_days {
+                    self.morning.schedule(day + 1, release);
+                }
             }
             self.needs = needs;
             self.states[event].left -= release;

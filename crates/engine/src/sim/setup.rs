@@ -4,10 +4,8 @@
 use crate::disruption::{Action, End, Start};
 use crate::dist::Dist;
 use crate::plan::{Plan, to_qty};
-use crate::queue::EventQueue;
 use crate::result::Ledger;
 use crate::rng::{Purpose, StreamRng, entity_key, stream};
-use crate::time::{Phase, SimTime};
 
 use super::*;
 
@@ -17,7 +15,8 @@ impl<'p, 'm> Simulation<'p, 'm> {
         let horizon = model.horizon_days;
         let RunConfig { seed, replicate } = config;
         let mut ledgers = vec![Ledger::default(); model.products.len()];
-        let mut queue = EventQueue::with_capacity(64 + 4 * (model.facilities.len() + model.sinks.len()));
+        let mut morning = Calendar::new();
+        let mut reviews = Calendar::new();
 
         // Scenario events: what each draws once per replicate, and the dated starts.
         let mut draws = Vec::with_capacity(model.events.len());
@@ -73,13 +72,13 @@ impl<'p, 'm> Simulation<'p, 'm> {
             if let Start::Day(day) = event.start
                 && day < horizon
             {
-                queue.schedule(SimTime::at(day, Phase::Morning), Event::Start(index as u32));
+                morning.schedule(day, Event::Start(index as u32));
             }
             if let Action::ExportControl(control) = &event.action
                 && let Some(announcement) = &control.announcement
                 && announcement.day < horizon
             {
-                queue.schedule(SimTime::at(announcement.day, Phase::Morning), Event::Announce(index as u32));
+                morning.schedule(announcement.day, Event::Announce(index as u32));
             }
             draws.push(draw);
         }
@@ -129,7 +128,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
                 }
                 for day in 0..slot.lead_days.min(horizon) {
                     let arrival = Event::Arrive { link: link as u32, qty: daily };
-                    queue.schedule(SimTime::at(day, Phase::Morning), arrival);
+                    morning.schedule(day, arrival);
                 }
                 // Days past the horizon stay in transit: the ledger counts them at the end.
                 links[link].in_transit = i64::from(slot.lead_days) * daily;
@@ -228,36 +227,27 @@ impl<'p, 'm> Simulation<'p, 'm> {
             }
         }
 
-        // Day 0's periodic work; each event schedules its next occurrence.
+        // Day 0's reviews; each schedules its next one. (The daily work is the loop's.)
         for sink in 0..model.sinks.len() as u32 {
-            queue.schedule(SimTime::at(0, Phase::Use), Event::Demand(sink));
-            queue.schedule(SimTime::at(0, Phase::Review), Event::ReviewSink(sink));
+            reviews.schedule(0, Event::ReviewSink(sink));
         }
         for (index, facility) in model.facilities.iter().enumerate() {
             let facility_index = index as u32;
             if facility.online_day > 0 && facility.online_day < horizon {
-                queue.schedule(
-                    SimTime::at(facility.online_day, Phase::Morning),
-                    Event::Online(facility_index),
-                );
+                morning.schedule(facility.online_day, Event::Online(facility_index));
             }
-            queue.schedule(SimTime::at(0, Phase::Use), Event::Produce(facility_index));
             if !plan.facility_slots[index].is_empty() {
-                queue.schedule(SimTime::at(0, Phase::Review), Event::ReviewFacility(facility_index));
+                reviews.schedule(0, Event::ReviewFacility(facility_index));
             }
-            queue.schedule(SimTime::at(0, Phase::Allocate), Event::Allocate(facility_index));
         }
-        if !plan.stockpiles.is_empty() {
-            queue.schedule(SimTime::at(0, Phase::Allocate), Event::Stockpiles);
-        }
-        queue.schedule(SimTime::at(0, Phase::Record), Event::Record);
 
         let specs = record::specs(plan);
         let series = vec![Vec::with_capacity(horizon as usize); specs.len()];
         Simulation {
             plan,
             config,
-            queue,
+            morning,
+            reviews,
             slots,
             links,
             facilities,

@@ -3,7 +3,6 @@
 
 use crate::disruption::{Action, End};
 use crate::result::EventKind;
-use crate::time::Phase;
 
 use super::{Event, Simulation, record};
 
@@ -28,11 +27,11 @@ impl Simulation<'_, '_> {
         self.states[index].started = Some(day);
         self.states[index].active = true;
         if let Some(end) = end {
-            self.schedule(end, Phase::Morning, Event::End(index as u32));
+            self.schedule(end, Event::End(index as u32));
         }
         for dependent in self.plan.dependents[index].clone() {
             let delay = self.draws[dependent].delay;
-            self.schedule(day.saturating_add(delay), Phase::Morning, Event::Start(dependent as u32));
+            self.schedule(day.saturating_add(delay), Event::Start(dependent as u32));
         }
         let id = event.id.clone();
         let disruptive = matches!(
@@ -69,10 +68,7 @@ impl Simulation<'_, '_> {
             }
             Action::Quota(quota) => {
                 self.states[index].left = self.draws[index].amount;
-                self.schedule(
-                    day.saturating_add(quota.period_days),
-                    Phase::Morning,
-                    Event::QuotaReset(index as u32),
+                self.schedule(day.saturating_add(quota.period_days), Event::QuotaReset(index as u32),
                 );
                 let detail = format!(
                     "{} caps exports of {} to {} at {} per {} days",
@@ -129,7 +125,7 @@ impl Simulation<'_, '_> {
             }
             Action::Substitute(_) => {
                 let delay = self.draws[index].days;
-                self.schedule(day.saturating_add(delay), Phase::Morning, Event::Switch(index as u32));
+                self.schedule(day.saturating_add(delay), Event::Switch(index as u32));
             }
         }
     }

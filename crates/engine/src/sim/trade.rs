@@ -19,7 +19,6 @@ use crate::model::Region;
 use crate::plan::{lead_days, to_units};
 use crate::result::EventKind;
 use crate::rng::{Purpose, entity_key, stream};
-use crate::time::Phase;
 
 use super::split::{equal_part, split_proportionally};
 use super::{Event, LicenceCase, Simulation};
@@ -830,7 +829,7 @@ impl<'p> Simulation<'p, '_> {
         };
         let arrival = day.saturating_add(lead_days(transit)).saturating_add(lane).saturating_add(extra);
         // Past the horizon it stays in transit, as the ledger counts it at the end.
-        self.schedule(arrival, Phase::Morning, Event::Arrive { link: link as u32, qty });
+        self.schedule(arrival, Event::Arrive { link: link as u32, qty });
     }
 
     /// Adds a consignment leaked under control `event` to the trade record (a direct one
