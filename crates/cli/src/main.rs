@@ -262,6 +262,12 @@ struct BatchArgs {
     /// values. Repeat for a grid; replaces the same key of the file's `[sweep.grid]`.
     #[arg(long = "set", value_name = "KEY=V1,V2,…")]
     sets: Vec<String>,
+    /// Which series get per-step bands in bands.csv [default: the file's `[report] bands`,
+    /// else watched]: `watched` keeps every entity's shortage fraction (what the charts
+    /// read) and every series of the watched entities; `all` keeps every series of every
+    /// entity (five to ten times the rows, time and memory).
+    #[arg(long, value_enum, value_name = "WHICH")]
+    bands: Option<sweep::BandsArg>,
 }
 
 /// Arguments of `chokepoint sweep`.
@@ -499,6 +505,7 @@ fn main() -> ExitCode {
             output: args.output.as_deref(),
             shard: args.shard.as_deref(),
             shard_count: args.shard_count,
+            bands: args.batch.bands,
             nested: false,
         })
         .map(|()| true),
@@ -560,6 +567,7 @@ fn main() -> ExitCode {
                 // The whole sweep, whatever SLURM or Kubernetes variables say.
                 shard: Some("0/1"),
                 shard_count: None,
+                bands: args.batch.bands,
                 nested: true,
             },
             output: args.output.as_deref(),

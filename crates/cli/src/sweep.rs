@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use chokepoint_montecarlo::{Aggregate, Hooks, Point, Shard, Stop, SweepConfig};
+use chokepoint_montecarlo::{Aggregate, Bands, Hooks, Point, Shard, Stop, SweepConfig};
 use chokepoint_scenario::Scenario;
 
 use crate::Failure;
@@ -33,9 +33,35 @@ pub struct Request<'a> {
     pub shard: Option<&'a str>,
     /// `--shard-count N` (with `JOB_COMPLETION_INDEX`).
     pub shard_count: Option<u32>,
+    /// `--bands` (`None`: the file's `[report] bands`).
+    pub bands: Option<BandsArg>,
     /// `output` is inside the staging folder of a command that commits it (`chokepoint
     /// report`): write there plainly, and print neither the table nor the list of files.
     pub nested: bool,
+}
+
+/// `--bands`: which series get per-step bands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BandsArg {
+    /// Every entity's shortage fraction and every series of the watched entities.
+    Watched,
+    /// Every series of every entity.
+    All,
+}
+
+/// The bands a sweep of `scenario` keeps: `--bands` if given, else the file's `[report]
+/// bands`; the watched entities are `[report] watch`, else every demand sink.
+pub fn bands(scenario: &Scenario, flag: Option<BandsArg>) -> Bands {
+    let all = flag.map_or(scenario.report.all_bands, |b| b == BandsArg::All);
+    if all {
+        return Bands::All;
+    }
+    let watched = if scenario.report.watch.is_empty() {
+        scenario.model.sinks.iter().map(|s| s.id.clone()).collect()
+    } else {
+        scenario.report.watch.clone()
+    };
+    Bands::Watched(watched)
 }
 
 /// Splits `key=v1,v2,…` into the key and its values, at commas outside brackets, braces
@@ -108,11 +134,12 @@ pub(crate) fn worker_threads(requested: Option<usize>) -> usize {
 
 /// Refuses a sweep whose per-step summaries would not fit in memory, before its points
 /// are loaded: one replicate of the base scenario gives the series and report steps.
-fn preflight(base: &Scenario, n_points: usize) -> Result<(), Failure> {
+fn preflight(base: &Scenario, n_points: usize, bands: &Bands) -> Result<(), Failure> {
     let plan = crate::run::plan(&base.model)?;
     let result = plan.run(chokepoint_engine::RunConfig { seed: base.seed, replicate: 0 });
     let steps = result.n_steps(base.report.step_days.max(1));
-    let bytes = chokepoint_montecarlo::bands_bytes(result.series.len(), steps, n_points);
+    let kept = (result.series.iter()).filter(|s| bands.keeps(&result.entities[s.entity].id, &s.metric)).count();
+    let bytes = chokepoint_montecarlo::bands_bytes(kept, steps, n_points);
     if bytes > chokepoint_montecarlo::MEMORY_LIMIT {
         return Err(too_large(bytes, chokepoint_montecarlo::MEMORY_LIMIT));
     }
@@ -127,7 +154,7 @@ fn too_large(bytes: u64, limit: u64) -> Failure {
             bytes as f64 / f64::from(1u32 << 30),
             limit as f64 / f64::from(1u32 << 30)
         ),
-        "report by week or month (--set 'report.step=\"7d\"' or \"30d\"), sweep fewer points, or shorten the horizon",
+        "report by week or month (--set 'report.step=\"7d\"' or \"30d\"), keep the default bands (--bands watched), sweep fewer points, or shorten the horizon",
     )
 }
 
@@ -250,7 +277,8 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
             format!("ask for 1 to {} runs per point", chokepoint_scenario::MAX_RUNS),
         ));
     }
-    preflight(&base, n_points as usize)?;
+    let bands = bands(&base, request.bands);
+    preflight(&base, n_points as usize, &bands)?;
     let settings = grid_points(&grid);
     let scenarios = settings
         .iter()
@@ -284,6 +312,7 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         scenarios.iter().map(|s| format!("{:?}", (&s.name, &s.start, &s.model))).collect();
     identity.push(format!("{fixed:?}"));
     identity.push(format!("{info:?}"));
+    identity.push(format!("{bands:?}"));
     let config = SweepConfig {
         seed,
         runs: u64::from(runs),
@@ -291,6 +320,7 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         threads,
         step_days: base.report.step_days,
         tag: fingerprint(&identity),
+        bands,
     };
 
     let directory = request

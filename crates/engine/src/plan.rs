@@ -17,13 +17,76 @@ pub(crate) use routes::Routes;
 pub(crate) const SCALE: f64 = 1e6;
 
 /// Converts units to micro-units (saturating; validated inputs never come near the limits).
+#[inline]
 pub(crate) fn to_qty(units: f64) -> i64 {
-    (units * SCALE).round() as i64
+    round_i64(units * SCALE)
 }
 
-/// Converts micro-units to units.
+/// `x.round() as i64` (half away from zero, saturating, NaN to 0), bit for bit, without
+/// the library call to `round` that a baseline x86-64 build makes: below 2^52 in magnitude
+/// the truncation and the fraction are exact, and above it every `f64` is whole.
+#[inline]
+pub(crate) fn round_i64(x: f64) -> i64 {
+    const EXACT: f64 = (1u64 << 52) as f64;
+    if x.abs() < EXACT {
+        let whole = x as i64;
+        let fraction = x - whole as f64;
+        if fraction >= 0.5 {
+            whole + 1
+        } else if fraction <= -0.5 {
+            whole - 1
+        } else {
+            whole
+        }
+    } else {
+        x as i64
+    }
+}
+
+/// Converts micro-units to units, through a 64-bit conversion when the quantity fits
+/// (always, in practice: the 128-bit one is a library call), bit for bit the same.
+#[inline]
 pub(crate) fn to_units(qty: i128) -> f64 {
-    qty as f64 / SCALE
+    match i64::try_from(qty) {
+        Ok(qty) => qty as f64 / SCALE,
+        Err(_) => qty as f64 / SCALE,
+    }
+}
+
+#[cfg(test)]
+mod rounding_tests {
+    use super::*;
+
+    #[test]
+    fn round_i64_is_round_as_i64() {
+        let cases = [
+            0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.499_999_999_999_999_94, -0.499_999_999_999_999_94,
+            4_503_599_627_370_495.5, -4_503_599_627_370_495.5, 4_503_599_627_370_497.0, 1e19, -1e19, 1e300,
+            f64::NAN, f64::INFINITY, f64::NEG_INFINITY,
+        ];
+        for x in cases {
+            assert_eq!(round_i64(x), x.round() as i64, "{x}");
+        }
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = f64::from_bits(state);
+            if x.is_finite() {
+                assert_eq!(round_i64(x), x.round() as i64, "{x}");
+                let y = x % 1e7;
+                assert_eq!(round_i64(y), y.round() as i64, "{y}");
+            }
+        }
+    }
+
+    #[test]
+    fn to_units_matches_the_wide_conversion() {
+        for q in [0_i128, 1, -1, 123_456_789, i128::from(i64::MAX), i128::from(i64::MAX) + 1, i128::MAX / 3] {
+            assert_eq!(to_units(q).to_bits(), (q as f64 / SCALE).to_bits(), "{q}");
+        }
+    }
 }
 
 /// One buyer's holding of one product: a facility's input, or a sink's stock.

@@ -288,14 +288,29 @@ impl RunResult {
     /// shortage fraction is recomputed from the step's unmet and demand totals, so a weekly
     /// row says what share of the week's demand went unmet.
     pub fn step_values(&self, step_days: u32, out: &mut Vec<f64>) {
+        self.step_values_of(step_days, 0..self.series.len(), out);
+    }
+
+    /// The series at indices `series` (into [`RunResult::series`]), sampled as
+    /// [`RunResult::step_values`] does, appended to `out` in the order given.
+    pub fn step_values_of(&self, step_days: u32, series: impl IntoIterator<Item = usize>, out: &mut Vec<f64>) {
         let step = step_days.max(1) as usize;
         let n_days = self.horizon_days as usize;
-        let find = |entity: usize, metric: &str| {
-            self.series.iter().find(|s| s.entity == entity && s.metric == metric).map(|s| &s.values)
-        };
-        for series in &self.series {
+        // Each entity's demand and unmet series, found in one pass.
+        let mut flows: Vec<(Option<usize>, Option<usize>)> = vec![(None, None); self.entities.len()];
+        for (index, s) in self.series.iter().enumerate() {
+            match s.metric.as_str() {
+                "demand" => _ = flows[s.entity].0.get_or_insert(index),
+                "unmet" => _ = flows[s.entity].1.get_or_insert(index),
+                _ => {}
+            }
+        }
+        for index in series {
+            let series = &self.series[index];
             if series.metric == "shortage_fraction" {
-                let (demand, unmet) = (find(series.entity, "demand"), find(series.entity, "unmet"));
+                let (demand, unmet) = flows[series.entity];
+                let values = |i: Option<usize>| i.map(|i| &self.series[i].values);
+                let (demand, unmet) = (values(demand), values(unmet));
                 for start in (0..n_days).step_by(step) {
                     let end = (start + step).min(n_days);
                     let total = |s: Option<&Vec<f64>>| s.map_or(0.0, |v| v[start..end].iter().sum::<f64>());

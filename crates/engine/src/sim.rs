@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use crate::disruption::Action;
 use crate::dist::poisson;
 use crate::model::{Noise, Unmet};
-use crate::plan::{Plan, to_qty};
+use crate::plan::{Plan, round_i64, to_qty};
 use crate::calendar::Calendar;
 use crate::result::{EventKind, EventRecord, Ledger, RunResult};
 use crate::rng::StreamRng;
@@ -530,7 +530,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
                 factor *= 1.0 - spec.penalty;
             }
         }
-        (state.capacity as f64 * factor).round() as i64
+        round_i64(state.capacity as f64 * factor)
     }
 
     fn produce(&mut self, day: u32, index: usize) {
@@ -557,7 +557,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
         }
         for slot in plan.recipe_slots(index) {
             let per_unit = plan.slots[slot].per_unit * self.thrift(day, slot);
-            let need = (quantity as f64 * per_unit).round() as i64;
+            let need = round_i64(quantity as f64 * per_unit);
             let used = need.min(self.slots[slot].on_hand);
             self.take_from_slot(slot, used);
             self.ledgers[plan.slots[slot].product.0 as usize].consumed += i128::from(used);
@@ -565,7 +565,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
                 && let Some(sub) = self.substitute_for(index, slot)
             {
                 let ratio = sub.per_unit / per_unit;
-                let by_need = ((need - used) as f64 * ratio).round() as i64;
+                let by_need = round_i64((need - used) as f64 * ratio);
                 let by_used = by_need.min(self.slots[sub.by_slot].on_hand);
                 self.take_from_slot(sub.by_slot, by_used);
                 self.ledgers[plan.slots[sub.by_slot].product.0 as usize].consumed += i128::from(by_used);
@@ -671,8 +671,8 @@ impl<'p, 'm> Simulation<'p, 'm> {
                 continue;
             }
             let own_position =
-                (net_stock as f64 * state.share).round() as i64 + state.in_transit + state.open;
-            let qty = ((order_up_to as f64 * state.share).round() as i64 - own_position).max(0);
+                round_i64(net_stock as f64 * state.share) + state.in_transit + state.open;
+            let qty = (round_i64(order_up_to as f64 * state.share) - own_position).max(0);
             if qty > 0 {
                 self.facilities[source.from].open_total += qty;
                 self.links[link].open += qty;

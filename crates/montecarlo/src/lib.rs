@@ -78,7 +78,7 @@ impl Shard {
 }
 
 /// How to run a batch.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SweepConfig {
     /// Base seed.
     pub seed: u64,
@@ -93,6 +93,34 @@ pub struct SweepConfig {
     /// A number the caller uses to tell batches apart (a hash of the scenario and the
     /// grid); merged shards must carry the same.
     pub tag: u64,
+    /// Which series get per-step bands.
+    pub bands: Bands,
+}
+
+/// Which series a sweep keeps per-step bands of. The KPI summaries cover every entity
+/// either way.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Bands {
+    /// Every entity's `shortage_fraction` (the cascade and fan charts read it) and every
+    /// series of the watched entities (by id): what the charts, the report and the
+    /// briefing use. The default.
+    Watched(Vec<String>),
+    /// Every series of every entity (`--bands all`): about five to ten times the cells.
+    #[default]
+    All,
+}
+
+impl Bands {
+    /// The metric whose bands are kept for every entity.
+    pub const EVERY_ENTITY: &'static str = "shortage_fraction";
+
+    /// Whether the series `metric` of entity `id` gets bands.
+    pub fn keeps(&self, id: &str, metric: &str) -> bool {
+        match self {
+            Bands::All => true,
+            Bands::Watched(watched) => metric == Self::EVERY_ENTITY || watched.iter().any(|w| w == id),
+        }
+    }
 }
 
 /// An entity results are reported for.

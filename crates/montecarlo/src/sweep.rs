@@ -8,7 +8,7 @@ use chokepoint_engine::{Kpis, Plan, RunConfig, RunResult};
 use rayon::prelude::*;
 
 use crate::{
-    Aggregate, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure, RunKpis, Stop,
+    Aggregate, Bands, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure, RunKpis, Stop,
     SweepConfig, replicate_seed,
 };
 
@@ -89,7 +89,7 @@ pub fn sweep(
                         return None;
                     }
                     let seed = replicate_seed(config.seed, run);
-                    let outcome = replicate(&points[point].plan, seed, config.step_days)
+                    let outcome = replicate(&points[point].plan, seed, config.step_days, &config.bands)
                         .map_err(|problem| ReplicateFailure { point, run, seed, problem });
                     (hooks.progress)(1);
                     Some(outcome)
@@ -202,11 +202,18 @@ fn add_kpis(summaries: &mut [KpiSummary], outcome: &Outcome) {
     }
 }
 
-/// Runs one replicate and reduces it to what a sweep keeps (see [`checked_run`]).
-fn replicate(plan: &Plan<'_>, seed: u64, step_days: u32) -> Result<Outcome, String> {
+/// Runs one replicate and reduces it to what a sweep keeps (see [`checked_run`]): the
+/// series `bands` keeps, at report steps, and every entity's KPIs and first short day.
+fn replicate(plan: &Plan<'_>, seed: u64, step_days: u32, bands: &Bands) -> Result<Outcome, String> {
     let result = checked_run(plan, seed)?;
     let horizon = result.horizon_days as usize;
 
+    let kept: Vec<usize> = (0..result.series.len())
+        .filter(|&i| {
+            let series = &result.series[i];
+            bands.keeps(&result.entities[series.entity].id, &series.metric)
+        })
+        .collect();
     let layout = Layout {
         horizon_days: result.horizon_days,
         n_steps: result.n_steps(step_days),
@@ -220,16 +227,18 @@ fn replicate(plan: &Plan<'_>, seed: u64, step_days: u32) -> Result<Outcome, Stri
                 product: e.product.0,
             })
             .collect(),
-        series: result.series.iter().map(|s| (s.entity, s.metric.clone())).collect(),
+        series: kept.iter().map(|&i| (result.series[i].entity, result.series[i].metric.clone())).collect(),
     };
     let mut values = Vec::with_capacity(layout.series.len() * layout.n_steps);
-    result.step_values(step_days, &mut values);
-    let first_short = (0..result.entities.len())
-        .map(|entity| {
-            let unmet = result.series.iter().find(|s| s.entity == entity && s.metric == "unmet")?;
-            unmet.values[..horizon].iter().position(|&v| v > 0.0).map(|d| d as u32)
-        })
-        .collect();
+    result.step_values_of(step_days, kept.iter().copied(), &mut values);
+    let mut first_short = vec![None; result.entities.len()];
+    let mut seen = vec![false; result.entities.len()];
+    for series in result.series.iter().filter(|s| s.metric == "unmet") {
+        if !std::mem::replace(&mut seen[series.entity], true) {
+            first_short[series.entity] =
+                series.values[..horizon].iter().position(|&v| v > 0.0).map(|d| d as u32);
+        }
+    }
     Ok(Outcome { layout, values, kpis: result.kpis, first_short })
 }
 

@@ -55,6 +55,9 @@ pub struct ReportSpec {
     pub step_days: u32,
     /// Entities shown in the printed KPI table (all sinks when empty).
     pub watch: Vec<String>,
+    /// Whether a sweep keeps bands of every series (`bands = "all"`), not only every
+    /// entity's shortage fraction and the watched entities' series.
+    pub all_bands: bool,
 }
 
 /// `[sweep]`: replicates per point and the grid of values to sweep.
@@ -1445,7 +1448,7 @@ impl Builder {
 
     fn build_report(&mut self, raw: Option<&Loc<crate::raw::RawReport>>) -> Option<ReportSpec> {
         let Some(raw) = raw else {
-            return Some(ReportSpec { step_days: 1, watch: Vec::new() });
+            return Some(ReportSpec { step_days: 1, watch: Vec::new(), all_bands: false });
         };
         let report = raw.get_ref();
         let step_days = match &report.step {
@@ -1466,7 +1469,19 @@ impl Builder {
                     }));
             }
         }
-        Some(ReportSpec { step_days, watch })
+        let all_bands = match &report.bands {
+            None => false,
+            Some(bands) => match bands.get_ref().as_str() {
+                "watched" => false,
+                "all" => true,
+                other => {
+                    self.error(format!("report.bands: '{other}' is not a choice"), bands.span()).hint =
+                        Some("write \"watched\" (the default) or \"all\"".to_owned());
+                    return None;
+                }
+            },
+        };
+        Some(ReportSpec { step_days, watch, all_bands })
     }
 }
 

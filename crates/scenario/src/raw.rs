@@ -755,6 +755,9 @@ pub struct RawReport {
     pub step: Option<Loc<Duration>>,
     /// Entities shown in the printed table (default: every demand sink).
     pub watch: Option<Loc<Vec<Loc<String>>>>,
+    /// Which series a sweep keeps per-step bands of: "watched" (default: every entity's
+    /// shortage fraction and every series of the watched entities) or "all".
+    pub bands: Option<Loc<String>>,
 }
 
 /// `[sweep]`.

@@ -153,6 +153,8 @@ fn bands_too_large_for_memory_are_refused_up_front_with_a_hint_that_works() {
         crate::SCENARIO,
         "--runs",
         "1",
+        "--bands",
+        "all",
         "--set",
         &set,
         "-o",

@@ -116,7 +116,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             let sources = &plan.sources[slot.sources.clone()];
             let online_share: f64 = sources.iter().filter(|s| online(s)).map(|s| s.share).sum();
             let flow = if online_share > 0.0 {
-                (slot.flow as f64 * online_share.min(1.0)).round() as i64
+                round_i64(slot.flow as f64 * online_share.min(1.0))
             } else {
                 0
             };

@@ -16,7 +16,7 @@
 use crate::disruption::{Action, ExportControl, LaneEffect, Licence, LicenceKind, PriorityClass};
 use crate::dist::Dist;
 use crate::model::Region;
-use crate::plan::{lead_days, to_units};
+use crate::plan::{lead_days, round_i64, to_units};
 use crate::result::EventKind;
 use crate::rng::{Purpose, entity_key, stream};
 
@@ -174,7 +174,7 @@ impl<'p> Simulation<'p, '_> {
             licensed += case.granted.clamp(0, part);
             if day < case.licensed_until {
                 let covered =
-                    if case.cover >= 1.0 { part } else { (part as f64 * case.cover).round() as i64 };
+                    if case.cover >= 1.0 { part } else { round_i64(part as f64 * case.cover) };
                 licensed += covered.min(part - case.granted.clamp(0, part));
             }
             if case.refused {
@@ -391,7 +391,7 @@ impl<'p> Simulation<'p, '_> {
                     case.first_approved.get_or_insert(day);
                     match &terms.kind {
                         LicenceKind::Single => {
-                            let granted = (requested as f64 * share).round() as i64;
+                            let granted = round_i64(requested as f64 * share);
                             case.granted += granted;
                             case.next_apply = case.next_apply.max(day.saturating_add(1));
                             decisions.push((applicant, true, requested, granted, false));
@@ -403,7 +403,7 @@ impl<'p> Simulation<'p, '_> {
                             case.licensed_until = case.licensed_until.max(until);
                             case.cover = 1.0;
                             case.next_apply = until.saturating_sub(renew_lead).max(day.saturating_add(1));
-                            let covered = (requested as f64 * share).round() as i64;
+                            let covered = round_i64(requested as f64 * share);
                             decisions.push((applicant, true, requested, covered, false));
                         }
                     }
@@ -525,7 +525,7 @@ impl<'p> Simulation<'p, '_> {
     fn add_leak(&mut self, event: usize, link: usize, refused: i64) {
         let share = self.draws[event].leak_share;
         if share > 0.0 {
-            self.links[link].leak_allowance += (refused as f64 * share).round() as i64;
+            self.links[link].leak_allowance += round_i64(refused as f64 * share);
         }
     }
 
@@ -655,7 +655,7 @@ impl<'p> Simulation<'p, '_> {
         if held_total > 0 && wanted_total > 0 {
             let baseline =
                 stock.min(wanted_total) as f64 * (wanted_total - held_total) as f64 / wanted_total as f64;
-            let diverted = (shipped as f64 - baseline).round() as i64;
+            let diverted = round_i64(shipped as f64 - baseline);
             if diverted > 0 {
                 self.facilities[index].day.diverted += i128::from(diverted);
                 if !self.facilities[index].diverting {

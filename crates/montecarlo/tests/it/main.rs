@@ -4,7 +4,7 @@
 use std::sync::atomic::AtomicBool;
 
 use chokepoint_engine::*;
-use chokepoint_montecarlo::{Aggregate, Hooks, Point, Shard, Stop, SweepConfig, replicate_seed, sweep};
+use chokepoint_montecarlo::{Aggregate, Bands, Hooks, Point, Shard, Stop, SweepConfig, replicate_seed, sweep};
 
 mod rank;
 
@@ -52,7 +52,7 @@ pub(crate) fn run_down(rate: f64, stock: f64, horizon_days: u32) -> Model {
 }
 
 fn config(runs: u64, threads: usize, shard: Shard) -> SweepConfig {
-    SweepConfig { seed: 99, runs, shard, threads, step_days: 1, tag: 7 }
+    SweepConfig { seed: 99, runs, shard, threads, step_days: 1, tag: 7, bands: Bands::All }
 }
 
 /// Runs a batch, returning the aggregate and the (point, run, seed, unmet) of every row.
