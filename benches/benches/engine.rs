@@ -7,6 +7,7 @@ use chokepoint_engine::{
     Action, ContentRule, Event, EventQueue, ExportControl, Model, Plan, Region, RunConfig, SimTime, Start,
     Targets,
 };
+use chokepoint_benches::{AI_WORLD, OCTOBER, RARE_EARTH, TWO_ECHELON};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 
@@ -49,9 +50,6 @@ fn hold(bencher: Bencher<'_, '_>, pending: usize) {
     });
 }
 
-const RARE_EARTH: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/rare-earth-controls-april-2025.toml");
-
 /// One replicate of the April 2025 rare-earth scenario (365 days, 27 entities).
 #[divan::bench]
 fn replicate_rare_earth(bencher: Bencher<'_, '_>) {
@@ -91,16 +89,31 @@ fn replicate_october_2025(bencher: Bencher<'_, '_>) {
     bench_replicate(bencher, model, seed);
 }
 
-const OCTOBER: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/rare-earth-controls-october-2025.toml");
+/// The peers' two-echelon chain (`shared/peers/`), from `examples/two-echelon.toml`: five
+/// years, daily. Beside `hand_loop` in docs/performance.md.
+#[divan::bench]
+fn replicate_two_echelon_file(bencher: Bencher<'_, '_>) {
+    let (model, seed) = load(TWO_ECHELON);
+    bench_replicate(bencher, model, seed);
+}
+
+/// The same chain built with the engine's API (`chokepoint_benches::two_echelon`, equal to
+/// the file's model): the scenario format costs nothing per replicate.
+#[divan::bench]
+fn replicate_two_echelon_api(bencher: Bencher<'_, '_>) {
+    bench_replicate(bencher, chokepoint_benches::two_echelon(), chokepoint_benches::TWO_ECHELON_SEED);
+}
+
+/// One replicate of the reference AI-chain world (DESIGN.md §7).
+#[divan::bench]
+fn replicate_ai_world(bencher: Bencher<'_, '_>) {
+    let (model, seed) = load(AI_WORLD);
+    bench_replicate(bencher, model, seed);
+}
 
 /// The model and seed of a bundled scenario.
 fn load(path: &str) -> (Model, u64) {
-    let scenario = chokepoint_scenario::load_path(std::path::Path::new(path), &mut |p| {
-        std::fs::read_to_string(p).map_err(|e| e.to_string())
-    })
-    .expect("bundled scenario is valid")
-    .scenario;
+    let scenario = chokepoint_benches::load(path);
     (scenario.model, scenario.seed)
 }
 

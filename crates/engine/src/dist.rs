@@ -113,40 +113,105 @@ impl Dist {
     /// Draws one value. Parameters must have passed [`Dist::check`]; if they did not, the
     /// mean is returned rather than panicking.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        self.sampler().sample(rng)
+    }
+
+    /// The distribution set up for drawing: what [`Dist::sample`] computes before each draw
+    /// (a lognormal's parameters of its logarithm, for example), computed once. Its draws
+    /// are [`Dist::sample`]'s, number for number.
+    pub fn sampler(&self) -> Sampler {
         match *self {
-            Dist::Const(v) => v,
+            Dist::Const(v) => Sampler::Const(v),
             Dist::Uniform { low, high } => {
                 if low == high {
-                    low
+                    Sampler::Const(low)
                 } else {
-                    Uniform::new_inclusive(low, high).map_or(low, |d| d.sample(rng))
+                    Uniform::new_inclusive(low, high).map_or(Sampler::Const(low), Sampler::Uniform)
                 }
             }
             Dist::Triangular { min, mode, max } => {
                 if min == max {
-                    min
+                    Sampler::Const(min)
                 } else {
-                    Triangular::new(min, max, mode).map_or(mode, |d| d.sample(rng))
+                    Triangular::new(min, max, mode).map_or(Sampler::Const(mode), Sampler::Triangular)
                 }
             }
-            Dist::Normal { mean, sd } => Normal::new(mean, sd).map_or(mean, |d| d.sample(rng)),
+            Dist::Normal { mean, sd } => Normal::new(mean, sd).map_or(Sampler::Const(mean), Sampler::Normal),
             Dist::LogNormal { mean, sd } => {
                 // Convert the variable's mean and sd to the parameters of its logarithm.
                 let sigma2 = (1.0 + (sd * sd) / (mean * mean)).ln();
                 let mu = mean.ln() - sigma2 / 2.0;
-                LogNormal::new(mu, sigma2.sqrt()).map_or(mean, |d| d.sample(rng))
+                LogNormal::new(mu, sigma2.sqrt()).map_or(Sampler::Const(mean), Sampler::LogNormal)
             }
-            Dist::Beta { a, b } => Beta::new(a, b).map_or(a / (a + b), |d| d.sample(rng)),
+            Dist::Beta { a, b } => Beta::new(a, b).map_or(Sampler::Const(a / (a + b)), Sampler::Beta),
+        }
+    }
+}
+
+/// A [`Dist`] set up for drawing ([`Dist::sampler`]).
+#[derive(Clone, Debug)]
+pub enum Sampler {
+    /// Always this value (a constant, a degenerate range, or parameters that failed).
+    Const(f64),
+    /// Uniform.
+    Uniform(Uniform<f64>),
+    /// Triangular.
+    Triangular(Triangular<f64>),
+    /// Normal.
+    Normal(Normal<f64>),
+    /// Lognormal.
+    LogNormal(LogNormal<f64>),
+    /// Beta.
+    Beta(Beta<f64>),
+}
+
+impl Sampler {
+    /// Draws one value.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Sampler::Const(v) => *v,
+            Sampler::Uniform(d) => d.sample(rng),
+            Sampler::Triangular(d) => d.sample(rng),
+            Sampler::Normal(d) => d.sample(rng),
+            Sampler::LogNormal(d) => d.sample(rng),
+            Sampler::Beta(d) => d.sample(rng),
         }
     }
 }
 
 /// Draws a Poisson count with mean `lambda` (0 when `lambda <= 0`).
 pub fn poisson<R: Rng + ?Sized>(lambda: f64, rng: &mut R) -> f64 {
-    if lambda > 0.0 && lambda.is_finite() {
-        Poisson::new(lambda).map_or(lambda, |d| d.sample(rng))
-    } else {
-        0.0
+    PoissonCache::default().sample(lambda, rng)
+}
+
+/// [`poisson`] for a caller that draws day after day with a mean that rarely changes: the
+/// distribution's set-up (logarithms and a log-gamma) is kept for the last mean, so the
+/// draws are the same numbers as [`poisson`]'s without the set-up each day.
+#[derive(Clone, Debug, Default)]
+pub struct PoissonCache {
+    last: Option<(u64, Poisson<f64>)>,
+}
+
+impl PoissonCache {
+    /// Draws a Poisson count with mean `lambda` (0 when `lambda <= 0`).
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&mut self, lambda: f64, rng: &mut R) -> f64 {
+        if !(lambda > 0.0 && lambda.is_finite()) {
+            return 0.0;
+        }
+        let key = lambda.to_bits();
+        match &self.last {
+            Some((last, dist)) if *last == key => dist.sample(rng),
+            _ => match Poisson::new(lambda) {
+                Ok(dist) => {
+                    let draw = dist.sample(rng);
+                    self.last = Some((key, dist));
+                    draw
+                }
+                Err(_) => lambda,
+            },
+        }
     }
 }
 

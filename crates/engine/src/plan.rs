@@ -162,6 +162,8 @@ pub struct Plan<'m> {
     pub(crate) facility_slots: Vec<std::ops::Range<usize>>,
     /// The slot of each sink.
     pub(crate) sink_slot: Vec<usize>,
+    /// Each supply link's transit time, set up for drawing.
+    pub(crate) transit: Vec<crate::dist::Sampler>,
     /// Each facility's customer links (indices into `sources`), by priority rank then index.
     pub(crate) customers: Vec<Vec<u32>>,
     /// Output stock each facility keeps (what production tops up to), micro-units.
@@ -601,6 +603,7 @@ impl<'m> Plan<'m> {
             sources,
             facility_slots,
             sink_slot,
+            transit: model.supplies.iter().map(|supply| supply.transit.sampler()).collect(),
             customers,
             output_target,
             initial_output,
@@ -705,7 +708,10 @@ fn emergency_levels(model: &Model, slots: &[SlotPlan], cover: &[(f64, Policy)]) 
 
 /// Mean transit in whole days, at least one: a shipment lands on a later morning.
 pub(crate) fn lead_days(mean_days: f64) -> u32 {
-    mean_days.round().clamp(1.0, crate::model::MAX_DAYS) as u32
+    // `round` without the library call below 2^52 (a lead time is far below); the same
+    // value, since a zero's sign does not survive the clamp.
+    let rounded = if mean_days.abs() < 4.0e15 { round_i64(mean_days) as f64 } else { mean_days.round() };
+    rounded.clamp(1.0, crate::model::MAX_DAYS) as u32
 }
 
 fn stock_qty(stock: Stock, flow_per_day: f64) -> i64 {

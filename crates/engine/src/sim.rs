@@ -21,7 +21,7 @@ mod trade;
 use std::collections::HashMap;
 
 use crate::disruption::Action;
-use crate::dist::poisson;
+use crate::dist::PoissonCache;
 use crate::model::{Noise, Unmet};
 use crate::plan::{Plan, round_i64, to_qty};
 use crate::calendar::Calendar;
@@ -146,6 +146,10 @@ struct SinkDay {
 
 struct SinkState {
     rng: StreamRng,
+    /// Poisson demand's set-up for the last rate.
+    poisson: PoissonCache,
+    /// Relative demand noise, set up for drawing.
+    noise: crate::dist::Sampler,
     day: SinkDay,
 }
 
@@ -466,11 +470,13 @@ impl<'p, 'm> Simulation<'p, 'm> {
             }
         }
         let sink = &mut self.sinks[sink_index];
-        let rate = spec.rate * (1.0 + spec.growth).powf(f64::from(day) / 365.0) * factor;
+        // (1 + 0)^x is exactly 1: no power to take without growth.
+        let growth = if spec.growth == 0.0 { 1.0 } else { (1.0 + spec.growth).powf(f64::from(day) / 365.0) };
+        let rate = spec.rate * growth * factor;
         let units = match &spec.noise {
             Noise::None => rate,
-            Noise::Poisson => poisson(rate, &mut sink.rng),
-            Noise::Relative(dist) => rate * (1.0 + dist.sample(&mut sink.rng)).max(0.0),
+            Noise::Poisson => sink.poisson.sample(rate, &mut sink.rng),
+            Noise::Relative(_) => rate * (1.0 + sink.noise.sample(&mut sink.rng)).max(0.0),
         };
         let demand = to_qty(units.clamp(0.0, crate::model::MAX_RATE));
         let slot_index = self.plan.sink_slot[sink_index];

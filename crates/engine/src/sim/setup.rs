@@ -172,6 +172,11 @@ impl<'p, 'm> Simulation<'p, 'm> {
         let sinks = (model.sinks.iter())
             .map(|sink| SinkState {
                 rng: stream(seed, replicate, entity_key(&sink.id), Purpose::Demand),
+                poisson: PoissonCache::default(),
+                noise: match &sink.noise {
+                    Noise::Relative(dist) => dist.sampler(),
+                    Noise::None | Noise::Poisson => crate::dist::Sampler::Const(0.0),
+                },
                 day: SinkDay::default(),
             })
             .collect();

@@ -14,7 +14,7 @@
 //!    as two legs through its `via` regions (`docs/model.md`, "Trade flows").
 
 use crate::disruption::{Action, ExportControl, LaneEffect, Licence, LicenceKind, PriorityClass};
-use crate::dist::Dist;
+use crate::dist::{Dist, Sampler};
 use crate::model::Region;
 use crate::plan::{lead_days, round_i64, to_units};
 use crate::result::EventKind;
@@ -818,9 +818,9 @@ impl<'p> Simulation<'p, '_> {
         link_state.open -= qty;
         link_state.in_transit += qty;
         self.slots[slot].in_transit += qty;
-        let transit = match &plan.model.supplies[slot_plan.supply].transit {
-            Dist::Const(days) => *days,
-            dist => dist.sample(&mut self.transit_rngs[slot]),
+        let transit = match &plan.transit[slot_plan.supply] {
+            Sampler::Const(days) => *days,
+            sampler => sampler.sample(&mut self.transit_rngs[slot]),
         };
         let lane = if slot_plan.region != origin && !plan.logistics.is_empty() {
             self.lane_delay(origin, slot_plan.region)
