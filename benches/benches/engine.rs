@@ -5,7 +5,7 @@
 
 use chokepoint_engine::{
     Action, ContentRule, Event, EventQueue, ExportControl, Model, Plan, Region, RunConfig, SimTime, Start,
-    Targets,
+    Targets, Workspace,
 };
 use chokepoint_benches::{AI_WORLD, OCTOBER, RARE_EARTH, TWO_ECHELON};
 use divan::counter::ItemsCount;
@@ -117,12 +117,16 @@ fn load(path: &str) -> (Model, u64) {
     (scenario.model, scenario.seed)
 }
 
+/// One replicate after another in one workspace, each result read and handed back, as a
+/// sweep's worker thread runs them.
 fn bench_replicate(bencher: Bencher<'_, '_>, model: Model, seed: u64) {
     let plan = Plan::new(&model).expect("bundled scenario runs");
     let n_events = plan.run(RunConfig { seed, replicate: 0 }).n_events;
+    let mut workspace = Workspace::new();
     let mut replicate = 0;
     bencher.counter(ItemsCount::new(n_events)).bench_local(|| {
         replicate += 1;
-        black_box(plan.run(RunConfig { seed, replicate }))
+        let result = black_box(plan.run_in(RunConfig { seed, replicate }, &mut workspace));
+        workspace.recycle(result);
     });
 }

@@ -48,7 +48,7 @@ pub use queue::EventQueue;
 pub use result::{
     Applicant, EntityInfo, EntityKind, EventKind, EventRecord, Kpis, Ledger, RunResult, Series, TradeFlow,
 };
-pub use sim::RunConfig;
+pub use sim::{RunConfig, Workspace};
 pub use time::{Phase, SimTime, TICKS_PER_DAY};
 pub use validate::ModelError;
 

@@ -164,6 +164,8 @@ pub struct Plan<'m> {
     pub(crate) sink_slot: Vec<usize>,
     /// Each supply link's transit time, set up for drawing.
     pub(crate) transit: Vec<crate::dist::Sampler>,
+    /// The daily series a run records, and where each value comes from.
+    pub(crate) specs: Vec<crate::sim::record::Spec>,
     /// Each facility's customer links (indices into `sources`), by priority rank then index.
     pub(crate) customers: Vec<Vec<u32>>,
     /// Output stock each facility keeps (what production tops up to), micro-units.
@@ -597,7 +599,7 @@ impl<'m> Plan<'m> {
 
         let routes = Routes::new(model, &slots, &sources, &facility_rules);
 
-        Ok(Plan {
+        let mut plan = Plan {
             model,
             slots,
             sources,
@@ -629,7 +631,10 @@ impl<'m> Plan<'m> {
             planned_flow,
             emergency_level,
             features,
-        })
+            specs: Vec::new(),
+        };
+        plan.specs = crate::sim::record::specs(&plan);
+        Ok(plan)
     }
 
     /// The model this plan runs.

@@ -11,7 +11,7 @@
 //! - [`split`]: exact integer splits.
 //! - [`record`]: the daily series, price indices, and the run's result.
 
-mod record;
+pub(crate) mod record;
 mod responses;
 mod setup;
 mod split;
@@ -25,7 +25,7 @@ use crate::dist::PoissonCache;
 use crate::model::{Noise, Unmet};
 use crate::plan::{Plan, round_i64, to_qty};
 use crate::calendar::Calendar;
-use crate::result::{EventKind, EventRecord, Ledger, RunResult};
+use crate::result::{EventKind, EventRecord, Ledger, RunResult, Series};
 use crate::rng::StreamRng;
 
 
@@ -299,8 +299,8 @@ struct Simulation<'p, 'm> {
     first_disruption: Option<u32>,
     events: Vec<EventRecord>,
     ledgers: Vec<Ledger>,
-    series: Vec<Vec<f64>>,
-    specs: Vec<record::Spec>,
+    /// The daily series, one per `plan.specs`.
+    series: Vec<Series>,
     /// Buyers' needs in a stockpile release (scratch).
     needs: Vec<(usize, i64)>,
     /// Scratch buffers for allocation.
@@ -309,12 +309,49 @@ struct Simulation<'p, 'm> {
     n_events: u64,
 }
 
+/// The buffers of a replicate, kept for the next: a caller that runs many replicates
+/// (a sweep's worker thread, a ranking's) hands each result back with
+/// [`Workspace::recycle`] once it has read it, and the next [`Plan::run_in`] records its
+/// series and trade flows into the same memory and schedules into the same calendars,
+/// instead of allocating and zeroing them again. The results are the same bits either
+/// way; a workspace may go from one plan to another (buffers that do not fit are
+/// replaced).
+#[derive(Default)]
+pub struct Workspace {
+    morning: Calendar<Event>,
+    reviews: Calendar<Event>,
+    series: Vec<Series>,
+    trade: Vec<Vec<f64>>,
+}
+
+impl Workspace {
+    /// An empty workspace: its first replicate allocates as [`Plan::run`] does.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes back a result's series and trade flows for the next replicate.
+    pub fn recycle(&mut self, result: RunResult) {
+        self.series = result.series;
+        self.trade = result.trade.into_iter().map(|flow| flow.daily).collect();
+    }
+}
+
 impl Plan<'_> {
     /// Runs one replicate.
     pub fn run(&self, config: RunConfig) -> RunResult {
-        let mut sim = Simulation::new(self, config);
+        self.run_in(config, &mut Workspace::new())
+    }
+
+    /// Runs one replicate in `workspace`'s buffers (see [`Workspace`]): the same result as
+    /// [`Plan::run`].
+    pub fn run_in(&self, config: RunConfig, workspace: &mut Workspace) -> RunResult {
+        let mut sim = Simulation::new(self, config, workspace);
         sim.run();
-        sim.finish()
+        let result = sim.finish();
+        workspace.morning = std::mem::take(&mut sim.morning);
+        workspace.reviews = std::mem::take(&mut sim.reviews);
+        result
     }
 }
 

@@ -4,7 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chokepoint_engine::{Kpis, Plan, RunConfig, RunResult};
+use chokepoint_engine::{Kpis, Plan, RunConfig, RunResult, Workspace};
 use rayon::prelude::*;
 
 use crate::{
@@ -84,12 +84,12 @@ pub fn sweep(
             let tasks: Vec<(u64, usize)> = (next..end).map(task).collect();
             let outcomes: Vec<Option<Result<Outcome, ReplicateFailure>>> = tasks
                 .par_iter()
-                .map(|&(run, point)| {
+                .map_init(Workspace::new, |workspace, &(run, point)| {
                     if hooks.cancel.load(Ordering::Relaxed) {
                         return None;
                     }
                     let seed = replicate_seed(config.seed, run);
-                    let outcome = replicate(&points[point].plan, seed, config.step_days, &config.bands)
+                    let outcome = replicate(&points[point].plan, seed, config.step_days, &config.bands, workspace)
                         .map_err(|problem| ReplicateFailure { point, run, seed, problem });
                     (hooks.progress)(1);
                     Some(outcome)
@@ -204,8 +204,14 @@ fn add_kpis(summaries: &mut [KpiSummary], outcome: &Outcome) {
 
 /// Runs one replicate and reduces it to what a sweep keeps (see [`checked_run`]): the
 /// series `bands` keeps, at report steps, and every entity's KPIs and first short day.
-fn replicate(plan: &Plan<'_>, seed: u64, step_days: u32, bands: &Bands) -> Result<Outcome, String> {
-    let result = checked_run(plan, seed)?;
+fn replicate(
+    plan: &Plan<'_>,
+    seed: u64,
+    step_days: u32,
+    bands: &Bands,
+    workspace: &mut Workspace,
+) -> Result<Outcome, String> {
+    let mut result = checked_run_in(plan, seed, workspace)?;
     let horizon = result.horizon_days as usize;
 
     let kept: Vec<usize> = (0..result.series.len())
@@ -239,14 +245,24 @@ fn replicate(plan: &Plan<'_>, seed: u64, step_days: u32, bands: &Bands) -> Resul
                 series.values[..horizon].iter().position(|&v| v > 0.0).map(|d| d as u32);
         }
     }
-    Ok(Outcome { layout, values, kpis: result.kpis, first_short })
+    let kpis = std::mem::take(&mut result.kpis);
+    workspace.recycle(result);
+    Ok(Outcome { layout, values, kpis, first_short })
 }
 
 /// Runs one replicate and checks it: every product's ledger balances, and every value is
 /// finite and not negative. A panic in the engine is caught and reported like a failed check.
 pub(crate) fn checked_run(plan: &Plan<'_>, seed: u64) -> Result<RunResult, String> {
-    let result =
-        catch_unwind(AssertUnwindSafe(|| plan.run(RunConfig { seed, replicate: 0 }))).map_err(|panic| {
+    checked_run_in(plan, seed, &mut Workspace::new())
+}
+
+/// [`checked_run`] in a workspace's buffers (after a panic the workspace is replaced).
+pub(crate) fn checked_run_in(plan: &Plan<'_>, seed: u64, workspace: &mut Workspace) -> Result<RunResult, String> {
+    let run = catch_unwind(AssertUnwindSafe(|| plan.run_in(RunConfig { seed, replicate: 0 }, workspace)));
+    if run.is_err() {
+        *workspace = Workspace::new();
+    }
+    let result = run.map_err(|panic| {
             let message = panic
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_owned())

@@ -7,13 +7,13 @@ use std::collections::BinaryHeap;
 
 use crate::model::{Targets, Unmet};
 use crate::plan::{Plan, to_units};
-use crate::result::{EntityInfo, EntityKind, RunResult, Series, TradeFlow, compute_kpis};
+use crate::result::{EntityInfo, EntityKind, RunResult, TradeFlow, compute_kpis};
 
 use super::{FacilityDay, MarketDay, Simulation, SinkDay};
 
 /// Where a series' daily value comes from.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Source {
+pub(crate) enum Source {
     Output(usize),
     Production(usize),
     Want(usize),
@@ -43,16 +43,16 @@ pub(super) enum Source {
 
 /// One series: its entity, metric name, whether it is a flow, and where its value comes from.
 #[derive(Clone, Debug)]
-pub(super) struct Spec {
-    entity: usize,
-    metric: String,
-    is_flow: bool,
-    source: Source,
+pub(crate) struct Spec {
+    pub(super) entity: usize,
+    pub(super) metric: String,
+    pub(super) is_flow: bool,
+    pub(super) source: Source,
 }
 
 /// The series a run of `plan` records, grouped by entity in entity order (facilities,
 /// sinks, stockpiles).
-pub(super) fn specs(plan: &Plan<'_>) -> Vec<Spec> {
+pub(crate) fn specs(plan: &Plan<'_>) -> Vec<Spec> {
     let model = plan.model;
     let features = plan.features;
     let mut specs = Vec::new();
@@ -135,14 +135,17 @@ pub(super) struct TradeRecord {
 }
 
 impl TradeRecord {
-    pub(super) fn new(n_routes: usize, horizon: u32) -> TradeRecord {
-        TradeRecord {
-            today: vec![0; n_routes],
-            later: BinaryHeap::new(),
-            // Not `vec![…; n]`: a clone of an empty vector drops its capacity.
-            daily: (0..n_routes).map(|_| Vec::with_capacity(horizon as usize)).collect(),
-            horizon,
+    /// A record of `n_routes` routes over `horizon` days, in `buffers` (the daily vectors of
+    /// an earlier replicate's trade flows, emptied and reused) where there are enough.
+    pub(super) fn new(n_routes: usize, horizon: u32, mut buffers: Vec<Vec<f64>>) -> TradeRecord {
+        buffers.truncate(n_routes);
+        for daily in &mut buffers {
+            daily.clear();
+            daily.reserve(horizon as usize);
         }
+        // Not `vec![…; n]`: a clone of an empty vector drops its capacity.
+        buffers.extend((buffers.len()..n_routes).map(|_| Vec::with_capacity(horizon as usize)));
+        TradeRecord { today: vec![0; n_routes], later: BinaryHeap::new(), daily: buffers, horizon }
     }
 
     /// Adds `qty` leaving on `route` on `day`, which is `today` or later; nothing if `day`
@@ -220,9 +223,9 @@ impl Simulation<'_, '_> {
                 Source::PileReleased(pile) => to_units(sim.released[pile].into()),
             }
         };
-        for index in 0..self.specs.len() {
-            let v = value(self, self.specs[index].source);
-            self.series[index].push(v);
+        for (index, spec) in plan.specs.iter().enumerate() {
+            let v = value(self, spec.source);
+            self.series[index].values.push(v);
         }
         self.trade.record(day);
         // The day's shortage of each buyer, for tomorrow's stockpile releases.
@@ -261,7 +264,7 @@ impl Simulation<'_, '_> {
         }
     }
 
-    pub(super) fn finish(mut self) -> RunResult {
+    pub(super) fn finish(&mut self) -> RunResult {
         let plan = self.plan;
         let model = plan.model;
         // Close the ledgers with what is left where.
@@ -279,29 +282,25 @@ impl Simulation<'_, '_> {
             }
         }
         let entities = entities(plan);
-        let series: Vec<Series> = (self.specs.into_iter().zip(self.series))
-            .map(|(spec, values)| Series {
-                entity: spec.entity,
-                metric: spec.metric,
-                is_flow: spec.is_flow,
-                values,
-            })
-            .collect();
+        let series = std::mem::take(&mut self.series);
+        // Each entity's demand and unmet series (the first of each name), in one pass.
+        let mut flows: Vec<(Option<usize>, Option<usize>)> = vec![(None, None); entities.len()];
+        for (index, s) in series.iter().enumerate() {
+            match s.metric.as_str() {
+                "demand" => _ = flows[s.entity].0.get_or_insert(index),
+                "unmet" => _ = flows[s.entity].1.get_or_insert(index),
+                _ => {}
+            }
+        }
         let kpis = (0..entities.len())
             .map(|entity| {
-                let find = |name: &str| {
-                    series
-                        .iter()
-                        .find(|s| s.entity == entity && s.metric == name)
-                        .map(|s| s.values.as_slice())
-                };
-                let demand = find("demand").unwrap_or(&[]);
-                let unmet = find("unmet").unwrap_or(&[]);
+                let values = |i: Option<usize>| i.map_or(&[][..], |i| series[i].values.as_slice());
+                let (demand, unmet) = (values(flows[entity].0), values(flows[entity].1));
                 let value = model.products[entities[entity].product.0 as usize].value;
                 compute_kpis(demand, unmet, value, self.first_disruption)
             })
             .collect();
-        let trade = (plan.routes.list.iter().zip(self.trade.daily))
+        let trade = (plan.routes.list.iter().zip(std::mem::take(&mut self.trade.daily)))
             .map(|(route, daily)| TradeFlow {
                 exporter: route.exporter,
                 importer: route.importer,
@@ -330,10 +329,10 @@ impl Simulation<'_, '_> {
             entities,
             series,
             trade,
-            events: self.events,
+            events: std::mem::take(&mut self.events),
             applicants,
             kpis,
-            ledgers: self.ledgers,
+            ledgers: std::mem::take(&mut self.ledgers),
             first_disruption_day: self.first_disruption,
             n_events: self.n_events,
         }

@@ -10,13 +10,15 @@ use crate::rng::{Purpose, StreamRng, entity_key, stream};
 use super::*;
 
 impl<'p, 'm> Simulation<'p, 'm> {
-    pub(super) fn new(plan: &'p Plan<'m>, config: RunConfig) -> Self {
+    pub(super) fn new(plan: &'p Plan<'m>, config: RunConfig, workspace: &mut Workspace) -> Self {
         let model = plan.model;
         let horizon = model.horizon_days;
         let RunConfig { seed, replicate } = config;
         let mut ledgers = vec![Ledger::default(); model.products.len()];
-        let mut morning = Calendar::new();
-        let mut reviews = Calendar::new();
+        let mut morning = std::mem::take(&mut workspace.morning);
+        morning.reset();
+        let mut reviews = std::mem::take(&mut workspace.reviews);
+        reviews.reset();
 
         // Scenario events: what each draws once per replicate, and the dated starts.
         let mut draws = Vec::with_capacity(model.events.len());
@@ -246,8 +248,27 @@ impl<'p, 'm> Simulation<'p, 'm> {
             }
         }
 
-        let specs = record::specs(plan);
-        let series = vec![Vec::with_capacity(horizon as usize); specs.len()];
+        // The series of an earlier replicate of this plan are reused, emptied; others are
+        // made anew.
+        let mut series = std::mem::take(&mut workspace.series);
+        let fits = series.len() == plan.specs.len()
+            && (series.iter().zip(&plan.specs))
+                .all(|(s, spec)| s.entity == spec.entity && s.is_flow == spec.is_flow && s.metric == spec.metric);
+        if fits {
+            for s in &mut series {
+                s.values.clear();
+                s.values.reserve(horizon as usize);
+            }
+        } else {
+            series = (plan.specs.iter())
+                .map(|spec| Series {
+                    entity: spec.entity,
+                    metric: spec.metric.clone(),
+                    is_flow: spec.is_flow,
+                    values: Vec::with_capacity(horizon as usize),
+                })
+                .collect();
+        }
         Simulation {
             plan,
             config,
@@ -271,12 +292,11 @@ impl<'p, 'm> Simulation<'p, 'm> {
             prices: vec![1.0; plan.markets.len()],
             market_day: vec![MarketDay::default(); plan.markets.len()],
             released: vec![0; plan.stockpiles.len()],
-            trade: record::TradeRecord::new(plan.routes.list.len(), horizon),
+            trade: record::TradeRecord::new(plan.routes.list.len(), horizon, std::mem::take(&mut workspace.trade)),
             first_disruption: None,
             events: Vec::with_capacity(2 * model.events.len()),
             ledgers,
             series,
-            specs,
             needs: Vec::new(),
             entries: Vec::new(),
             scratch: Vec::new(),

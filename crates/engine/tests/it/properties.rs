@@ -163,6 +163,25 @@ proptest! {
         let model = build(&spec);
         prop_assert_eq!(simulate(&model, seed), simulate(&model, seed));
     }
+
+    #[test]
+    fn a_reused_workspace_gives_the_runs_of_fresh_ones(
+        first in chain(),
+        second in chain(),
+        seed in any::<u64>(),
+    ) {
+        // One workspace goes from one chain to another and back, each result recycled: the
+        // buffers of another plan (other series, routes, horizon) must not leak into a run.
+        let (a, b) = (build(&first), build(&second));
+        let (plan_a, plan_b) = (Plan::new(&a).expect("valid"), Plan::new(&b).expect("valid"));
+        let mut workspace = Workspace::new();
+        for (plan, replicate) in [(&plan_a, 0), (&plan_b, 1), (&plan_a, 2), (&plan_a, 3), (&plan_b, 4)] {
+            let config = RunConfig { seed, replicate };
+            let reused = plan.run_in(config, &mut workspace);
+            prop_assert_eq!(&reused, &plan.run(config));
+            workspace.recycle(reused);
+        }
+    }
 }
 
 #[test]
