@@ -128,6 +128,15 @@ impl Histogram {
         self.top = top;
     }
 
+    /// Adds `n` zeros, as `n` calls of `insert(0.0)` would.
+    pub fn add_zeros(&mut self, n: u32) {
+        if n > 0 {
+            self.counts[ZERO] += n;
+            self.min = self.min.min(0.0);
+            self.max = self.max.max(0.0);
+        }
+    }
+
     /// Adds every value of `other`, as if each had been inserted here.
     pub fn merge(&mut self, other: &Histogram) {
         if other.top > self.top {
@@ -225,6 +234,87 @@ impl Histogram {
             h.max = wire.max?;
         }
         Some(h)
+    }
+}
+
+/// One cell of a sweep's bands: a [`Histogram`] allocated only once a value other than zero
+/// arrives. Most cells of most sweeps see only zeros (the shortage of a buyer that never
+/// runs short), so a band costs 16 bytes until it has something to say, and the zeros it
+/// counts are folded into its histogram when it is read, merged or written: the bits are
+/// those of a histogram that was given every value (a histogram's state depends only on
+/// the multiset of its values). It is written as that histogram, so shard files do not
+/// change.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(into = "Histogram", from = "Histogram")]
+pub struct Band {
+    /// Zeros not yet folded into `values`.
+    zeros: u32,
+    values: Option<Box<Histogram>>,
+}
+
+impl Band {
+    /// Adds a value, as [`Histogram::insert`] does.
+    #[inline]
+    pub fn insert(&mut self, v: f64) {
+        if v >= f64::MIN_POSITIVE {
+            self.values.get_or_insert_with(Default::default).insert(v);
+        } else {
+            self.zeros += 1;
+        }
+    }
+
+    /// The histogram of every value added.
+    pub fn histogram(&self) -> Histogram {
+        let mut histogram = self.values.as_deref().cloned().unwrap_or_default();
+        histogram.add_zeros(self.zeros);
+        histogram
+    }
+
+    /// Adds every value of `other`, as if each had been inserted here.
+    pub fn merge(&mut self, other: &Band) {
+        self.zeros += other.zeros;
+        if let Some(values) = &other.values {
+            match &mut self.values {
+                Some(mine) => mine.merge(values),
+                None => self.values = Some(values.clone()),
+            }
+        }
+    }
+
+    /// Values added.
+    pub fn count(&self) -> u64 {
+        u64::from(self.zeros) + self.values.as_ref().map_or(0, |h| h.count())
+    }
+
+    /// Whether only zeros (or nothing) were added: nothing is allocated.
+    pub fn is_zeros(&self) -> bool {
+        self.values.is_none()
+    }
+}
+
+/// Bands are equal when their histograms are: where the zeros are kept is not a value.
+impl PartialEq for Band {
+    fn eq(&self, other: &Band) -> bool {
+        self.histogram() == other.histogram()
+    }
+}
+
+impl From<Band> for Histogram {
+    fn from(band: Band) -> Self {
+        band.histogram()
+    }
+}
+
+impl From<Histogram> for Band {
+    fn from(histogram: Histogram) -> Self {
+        let count = histogram.count();
+        if histogram.max <= 0.0 && count > 0 && histogram.counts[ZERO] as u64 == count {
+            Band { zeros: histogram.counts[ZERO], values: None }
+        } else if count == 0 {
+            Band::default()
+        } else {
+            Band { zeros: 0, values: Some(Box::new(histogram)) }
+        }
     }
 }
 
@@ -326,6 +416,35 @@ impl DayCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_band_is_the_histogram_of_its_values_in_any_split() {
+        // Zeros and positives interleaved, split across two bands in different orders:
+        // every route gives the bits of one histogram fed every value.
+        let values: Vec<f64> = (0..400).map(|i| if i % 3 == 0 { 0.0 } else { f64::from(i) * 0.37 }).collect();
+        let mut whole = Histogram::default();
+        values.iter().for_each(|&v| whole.insert(v));
+        let mut band = Band::default();
+        values.iter().for_each(|&v| band.insert(v));
+        assert_eq!(band.histogram(), whole);
+        let (mut a, mut b) = (Band::default(), Band::default());
+        values.iter().rev().enumerate().for_each(|(i, &v)| if i % 2 == 0 { a.insert(v) } else { b.insert(v) });
+        b.merge(&a);
+        assert_eq!(b.histogram(), whole);
+        assert_eq!(b.count(), 400);
+        // Only zeros: nothing allocated, min = max = 0, through the wire and back.
+        let mut zeros = Band::default();
+        (0..7).for_each(|_| zeros.insert(0.0));
+        assert!(zeros.is_zeros());
+        let h = zeros.histogram();
+        assert_eq!((h.count(), h.min(), h.max(), h.quantile(0.95)), (7, 0.0, 0.0, 0.0));
+        let back: Band = serde_json::from_str(&serde_json::to_string(&zeros).expect("json")).expect("band");
+        assert_eq!(back, zeros);
+        let back: Band = serde_json::from_str(&serde_json::to_string(&band).expect("json")).expect("band");
+        assert_eq!(back.histogram(), whole);
+        // An empty band is an empty histogram.
+        assert_eq!(Band::default().histogram(), Histogram::default());
+    }
 
     #[test]
     fn fixed_point_rounds_as_round_does() {

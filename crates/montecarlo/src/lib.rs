@@ -34,7 +34,7 @@ use chokepoint_engine::Plan;
 use serde::{Deserialize, Serialize};
 
 pub use collect::collect;
-pub use hist::{DayCounts, Histogram};
+pub use hist::{Band, DayCounts, Histogram};
 pub use rank::{By, Candidate, Disruption, DisruptionKind, RankConfig, RankRow, Ranking, candidates, rank};
 pub use sweep::{Hooks, MEMORY_LIMIT, bands_bytes, sweep};
 
@@ -204,17 +204,17 @@ pub struct PointAggregate {
     pub runs: u64,
     /// Entities and series, once a replicate has run.
     pub layout: Option<Layout>,
-    /// One histogram per (series, report step), series-major.
-    pub cells: Vec<Histogram>,
+    /// One band per (series, report step), series-major.
+    pub cells: Vec<Band>,
     /// KPI distributions, one per entity in layout order.
     pub kpis: Vec<KpiSummary>,
 }
 
 impl PointAggregate {
     /// The histogram of series `series` at report step `step`.
-    pub fn cell(&self, series: usize, step: usize) -> Option<&Histogram> {
+    pub fn cell(&self, series: usize, step: usize) -> Option<Histogram> {
         let n_steps = self.layout.as_ref()?.n_steps;
-        self.cells.get(series * n_steps + step)
+        self.cells.get(series * n_steps + step).map(Band::histogram)
     }
 
     fn merge(&mut self, other: &PointAggregate) -> Result<(), String> {

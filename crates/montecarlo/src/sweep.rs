@@ -8,7 +8,7 @@ use chokepoint_engine::{Kpis, Plan, RunConfig, RunResult, Workspace};
 use rayon::prelude::*;
 
 use crate::{
-    Aggregate, Bands, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure, RunKpis, Stop,
+    Aggregate, Band, Bands, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure, RunKpis, Stop,
     SweepConfig, replicate_seed,
 };
 
@@ -28,7 +28,7 @@ const BATCH_BYTES: usize = 256 << 20;
 /// Replicates per worker thread in a batch (enough that uneven run times even out).
 const TASKS_PER_THREAD: usize = 32;
 /// Cells per parallel task when adding a batch to the summaries.
-const CHUNK: usize = 4096;
+const CHUNK: usize = 256;
 /// Values below this are rounding, not a negative stock.
 const NEGATIVE_TOLERANCE: f64 = -1e-9;
 
@@ -160,14 +160,15 @@ pub fn sweep(
     Ok(aggregate)
 }
 
-/// Memory, in bytes, that the per-step summaries of a sweep take: one histogram per
-/// series, report step and point. Callers check it against [`MEMORY_LIMIT`] before loading
+/// Memory, in bytes, that the per-step summaries of a sweep may take: one band per series,
+/// report step and point, each with its histogram (at most: a band that sees only zeros
+/// has none). Callers check it against [`MEMORY_LIMIT`] before loading
 /// a grid's points, from one replicate's `series` and `n_steps`.
 pub fn bands_bytes(n_series: usize, n_steps: usize, n_points: usize) -> u64 {
     (n_series as u64)
         .saturating_mul(n_steps as u64)
         .saturating_mul(n_points as u64)
-        .saturating_mul(std::mem::size_of::<Histogram>() as u64)
+        .saturating_mul((std::mem::size_of::<Band>() + std::mem::size_of::<Histogram>()) as u64)
 }
 
 /// Sets up a point's summaries from its first replicate's layout.
@@ -177,7 +178,7 @@ fn start_point(aggregate: &mut PointAggregate, layout: &Layout, n_points: usize)
     if bytes > MEMORY_LIMIT {
         return Err(Stop::TooLarge { bytes, limit: MEMORY_LIMIT });
     }
-    aggregate.cells = vec![Histogram::default(); cells];
+    aggregate.cells = vec![Band::default(); cells];
     aggregate.kpis = layout.entities.iter().map(|_| KpiSummary::new(layout.horizon_days)).collect();
     aggregate.layout = Some(layout.clone());
     Ok(())
