@@ -101,9 +101,9 @@ pub struct SweepConfig {
 /// either way.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Bands {
-    /// Every entity's `shortage_fraction` (the cascade and fan charts read it) and every
-    /// series of the watched entities (by id): what the charts, the report and the
-    /// briefing use. The default.
+    /// Every entity's `shortage_fraction` (the cascade and fan charts read it) and the
+    /// headline series of the watched entities (by id), [`Bands::WATCHED_METRICS`]: what
+    /// the charts, the report and the briefing use. The default.
     Watched(Vec<String>),
     /// Every series of every entity (`--bands all`): about five to ten times the cells.
     #[default]
@@ -114,11 +114,19 @@ impl Bands {
     /// The metric whose bands are kept for every entity.
     pub const EVERY_ENTITY: &'static str = "shortage_fraction";
 
+    /// The metrics whose bands are kept for the watched entities: stock on hand (a
+    /// facility's output stock), production, demand and unmet demand (for a facility:
+    /// what it wanted to make and what it could not), and the shortage fraction.
+    pub const WATCHED_METRICS: [&'static str; 5] = ["stock", "production", "demand", "unmet", "shortage_fraction"];
+
     /// Whether the series `metric` of entity `id` gets bands.
     pub fn keeps(&self, id: &str, metric: &str) -> bool {
         match self {
             Bands::All => true,
-            Bands::Watched(watched) => metric == Self::EVERY_ENTITY || watched.iter().any(|w| w == id),
+            Bands::Watched(watched) => {
+                metric == Self::EVERY_ENTITY
+                    || (Self::WATCHED_METRICS.contains(&metric) && watched.iter().any(|w| w == id))
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use chokepoint_engine::{Kpis, Plan, RunConfig, RunResult, Workspace};
 use rayon::prelude::*;
 
 use crate::{
-    Aggregate, Band, Bands, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure, RunKpis, Stop,
+    Aggregate, Band, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure, RunKpis, Stop,
     SweepConfig, replicate_seed,
 };
 
@@ -34,7 +34,8 @@ const NEGATIVE_TOLERANCE: f64 = -1e-9;
 
 /// What one replicate hands back.
 struct Outcome {
-    layout: Layout,
+    /// Its layout, when the point's was not known yet (else it was checked against it).
+    layout: Option<Layout>,
     values: Vec<f64>,
     kpis: Vec<Kpis>,
     /// First day with unmet demand, per entity.
@@ -82,6 +83,7 @@ pub fn sweep(
             }
             let end = (next + batch_tasks).min(n_tasks);
             let tasks: Vec<(u64, usize)> = (next..end).map(task).collect();
+            let known: Vec<Option<Layout>> = aggregate.points.iter().map(|p| p.layout.clone()).collect();
             let outcomes: Vec<Option<Result<Outcome, ReplicateFailure>>> = tasks
                 .par_iter()
                 .map_init(Workspace::new, |workspace, &(run, point)| {
@@ -89,7 +91,8 @@ pub fn sweep(
                         return None;
                     }
                     let seed = replicate_seed(config.seed, run);
-                    let outcome = replicate(&points[point].plan, seed, config.step_days, &config.bands, workspace)
+                    let expected = known[point].as_ref();
+                    let outcome = replicate(&points[point].plan, seed, config, expected, workspace)
                         .map_err(|problem| ReplicateFailure { point, run, seed, problem });
                     (hooks.progress)(1);
                     Some(outcome)
@@ -113,9 +116,9 @@ pub fn sweep(
             // Each point's layout comes from its first replicate; every other must match.
             for (o, &(run, point)) in done.iter().zip(&tasks) {
                 let aggregate = &mut aggregate.points[point];
-                match &aggregate.layout {
-                    None => start_point(aggregate, &o.layout, n_points)?,
-                    Some(layout) if *layout != o.layout => {
+                match (&aggregate.layout, &o.layout) {
+                    (None, Some(layout)) => start_point(aggregate, layout, n_points)?,
+                    (Some(layout), Some(own)) if layout != own => {
                         return Err(Stop::Failed(vec![ReplicateFailure {
                             point,
                             run,
@@ -124,7 +127,7 @@ pub fn sweep(
                                 .to_owned(),
                         }]));
                     }
-                    Some(_) => {}
+                    _ => {}
                 }
             }
             for (point, aggregate) in aggregate.points.iter_mut().enumerate() {
@@ -144,7 +147,9 @@ pub fn sweep(
             for (o, &(run, point)) in done.iter().zip(&tasks) {
                 let aggregate = &mut aggregate.points[point];
                 add_kpis(&mut aggregate.kpis, o);
-                let layout = aggregate.layout.as_ref().unwrap_or(&o.layout);
+                let Some(layout) = aggregate.layout.as_ref() else {
+                    return Err(Stop::Other("a replicate without the point's layout".to_owned()));
+                };
                 let seed = replicate_seed(config.seed, run);
                 rows(&RunKpis { point, run, seed, layout, kpis: &o.kpis }).map_err(Stop::Other)?;
             }
@@ -204,39 +209,61 @@ fn add_kpis(summaries: &mut [KpiSummary], outcome: &Outcome) {
 }
 
 /// Runs one replicate and reduces it to what a sweep keeps (see [`checked_run`]): the
-/// series `bands` keeps, at report steps, and every entity's KPIs and first short day.
+/// series `config.bands` keeps, at report steps, and every entity's KPIs and first short
+/// day. With the point's layout `expected`, the replicate is checked against it in place
+/// (no layout is built); without, its own layout comes back.
 fn replicate(
     plan: &Plan<'_>,
     seed: u64,
-    step_days: u32,
-    bands: &Bands,
+    config: &SweepConfig,
+    expected: Option<&Layout>,
     workspace: &mut Workspace,
 ) -> Result<Outcome, String> {
+    let step_days = config.step_days;
     let mut result = checked_run_in(plan, seed, workspace)?;
     let horizon = result.horizon_days as usize;
 
     let kept: Vec<usize> = (0..result.series.len())
         .filter(|&i| {
             let series = &result.series[i];
-            bands.keeps(&result.entities[series.entity].id, &series.metric)
+            config.bands.keeps(&result.entities[series.entity].id, &series.metric)
         })
         .collect();
-    let layout = Layout {
-        horizon_days: result.horizon_days,
-        n_steps: result.n_steps(step_days),
-        entities: result
-            .entities
-            .iter()
-            .map(|e| Entity {
-                id: e.id.clone(),
-                kind: e.kind.as_str().to_owned(),
-                region: e.region.to_string(),
-                product: e.product.0,
-            })
-            .collect(),
-        series: kept.iter().map(|&i| (result.series[i].entity, result.series[i].metric.clone())).collect(),
+    let n_steps = result.n_steps(step_days);
+    let layout = match expected {
+        Some(layout) => {
+            let same = layout.horizon_days == result.horizon_days
+                && layout.n_steps == n_steps
+                && layout.entities.len() == result.entities.len()
+                && (layout.entities.iter().zip(&result.entities)).all(|(a, b)| {
+                    a.id == b.id && a.kind == b.kind.as_str() && a.product == b.product.0
+                })
+                && layout.series.len() == kept.len()
+                && (layout.series.iter().zip(&kept)).all(|((entity, metric), &i)| {
+                    *entity == result.series[i].entity && *metric == result.series[i].metric
+                });
+            if !same {
+                return Err("it reports other entities or series than the point's first replicate".to_owned());
+            }
+            None
+        }
+        None => Some(Layout {
+            horizon_days: result.horizon_days,
+            n_steps,
+            entities: result
+                .entities
+                .iter()
+                .map(|e| Entity {
+                    id: e.id.clone(),
+                    kind: e.kind.as_str().to_owned(),
+                    region: e.region.to_string(),
+                    product: e.product.0,
+                })
+                .collect(),
+            series: kept.iter().map(|&i| (result.series[i].entity, result.series[i].metric.clone())).collect(),
+        }),
     };
-    let mut values = Vec::with_capacity(layout.series.len() * layout.n_steps);
+    let mut values = Vec::with_capacity(kept.len() * n_steps);
     result.step_values_of(step_days, kept.iter().copied(), &mut values);
     let mut first_short = vec![None; result.entities.len()];
     let mut seen = vec![false; result.entities.len()];
