@@ -3,11 +3,11 @@
 //!
 //! Run with `cargo bench -p chokepoint-benches`; figures go in docs/performance.md.
 
+use chokepoint_benches::{AI_WORLD, OCTOBER, RARE_EARTH, TWO_ECHELON};
 use chokepoint_engine::{
     Action, ContentRule, Event, EventQueue, ExportControl, Model, Plan, Region, RunConfig, SimTime, Start,
     Targets, Workspace,
 };
-use chokepoint_benches::{AI_WORLD, OCTOBER, RARE_EARTH, TWO_ECHELON};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 

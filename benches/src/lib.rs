@@ -6,8 +6,8 @@
 //! `benches/peers.sh` measures the peers themselves; `docs/performance.md` has the ratios.
 
 use chokepoint_engine::{
-    Action, Adaptation, Allocation, Buyer, Dist, End, Event, ExportControl, Facility, FacilityId, Model, Noise,
-    Policy, Product, ProductId, Region, Sink, SinkId, Source, Start, Stock, Supply, Targets, Unmet,
+    Action, Adaptation, Allocation, Buyer, Dist, End, Event, ExportControl, Facility, FacilityId, Model,
+    Noise, Policy, Product, ProductId, Region, Sink, SinkId, Source, Start, Stock, Supply, Targets, Unmet,
 };
 
 /// A bundled file, by its path from the repository root.
@@ -71,7 +71,10 @@ pub fn two_echelon() -> Model {
         sector: "civil".into(),
     };
     Model {
-        products: vec![product("goods", "Goods upstream"), product("goods_at_depot", "Goods at the supplier depot")],
+        products: vec![
+            product("goods", "Goods upstream"),
+            product("goods_at_depot", "Goods at the supplier depot"),
+        ],
         blocs: Vec::new(),
         facilities: vec![
             Facility {

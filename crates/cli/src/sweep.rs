@@ -138,7 +138,8 @@ fn preflight(base: &Scenario, n_points: usize, bands: &Bands) -> Result<(), Fail
     let plan = crate::run::plan(&base.model)?;
     let result = plan.run(chokepoint_engine::RunConfig { seed: base.seed, replicate: 0 });
     let steps = result.n_steps(base.report.step_days.max(1));
-    let kept = (result.series.iter()).filter(|s| bands.keeps(&result.entities[s.entity].id, &s.metric)).count();
+    let kept =
+        (result.series.iter()).filter(|s| bands.keeps(&result.entities[s.entity].id, &s.metric)).count();
     let bytes = chokepoint_montecarlo::bands_bytes(kept, steps, n_points);
     if bytes > chokepoint_montecarlo::MEMORY_LIMIT {
         return Err(too_large(bytes, chokepoint_montecarlo::MEMORY_LIMIT));

@@ -71,7 +71,12 @@ impl<E: Copy> Default for Calendar<E> {
 impl<E: Copy> Calendar<E> {
     /// An empty calendar whose window starts on day 0.
     pub fn new() -> Self {
-        Calendar { wheel: (0..WHEEL_DAYS).map(|_| Vec::new()).collect(), today: 0, overflow: BinaryHeap::new(), seq: 0 }
+        Calendar {
+            wheel: (0..WHEEL_DAYS).map(|_| Vec::new()).collect(),
+            today: 0,
+            overflow: BinaryHeap::new(),
+            seq: 0,
+        }
     }
 
     /// Empties the calendar and moves its window back to day 0, keeping its allocations.
@@ -206,7 +211,8 @@ mod tests {
                 label += 1;
             }
             let got = read_day(&mut calendar, today);
-            let mut want: Vec<_> = expected.iter().filter(|(day, _)| *day == today).map(|&(_, l)| l).collect();
+            let mut want: Vec<_> =
+                expected.iter().filter(|(day, _)| *day == today).map(|&(_, l)| l).collect();
             want.sort_unstable();
             assert_eq!(got, want, "day {today}");
         }

@@ -20,10 +20,10 @@
 //! a run is a pure function of (model, seed, replicate). `docs/model.md` states the model's
 //! semantics and assumptions; every number here follows it.
 
+mod calendar;
 pub mod disruption;
 pub mod dist;
 pub mod model;
-mod calendar;
 mod plan;
 mod queue;
 pub mod result;
@@ -32,6 +32,7 @@ mod sim;
 mod time;
 mod validate;
 
+pub use calendar::{Calendar, WHEEL_DAYS};
 pub use disruption::{
     Action, Allocation, Announcement, ApprovalRule, Authority, CapacityShock, ContentRule, DemandShock, End,
     Event, EventId, ExportControl, GeneralLicence, LaneEffect, Leakage, Licence, LicenceKind, LicenceTerms,
@@ -42,7 +43,6 @@ pub use model::{
     Adaptation, Alternate, Bloc, Buyer, Emergency, Facility, FacilityId, Model, Noise, Policy, Product,
     ProductId, Region, Sink, SinkId, Source, Stock, Supply, Targets, Thrift, Unmet,
 };
-pub use calendar::{Calendar, WHEEL_DAYS};
 pub use plan::Plan;
 pub use queue::EventQueue;
 pub use result::{

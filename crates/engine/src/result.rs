@@ -293,7 +293,12 @@ impl RunResult {
 
     /// The series at indices `series` (into [`RunResult::series`]), sampled as
     /// [`RunResult::step_values`] does, appended to `out` in the order given.
-    pub fn step_values_of(&self, step_days: u32, series: impl IntoIterator<Item = usize>, out: &mut Vec<f64>) {
+    pub fn step_values_of(
+        &self,
+        step_days: u32,
+        series: impl IntoIterator<Item = usize>,
+        out: &mut Vec<f64>,
+    ) {
         let step = step_days.max(1) as usize;
         let n_days = self.horizon_days as usize;
         // Each entity's demand and unmet series, found in one pass.

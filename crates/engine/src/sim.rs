@@ -20,14 +20,13 @@ mod trade;
 
 use std::collections::HashMap;
 
+use crate::calendar::Calendar;
 use crate::disruption::Action;
 use crate::dist::PoissonCache;
 use crate::model::{Noise, Unmet};
 use crate::plan::{Plan, round_i64, to_qty};
-use crate::calendar::Calendar;
 use crate::result::{EventKind, EventRecord, Ledger, RunResult, Series};
 use crate::rng::StreamRng;
-
 
 /// Which replicate of which batch to run: together with the model, all a run depends on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -713,8 +712,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             if state.share <= 0.0 {
                 continue;
             }
-            let own_position =
-                round_i64(net_stock as f64 * state.share) + state.in_transit + state.open;
+            let own_position = round_i64(net_stock as f64 * state.share) + state.in_transit + state.open;
             let qty = (round_i64(order_up_to as f64 * state.share) - own_position).max(0);
             if qty > 0 {
                 self.facilities[source.from].open_total += qty;

@@ -428,7 +428,11 @@ mod tests {
         values.iter().for_each(|&v| band.insert(v));
         assert_eq!(band.histogram(), whole);
         let (mut a, mut b) = (Band::default(), Band::default());
-        values.iter().rev().enumerate().for_each(|(i, &v)| if i % 2 == 0 { a.insert(v) } else { b.insert(v) });
+        values
+            .iter()
+            .rev()
+            .enumerate()
+            .for_each(|(i, &v)| if i % 2 == 0 { a.insert(v) } else { b.insert(v) });
         b.merge(&a);
         assert_eq!(b.histogram(), whole);
         assert_eq!(b.count(), 400);
@@ -449,7 +453,18 @@ mod tests {
     #[test]
     fn fixed_point_rounds_as_round_does() {
         // Halves round away from zero; the fast path ends at 2^52 micro-units.
-        let cases = [0.0, 0.4e-6, 0.5e-6, 1.5e-6, 2.5e-6, 0.1, 1.0 / 3.0, 12_345.678_9, 4.5e9, 4.503_599_627_370_495e9];
+        let cases = [
+            0.0,
+            0.4e-6,
+            0.5e-6,
+            1.5e-6,
+            2.5e-6,
+            0.1,
+            1.0 / 3.0,
+            12_345.678_9,
+            4.5e9,
+            4.503_599_627_370_495e9,
+        ];
         for v in cases {
             assert_eq!(fixed_point(v), (v * SCALE).round() as i128, "{v}");
         }

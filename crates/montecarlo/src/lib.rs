@@ -117,7 +117,8 @@ impl Bands {
     /// The metrics whose bands are kept for the watched entities: stock on hand (a
     /// facility's output stock), production, demand and unmet demand (for a facility:
     /// what it wanted to make and what it could not), and the shortage fraction.
-    pub const WATCHED_METRICS: [&'static str; 5] = ["stock", "production", "demand", "unmet", "shortage_fraction"];
+    pub const WATCHED_METRICS: [&'static str; 5] =
+        ["stock", "production", "demand", "unmet", "shortage_fraction"];
 
     /// Whether the series `metric` of entity `id` gets bands.
     pub fn keeps(&self, id: &str, metric: &str) -> bool {

@@ -8,8 +8,8 @@ use chokepoint_engine::{Kpis, Plan, RunConfig, RunResult, Workspace};
 use rayon::prelude::*;
 
 use crate::{
-    Aggregate, Band, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure, RunKpis, Stop,
-    SweepConfig, replicate_seed,
+    Aggregate, Band, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure, RunKpis,
+    Stop, SweepConfig, replicate_seed,
 };
 
 /// What the caller lends a batch: a flag to stop it and a callback told of every replicate
@@ -235,9 +235,8 @@ fn replicate(
             let same = layout.horizon_days == result.horizon_days
                 && layout.n_steps == n_steps
                 && layout.entities.len() == result.entities.len()
-                && (layout.entities.iter().zip(&result.entities)).all(|(a, b)| {
-                    a.id == b.id && a.kind == b.kind.as_str() && a.product == b.product.0
-                })
+                && (layout.entities.iter().zip(&result.entities))
+                    .all(|(a, b)| a.id == b.id && a.kind == b.kind.as_str() && a.product == b.product.0)
                 && layout.series.len() == kept.len()
                 && (layout.series.iter().zip(&kept)).all(|((entity, metric), &i)| {
                     *entity == result.series[i].entity && *metric == result.series[i].metric
@@ -260,7 +259,10 @@ fn replicate(
                     product: e.product.0,
                 })
                 .collect(),
-            series: kept.iter().map(|&i| (result.series[i].entity, result.series[i].metric.clone())).collect(),
+            series: kept
+                .iter()
+                .map(|&i| (result.series[i].entity, result.series[i].metric.clone()))
+                .collect(),
         }),
     };
     let mut values = Vec::with_capacity(kept.len() * n_steps);
@@ -285,19 +287,23 @@ pub(crate) fn checked_run(plan: &Plan<'_>, seed: u64) -> Result<RunResult, Strin
 }
 
 /// [`checked_run`] in a workspace's buffers (after a panic the workspace is replaced).
-pub(crate) fn checked_run_in(plan: &Plan<'_>, seed: u64, workspace: &mut Workspace) -> Result<RunResult, String> {
+pub(crate) fn checked_run_in(
+    plan: &Plan<'_>,
+    seed: u64,
+    workspace: &mut Workspace,
+) -> Result<RunResult, String> {
     let run = catch_unwind(AssertUnwindSafe(|| plan.run_in(RunConfig { seed, replicate: 0 }, workspace)));
     if run.is_err() {
         *workspace = Workspace::new();
     }
     let result = run.map_err(|panic| {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            format!("the engine panicked: {message}")
-        })?;
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("the engine panicked: {message}")
+    })?;
     let model = plan.model();
     for (product, ledger) in model.products.iter().zip(&result.ledgers) {
         let off = ledger.imbalance();

@@ -417,11 +417,52 @@ fn sweep_files_follow_the_contract() {
     assert!(bands.starts_with(
         "point,event.mofcom-18-2025.end,day,date,entity,metric,mean,p05,p10,p25,p50,p75,p90,p95\n"
     ));
-    // 2 points × 365 days × every series of the run.
+    // With --bands all: 2 points × 365 days × every series of the run.
+    let all_dir = scratch("sweep-contract-all");
+    sweep_into(&all_dir, &["--bands", "all"], &[]);
+    let all = text(&std::fs::read(all_dir.join("bands.csv")).expect("bands.csv"));
     let run = scratch("sweep-contract-run");
     run_into(&run, "20250404");
-    let series_rows = text(&std::fs::read(run.join("series.csv")).expect("series.csv")).lines().count() - 1;
-    assert_eq!(bands.lines().count() - 1, 2 * series_rows);
+    let series = text(&std::fs::read(run.join("series.csv")).expect("series.csv"));
+    assert_eq!(all.lines().count() - 1, 2 * (series.lines().count() - 1));
+    // By default: every entity's shortage fraction, and the watched entities' stock,
+    // production, demand, unmet and shortage (the file watches these 13), and nothing else.
+    let watched = ["us_auto", "eu_auto", "jp_auto", "in_auto", "us_motors", "eu_motors", "jp_motors"];
+    let watched_too = ["in_motors", "jp_magnets", "eu_magnets", "us_magnets", "jp_metal", "us_metal"];
+    let headline = ["stock", "production", "demand", "unmet", "shortage_fraction"];
+    let kept = |entity: &str, metric: &str| {
+        metric == "shortage_fraction"
+            || (headline.contains(&metric) && (watched.contains(&entity) || watched_too.contains(&entity)))
+    };
+    let key = |line: &str| {
+        // day,date,entity,metric,… after the point and its setting.
+        let cells: Vec<&str> = line.split(',').collect();
+        (cells[4].to_owned(), cells[5].to_owned())
+    };
+    let expected: Vec<&str> = all
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let (entity, metric) = key(l);
+            kept(&entity, &metric)
+        })
+        .collect();
+    let default: Vec<&str> = bands.lines().skip(1).collect();
+    assert!(default.len() < all.lines().count() / 2, "the default keeps far fewer bands");
+    // Row for row the same bytes as the all-bands file: what is kept does not change a value.
+    assert_eq!(default, expected);
+    let entities: std::collections::BTreeSet<String> =
+        series.lines().skip(1).map(|l| l.split(',').nth(2).expect("entity").to_owned()).collect();
+    let with_shortage: std::collections::BTreeSet<String> =
+        default.iter().map(|l| key(l)).filter(|(_, m)| m == "shortage_fraction").map(|(e, _)| e).collect();
+    assert_eq!(with_shortage, entities, "every entity has its shortage fraction");
+    // `[report] bands = "all"` in the file is `--bands all`; `--bands watched` overrides it.
+    let from_file = scratch("sweep-contract-file");
+    sweep_into(&from_file, &["--set", "report.bands=\"all\""], &[]);
+    assert!(sweep_files(&from_file)[0] == all.as_bytes(), "report.bands = \"all\" keeps every band");
+    let overridden = scratch("sweep-contract-override");
+    sweep_into(&overridden, &["--set", "report.bands=\"all\"", "--bands", "watched"], &[]);
+    assert!(sweep_files(&overridden)[0] == bands.as_bytes(), "--bands watched overrides the file");
     // Quantiles are ordered in every row.
     for line in bands.lines().skip(1) {
         let cells: Vec<f64> = line.split(',').skip(6).map(|c| c.parse().expect("number")).collect();

@@ -117,11 +117,8 @@ impl<'p, 'm> Simulation<'p, 'm> {
             let online = |s: &crate::plan::SourcePlan| model.facilities[s.from].online_day == 0;
             let sources = &plan.sources[slot.sources.clone()];
             let online_share: f64 = sources.iter().filter(|s| online(s)).map(|s| s.share).sum();
-            let flow = if online_share > 0.0 {
-                round_i64(slot.flow as f64 * online_share.min(1.0))
-            } else {
-                0
-            };
+            let flow =
+                if online_share > 0.0 { round_i64(slot.flow as f64 * online_share.min(1.0)) } else { 0 };
             let shares = sources.iter().map(|s| if online(s) { s.share / online_share } else { 0.0 });
             split::split_by_shares(flow, shares, &mut split);
             for (link, &daily) in slot.sources.clone().zip(&split) {
@@ -252,8 +249,9 @@ impl<'p, 'm> Simulation<'p, 'm> {
         // made anew.
         let mut series = std::mem::take(&mut workspace.series);
         let fits = series.len() == plan.specs.len()
-            && (series.iter().zip(&plan.specs))
-                .all(|(s, spec)| s.entity == spec.entity && s.is_flow == spec.is_flow && s.metric == spec.metric);
+            && (series.iter().zip(&plan.specs)).all(|(s, spec)| {
+                s.entity == spec.entity && s.is_flow == spec.is_flow && s.metric == spec.metric
+            });
         if fits {
             for s in &mut series {
                 s.values.clear();
@@ -292,7 +290,11 @@ impl<'p, 'm> Simulation<'p, 'm> {
             prices: vec![1.0; plan.markets.len()],
             market_day: vec![MarketDay::default(); plan.markets.len()],
             released: vec![0; plan.stockpiles.len()],
-            trade: record::TradeRecord::new(plan.routes.list.len(), horizon, std::mem::take(&mut workspace.trade)),
+            trade: record::TradeRecord::new(
+                plan.routes.list.len(),
+                horizon,
+                std::mem::take(&mut workspace.trade),
+            ),
             first_disruption: None,
             events: Vec::with_capacity(2 * model.events.len()),
             ledgers,

@@ -68,8 +68,7 @@ impl Simulation<'_, '_> {
             }
             Action::Quota(quota) => {
                 self.states[index].left = self.draws[index].amount;
-                self.schedule(day.saturating_add(quota.period_days), Event::QuotaReset(index as u32),
-                );
+                self.schedule(day.saturating_add(quota.period_days), Event::QuotaReset(index as u32));
                 let detail = format!(
                     "{} caps exports of {} to {} at {} per {} days",
                     quota.issuer,

@@ -173,8 +173,7 @@ impl<'p> Simulation<'p, '_> {
         for (case, &part) in cases.iter().zip(&parts) {
             licensed += case.granted.clamp(0, part);
             if day < case.licensed_until {
-                let covered =
-                    if case.cover >= 1.0 { part } else { round_i64(part as f64 * case.cover) };
+                let covered = if case.cover >= 1.0 { part } else { round_i64(part as f64 * case.cover) };
                 licensed += covered.min(part - case.granted.clamp(0, part));
             }
             if case.refused {

@@ -4,7 +4,9 @@
 use std::sync::atomic::AtomicBool;
 
 use chokepoint_engine::*;
-use chokepoint_montecarlo::{Aggregate, Bands, Hooks, Point, Shard, Stop, SweepConfig, replicate_seed, sweep};
+use chokepoint_montecarlo::{
+    Aggregate, Bands, Hooks, Point, Shard, Stop, SweepConfig, replicate_seed, sweep,
+};
 
 mod rank;
 

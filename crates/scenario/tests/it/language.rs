@@ -258,8 +258,8 @@ fn every_key_becomes_the_model_it_states() {
         }
     );
     assert_eq!(
-        (scenario.report.step_days, scenario.report.watch.clone()),
-        (7, vec!["us_line".to_owned(), "jp_smelter".to_owned()])
+        (scenario.report.step_days, scenario.report.watch.clone(), scenario.report.all_bands),
+        (7, vec!["us_line".to_owned(), "jp_smelter".to_owned()], true)
     );
     assert_eq!(scenario.sweep.runs, Some(200));
     let grid: Vec<(&str, usize)> = scenario.sweep.grid.iter().map(|(k, v)| (k.as_str(), v.len())).collect();

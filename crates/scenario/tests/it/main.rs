@@ -92,6 +92,22 @@ watch = ["line"]
 "#;
 
 #[test]
+fn report_bands_is_watched_by_default_all_on_request_and_nothing_else() {
+    let loaded = load_str("valid.toml", VALID).unwrap_or_else(|r| panic!("{}", r.render(false)));
+    assert!(!loaded.scenario.report.all_bands, "watched is the default");
+    let with = |value: &str| VALID.replace("step = \"1w\"", &format!("step = \"1w\"\nbands = {value}"));
+    let all = load_str("valid.toml", &with("\"all\"")).unwrap_or_else(|r| panic!("{}", r.render(false)));
+    assert!(all.scenario.report.all_bands);
+    let watched =
+        load_str("valid.toml", &with("\"watched\"")).unwrap_or_else(|r| panic!("{}", r.render(false)));
+    assert!(!watched.scenario.report.all_bands);
+    let Err(report) = load_str("valid.toml", &with("\"every\"")) else { panic!("\"every\" is not a choice") };
+    let rendered = report.render(false);
+    assert!(rendered.contains("report.bands: 'every' is not a choice"), "{rendered}");
+    assert!(rendered.contains("write \"watched\" (the default) or \"all\""), "{rendered}");
+}
+
+#[test]
 fn a_valid_file_becomes_the_model_it_describes() {
     let loaded = load_str("valid.toml", VALID).unwrap_or_else(|r| panic!("{}", r.render(false)));
     let (scenario, warnings) = (loaded.scenario, loaded.warnings.diagnostics);
