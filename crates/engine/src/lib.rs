@@ -12,9 +12,15 @@
 //!   [`RunConfig`] (seed and replicate index) and returns a [`RunResult`]: daily series per
 //!   entity and metric, bilateral [`TradeFlow`]s per route, the timeline of events, [`Kpis`]
 //!   per entity and a conservation [`Ledger`] per product.
-//! - Time is [`SimTime`], integer hours; each day runs in fixed [`Phase`]s. Events sit in an
-//!   [`EventQueue`] ordered by (time, insertion sequence). Every random draw comes from a
-//!   ChaCha8 stream derived from (seed, replicate, entity, purpose) — see [`rng`].
+//! - Time is whole days, each run in fixed [`Phase`]s: the morning's events, use, reviews,
+//!   allocation, record. The daily work of every entity is a fixed loop; what happens on
+//!   some days only (shipments landing, scenario events, periodic reviews) waits in a
+//!   [`Calendar`] per phase, a timing wheel taken in (day, insertion) order. Every random
+//!   draw comes from a ChaCha8 stream derived from (seed, replicate, entity, purpose) — see
+//!   [`rng`].
+//! - [`Plan::run_in`] runs a replicate in a [`Workspace`] whose buffers the previous
+//!   replicate's result handed back: the same result as [`Plan::run`], without allocating
+//!   and zeroing them again.
 //!
 //! The engine does no I/O, reads no clock, starts no thread and has no global random state:
 //! a run is a pure function of (model, seed, replicate). `docs/model.md` states the model's

@@ -9,8 +9,10 @@
 //!   setting's, not noise), and `chokepoint run --seed` replays any one replicate alone.
 //! - Each replicate is checked (ledgers balance, every value finite and not negative); a
 //!   replicate that fails is reported with its point, index and seed ([`Stop::Failed`]).
-//! - Results go into an [`Aggregate`]: per point, a [`hist::Histogram`] per (series, report
-//!   step) for the bands, and per entity the KPI distributions, the probability of running
+//! - Results go into an [`Aggregate`]: per point, a [`hist::Band`] (a histogram, allocated at
+//!   its first value other than zero) per (kept series, report step) for the bands ([`Bands`]:
+//!   by default every entity's shortage fraction and the watched entities' headline series),
+//!   and per entity the KPI distributions, the probability of running
 //!   short and the days of first shortage ([`KpiSummary`]). Every part is an integer count,
 //!   an exact minimum or maximum, or a fixed-point sum, so the order in which replicates are
 //!   added never changes a bit: one thread, many threads, and shards merged with
