@@ -5,8 +5,8 @@
 
 use chokepoint_benches::{AI_WORLD, OCTOBER, RARE_EARTH, TWO_ECHELON};
 use chokepoint_engine::{
-    Action, ContentRule, Event, EventQueue, ExportControl, Model, Plan, Region, RunConfig, SimTime, Start,
-    Targets, Workspace,
+    Action, Calendar, ContentRule, Event, EventQueue, ExportControl, Model, Plan, Region, RunConfig, SimTime,
+    Start, Targets, Workspace,
 };
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
@@ -46,6 +46,37 @@ fn hold(bencher: Bencher<'_, '_>, pending: usize) {
         for _ in 0..HOLDS_PER_SAMPLE {
             let (time, event) = queue.pop().expect("the queue stays full");
             queue.schedule(SimTime(time.0 + increments.next()), black_box(event));
+        }
+    });
+}
+
+/// The hold model on the engine's day calendar (`Calendar`, a timing wheel): with `pending`
+/// events waiting, take today's and schedule each again an exponential number of days
+/// later (mean 20 days, as shipments are). The cost per event should not grow with the
+/// number pending, unlike a heap's.
+#[divan::bench(args = [10_000, 100_000])]
+fn hold_calendar(bencher: Bencher<'_, '_>, pending: usize) {
+    let mut increments = Increments(0x9e37_79b9_7f4a_7c15);
+    let mut days = move || (increments.next() / 50) as u32;
+    let mut calendar = Calendar::new();
+    for index in 0..pending {
+        calendar.schedule(days(), index as u32);
+    }
+    let mut again = Vec::new();
+    bencher.counter(ItemsCount::new(HOLDS_PER_SAMPLE)).bench_local(|| {
+        let mut held = 0;
+        while held < HOLDS_PER_SAMPLE {
+            let today = calendar.today();
+            let mut index = 0;
+            while let Some(event) = calendar.get(index) {
+                again.push(black_box(event));
+                index += 1;
+            }
+            calendar.advance();
+            for event in again.drain(..) {
+                calendar.schedule(today + 1 + days(), event);
+            }
+            held += index;
         }
     });
 }

@@ -355,7 +355,8 @@ pub fn compute_kpis(demand: &[f64], unmet: &[f64], value: f64, first_event: Opti
     let total_demand: f64 = demand.iter().sum();
     let total_unmet: f64 = unmet.iter().sum();
     // A day without unmet demand adds a zero to the maximum: no division needed.
-    let peak_shortage = (0..n_days).map(|d| if unmet[d] > 0.0 { fraction(d) } else { 0.0 }).fold(0.0, f64::max);
+    let peak_shortage =
+        (0..n_days).map(|d| if unmet[d] > 0.0 { fraction(d) } else { 0.0 }).fold(0.0, f64::max);
     let (time_to_survive_days, time_to_recover_days) = match first_event {
         Some(event) => {
             let event = event as usize;
