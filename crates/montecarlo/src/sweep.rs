@@ -315,7 +315,7 @@ pub(crate) fn checked_run_in(
     for series in &result.series {
         let values = &series.values[..horizon];
         // A branch-free pass over the whole series (it vectorises); the day only on failure.
-        let fine = values.iter().fold(true, |ok, &v| ok & (v >= NEGATIVE_TOLERANCE) & (v <= f64::MAX));
+        let fine = values.iter().fold(true, |ok, &v| ok & (NEGATIVE_TOLERANCE..=f64::MAX).contains(&v));
         if fine {
             continue;
         }
