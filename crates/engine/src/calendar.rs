@@ -200,7 +200,7 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                let ahead = if x % 5 == 0 { (x >> 8) as u32 % 600 } else { (x >> 8) as u32 % 40 };
+                let ahead = if x.is_multiple_of(5) { (x >> 8) as u32 % 600 } else { (x >> 8) as u32 % 40 };
                 calendar.schedule(today + ahead, label);
                 expected.push((today + ahead, label));
                 label += 1;
