@@ -106,7 +106,14 @@ fn rank_rare_earth_world(bencher: Bencher<'_, '_>, threads: usize) {
     let baseline = chokepoint_engine::Plan::new(model).expect("valid model");
     // The world watches nobody in particular: every demand sink, as the command does.
     let watch: Vec<String> = model.sinks.iter().map(|s| s.id.clone()).collect();
-    let config = RankConfig { seed: scenario.seed, runs: RANK_RUNS, threads, start_day: 0 };
+    let config = RankConfig {
+        seed: scenario.seed,
+        runs: RANK_RUNS,
+        shard: Shard::WHOLE,
+        threads,
+        start_day: 0,
+        tag: 0,
+    };
     let cancel = AtomicBool::new(false);
     let total = RANK_RUNS * (plans.len() as u64 + 1);
     bencher.counter(ItemsCount::new(total)).bench_local(|| {

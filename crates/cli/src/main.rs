@@ -103,9 +103,11 @@ chokepoint sweep scenarios/rare-earth-controls-october-2025.toml --runs 200 --th
 chokepoint sweep my.toml --runs 100000 --shard 3/8 -o parts/   # then: chokepoint merge parts/*.part -o out/"
     )]
     Sweep(SweepArgs),
-    /// Merge the shard files of one sweep (written with `sweep --shard I/N`) into the files
-    /// one unsharded sweep would have written, byte for byte.
-    #[command(after_help = "Example:\n  chokepoint merge parts/shard-*.part -o out/sweep")]
+    /// Merge the shards of one sweep or ranking, byte for byte, into the files one unsharded
+    /// command would have written (the shard files of `sweep --shard I/N` or `rank --shard
+    /// I/N`).
+    #[command(after_help = "Examples:\n  chokepoint merge parts/shard-*.part -o out/sweep\n  \
+chokepoint merge parts/rank-shard-*.part -o out/rank")]
     Merge(MergeArgs),
     /// Find the single points of failure: disrupt each facility, region, product or
     /// region's product in turn, measure what the watched buyers lose, and rank them.
@@ -115,13 +117,16 @@ what they hold still ships) or an export ban (its region exports none of its pro
 Every candidate and the undisturbed scenario run the same replicates (common random numbers), so a \
 candidate's loss is the difference it makes, not noise. Lost value is the value of the watched buyers' \
 unmet demand against the same run undisturbed; 'short after' and 'recovered after' count days from the \
-disruption's start (time to survive and time to recover). One thread or many give the same bytes.\n\n\
+disruption's start (time to survive and time to recover). One thread, many threads, or shards merged with \
+`chokepoint merge` give the same bytes.\n\n\
 Writes rank.csv (one row per candidate), rank.json (with each buyer's share) and rank.svg / rank.png \
 (the ranking chart). docs/ranking.md explains the method and how to read it.\n\n\
 Examples:\n  \
 chokepoint rank scenarios/worlds/ai-chain-2025.toml --by region-product --disruption ban:180d\n  \
 chokepoint rank scenarios/worlds/rare-earths-2025.toml --by facility --disruption full-stop:90d --runs 50\n  \
-chokepoint rank examples/small-chain.toml --watch us_buyer --start 2026-03-01 -o out/small"
+chokepoint rank examples/small-chain.toml --watch us_buyer --start 2026-03-01 -o out/small\n  \
+chokepoint rank my-world.toml --runs 1000 --shard 3/8 -o parts/   # then: chokepoint merge parts/rank-shard-*.part -o out/\n\n\
+docs/scale-out.md runs the shards of a ranking on SLURM or Kubernetes."
     )]
     Rank(RankArgs),
     /// Score scenarios against what really happened: run each one's replicates and compare
@@ -410,6 +415,16 @@ struct RankArgs {
     /// earlier result there whole and keeps every other file (docs/safety.md).
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
+    /// Run only shard I of N (from 0), a slice of the runs of the baseline and of every
+    /// candidate, and write DIR/rank-shard-I-of-N.part for `chokepoint merge` instead of the
+    /// ranking [default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or
+    /// JOB_COMPLETION_INDEX with --shard-count, when set].
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Number of shards when the index comes from JOB_COMPLETION_INDEX (a Kubernetes
+    /// Indexed Job's completions).
+    #[arg(long, value_name = "N")]
+    shard_count: Option<u32>,
 }
 
 /// Arguments of `chokepoint backtest`.
@@ -479,12 +494,14 @@ struct CalibrateArgs {
 /// Arguments of `chokepoint merge`.
 #[derive(Debug, clap::Args)]
 struct MergeArgs {
-    /// The shard files, every shard of one sweep once, in any order. Each is checked whole
-    /// (its end line's row count and checksum) before anything is written.
+    /// The shard files, every shard of one sweep (shard-*.part) or of one ranking
+    /// (rank-shard-*.part) once, in any order. Each is checked whole (its end line's row
+    /// count and checksum) before anything is written.
     #[arg(required = true)]
     parts: Vec<PathBuf>,
-    /// Directory for bands.csv, kpis.csv and summary.json. Created if missing. Written only
-    /// when every shard is whole; replaces the earlier result there (docs/safety.md).
+    /// Directory for bands.csv, kpis.csv and summary.json (a sweep's shards), or rank.csv,
+    /// rank.json and the chart (a ranking's). Created if missing. Written only when every
+    /// shard is whole; replaces the earlier result there (docs/safety.md).
     #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
 }
@@ -522,6 +539,8 @@ fn main() -> ExitCode {
             watch: &args.watch,
             top: args.top,
             output: args.output.as_deref(),
+            shard: args.shard.as_deref(),
+            shard_count: args.shard_count,
             nested: false,
         })
         .map(|_| true),

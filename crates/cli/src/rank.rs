@@ -1,21 +1,29 @@
 //! `chokepoint rank`: single points of failure. Disrupts each candidate (facility, region,
 //! product or a region's product) in turn, measures what the watched buyers lose against
 //! the undisturbed scenario in the same replicates, and ranks the candidates
-//! (`docs/ranking.md`). Writes `rank.csv`, `rank.json` and the ranking chart.
+//! (`docs/ranking.md`). Writes `rank.csv`, `rank.json` and the ranking chart; with
+//! `--shard I/N`, one part file instead, which `chokepoint merge` joins with the other
+//! shards' into the same files (`rank/parts.rs`).
 
 use std::path::Path;
 
 use chokepoint_engine::{Model, Plan};
-use chokepoint_montecarlo::{By, Candidate, Disruption, DisruptionKind, Hooks, RankConfig, Ranking, Stop};
+use chokepoint_montecarlo::{
+    By, Disruption, DisruptionKind, Hooks, RankConfig, RankPart, Ranking, Shard, Stop,
+};
 use chokepoint_plot::{Chart, Frame, RankBar, ValueFormat};
 use chokepoint_scenario::Scenario;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Failure;
 use crate::charts::{Named, Section};
 use crate::output::OutputFile;
 use crate::staged::{Slot, Staged};
 use crate::table::{format_units, render};
+
+mod parts;
+
+pub use parts::{RankHeader, merge};
 
 /// Replicates per candidate when `--runs` does not say.
 pub const DEFAULT_RUNS: u32 = 20;
@@ -51,21 +59,28 @@ pub struct Request<'a> {
     pub top: usize,
     /// `-o`.
     pub output: Option<&'a Path>,
+    /// `--shard I/N`.
+    pub shard: Option<&'a str>,
+    /// `--shard-count N` (with `JOB_COMPLETION_INDEX`).
+    pub shard_count: Option<u32>,
     /// `output` is inside the staging folder of a command that commits it (`chokepoint
     /// report`): write there plainly, and print neither the table nor the list of files.
     pub nested: bool,
 }
 
 /// What a ranking was of: everything its files and its report section say besides the
-/// numbers.
+/// numbers. Carried in shard files, so that `merge` needs no scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RankInfo {
     pub scenario: String,
     pub file: String,
+    #[serde(with = "iso_date")]
     pub start: jiff::civil::Date,
     pub version: String,
     pub by: By,
     pub disruption: Disruption,
-    pub candidates: Vec<Candidate>,
+    /// Each candidate's label, in candidate order.
+    pub candidates: Vec<String>,
     /// Region and product id of each candidate, for the files.
     pub places: Vec<(String, String)>,
     /// Facility ids each candidate covers.
@@ -86,6 +101,19 @@ impl RankInfo {
             self.disruption.days,
             date_of(self.start, self.disruption.start_day)
         )
+    }
+}
+
+/// A date as ISO 8601 text in shard files.
+mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &jiff::civil::Date, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(date)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<jiff::civil::Date, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -207,8 +235,10 @@ fn prepare(request: &Request<'_>) -> Result<(Scenario, Disruption, Vec<String>),
     Ok((scenario, disruption, watch))
 }
 
-/// Runs `chokepoint rank`. Returns the ranking and what it was of (for the report).
-pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking), Failure> {
+/// Runs `chokepoint rank`. Returns the ranking and what it was of (for the report), or
+/// nothing for a shard, whose part file is its result.
+pub fn rank(request: &Request<'_>) -> Result<Option<(RankInfo, Ranking)>, Failure> {
+    let shard = crate::sweep::resolve_shard(request.shard, request.shard_count)?;
     let (scenario, disruption, watch) = prepare(request)?;
     let model = &scenario.model;
     let candidates = chokepoint_montecarlo::candidates(model, request.by);
@@ -219,10 +249,13 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking), Failure> {
             format!("ask for 1 to {} runs per candidate", chokepoint_scenario::MAX_RUNS),
         ));
     }
-    let tasks = u64::from(runs) * (candidates.len() as u64 + 1);
-    if tasks > MAX_TASKS {
+    let all_tasks = u64::from(runs) * (candidates.len() as u64 + 1);
+    if all_tasks > MAX_TASKS {
         return Err(Failure::new(
-            format!("{} candidates and the baseline, {runs} runs each, make {tasks} runs", candidates.len()),
+            format!(
+                "{} candidates and the baseline, {runs} runs each, make {all_tasks} runs",
+                candidates.len()
+            ),
             format!("rank with at most {MAX_TASKS} runs in all: fewer --runs, or coarser candidates (--by)"),
         ));
     }
@@ -246,12 +279,6 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking), Failure> {
         .collect::<Result<Vec<Model>, Failure>>()?;
     let baseline = crate::run::plan(model)?;
     let plans = models.iter().map(crate::run::plan).collect::<Result<Vec<Plan<'_>>, Failure>>()?;
-    let config = RankConfig {
-        seed: request.seed.unwrap_or(scenario.seed),
-        runs: u64::from(runs),
-        threads: crate::sweep::worker_threads(request.threads),
-        start_day: disruption.start_day,
-    };
     let info = RankInfo {
         scenario: scenario.name.clone(),
         file: request.file.display().to_string(),
@@ -272,39 +299,95 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking), Failure> {
             .iter()
             .map(|c| c.facilities.iter().map(|f| model.facilities[f.0 as usize].id.clone()).collect())
             .collect(),
-        candidates,
+        candidates: candidates.iter().map(|c| c.label.clone()).collect(),
         watch_sinks: watch.iter().filter(|id| model.sinks.iter().any(|s| &s.id == *id)).count(),
+    };
+    // Everything that makes the ranking, so that shards of different rankings do not merge
+    // (the seed and the runs are checked on their own).
+    let identity = [
+        format!("{:?}", (&scenario.name, &scenario.start, model)),
+        format!("{:?}", (&info.by, &info.disruption, &info.candidates, &watch)),
+    ];
+    let config = RankConfig {
+        seed: request.seed.unwrap_or(scenario.seed),
+        runs: u64::from(runs),
+        shard,
+        threads: crate::sweep::worker_threads(request.threads),
+        start_day: disruption.start_day,
+        tag: crate::sweep::fingerprint(&identity),
     };
     let directory = request
         .output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| crate::run::default_directory(request.file).join("rank"));
-    let staged =
-        if request.nested { Staged::nested(&directory)? } else { Staged::begin(&directory, Slot::Rank)? };
+    let staged = if request.nested {
+        Staged::nested(&directory)?
+    } else if shard == Shard::WHOLE {
+        Staged::begin(&directory, Slot::Rank)?
+    } else {
+        Staged::begin(&directory, Slot::RankShard(shard.index, shard.count))?
+    };
 
-    eprintln!(
-        "rank: {} candidates and the baseline, {runs} runs each: {} runs",
-        info.candidates.len(),
-        format_units(tasks as f64)
-    );
+    let range = shard.range(config.runs);
+    let tasks = (range.end - range.start) * (info.candidates.len() as u64 + 1);
+    if shard == Shard::WHOLE {
+        eprintln!(
+            "rank: {} candidates and the baseline, {runs} runs each: {} runs",
+            info.candidates.len(),
+            format_units(tasks as f64)
+        );
+    } else {
+        eprintln!(
+            "rank: shard {}/{}: {} candidates and the baseline, runs {range:?} of {runs} each: {} runs",
+            shard.index,
+            shard.count,
+            info.candidates.len(),
+            format_units(tasks as f64)
+        );
+    }
     let bar = crate::progress::Progress::new("rank", tasks);
     let progress = |n: u64| bar.inc(n);
     let hooks = Hooks { cancel: &crate::signals::CANCEL, progress: &progress };
     let started = std::time::Instant::now();
-    let result = chokepoint_montecarlo::rank(&baseline, &plans, &watch, &config, &hooks);
+    let result = chokepoint_montecarlo::rank_part(&baseline, &plans, &watch, &config, &hooks);
     bar.finish();
-    let ranking = result.map_err(|stop| stopped(stop, tasks, &info))?;
+    let part = result.map_err(|stop| stopped(stop, tasks, &info))?;
     let seconds = started.elapsed().as_secs_f64();
-    eprintln!(
-        "{} candidates ranked: {tasks} runs in {seconds:.1} s ({:.0} runs/s)",
-        info.candidates.len(),
-        tasks as f64 / seconds.max(1e-9)
-    );
+    let pace = format!("{tasks} runs in {seconds:.1} s ({:.0} runs/s)", tasks as f64 / seconds.max(1e-9));
+    if shard != Shard::WHOLE {
+        eprintln!("{pace}");
+        parts::write_shard(staged, &directory, RankHeader { info, top: request.top, part })?;
+        return Ok(None);
+    }
+    eprintln!("{} candidates ranked: {pace}", info.candidates.len());
 
-    let chart = chart(&info, &ranking, request.top);
+    let ranking = RankPart::merge(vec![part]).map_err(|why| {
+        Failure::new(
+            format!("cannot rank: {why}"),
+            "this is a bug in chokepoint; please report it with the scenario",
+        )
+    })?;
+    let written = write_ranking(staged, &info, &ranking, request.top)?;
+    if !request.nested {
+        out!("{}", table(&info, &ranking, request.top));
+        outln!("\nWrote {} in {}", written.join(", "), directory.display());
+    }
+    Ok(Some((info, ranking)))
+}
+
+/// Writes rank.csv, rank.json and the chart of the `top` first candidates into `staged`
+/// and commits them; returns their names. `rank` and `merge` both write through here, so a
+/// merge of shards writes the bytes one unsharded ranking does.
+fn write_ranking(
+    staged: Staged,
+    info: &RankInfo,
+    ranking: &Ranking,
+    top: usize,
+) -> Result<Vec<String>, Failure> {
+    let chart = chart(info, ranking, top);
     let mut files = vec![
-        OutputFile { name: "rank.csv".into(), contents: rank_csv(&info, &ranking)? },
-        OutputFile { name: "rank.json".into(), contents: rank_json(&info, &ranking)? },
+        OutputFile { name: "rank.csv".into(), contents: rank_csv(info, ranking)? },
+        OutputFile { name: "rank.json".into(), contents: rank_json(info, ranking)? },
     ];
     files.extend(crate::plot::render_all(
         std::slice::from_ref(&chart),
@@ -313,15 +396,7 @@ pub fn rank(request: &Request<'_>) -> Result<(RankInfo, Ranking), Failure> {
     )?);
     staged.write(&files)?;
     staged.commit()?;
-    if !request.nested {
-        out!("{}", table(&info, &ranking, request.top));
-        outln!(
-            "\nWrote {} in {}",
-            files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
-            directory.display()
-        );
-    }
-    Ok((info, ranking))
+    Ok(files.into_iter().map(|f| f.name).collect())
 }
 
 /// Says why a ranking stopped.
@@ -333,7 +408,7 @@ fn stopped(stop: Stop, total: u64, info: &RankInfo) -> Failure {
             for f in failures.iter().take(10) {
                 let what = match f.point {
                     0 => "the baseline".to_owned(),
-                    c => format!("{} disrupted", info.candidates[c - 1].label),
+                    c => format!("{} disrupted", info.candidates[c - 1]),
                 };
                 message.push_str(&format!("\n  - {what}, run {}, seed {}: {}", f.run, f.seed, f.problem));
             }
@@ -391,7 +466,7 @@ fn cells(info: &RankInfo, row: &chokepoint_montecarlo::RankRow, i: usize) -> [St
     let compact = |v: f64| ValueFormat::Compact.format(v);
     [
         (i + 1).to_string(),
-        info.candidates[row.candidate].label.clone(),
+        info.candidates[row.candidate].clone(),
         compact(row.lost_value.mean),
         format!("{} – {}", compact(row.lost_value.p05), compact(row.lost_value.p95)),
         format!("{:.2}", row.exposure),
@@ -442,7 +517,7 @@ pub fn headline(info: &RankInfo, ranking: &Ranking) -> String {
         info.candidates.len(),
         by_noun(info.by),
         info.disruption_text(),
-        info.candidates[first.candidate].label,
+        info.candidates[first.candidate],
         ValueFormat::Compact.format(first.lost_value.mean),
         ValueFormat::Compact.format(first.lost_value.p05),
         ValueFormat::Compact.format(first.lost_value.p95),
@@ -453,7 +528,7 @@ pub fn headline(info: &RankInfo, ranking: &Ranking) -> String {
     if let Some(second) = ranking.rows.get(1).filter(|r| r.lost_value.mean > 0.0) {
         line.push_str(&format!(
             "; next is {}, at {} of that loss",
-            info.candidates[second.candidate].label,
+            info.candidates[second.candidate],
             ValueFormat::Percent.format((second.exposure * 100.0).round() / 100.0)
         ));
     }
@@ -534,7 +609,7 @@ fn rank_csv(info: &RankInfo, ranking: &Ranking) -> Result<Vec<u8>, Failure> {
         let c = row.candidate;
         w.write_record([
             (i + 1).to_string(),
-            info.candidates[c].label.clone(),
+            info.candidates[c].clone(),
             info.by.as_str().to_owned(),
             info.places[c].0.clone(),
             info.places[c].1.clone(),
@@ -620,7 +695,7 @@ fn rank_json(info: &RankInfo, ranking: &Ranking) -> Result<Vec<u8>, Failure> {
             .enumerate()
             .map(|(i, row)| JsonRow {
                 rank: i + 1,
-                candidate: &info.candidates[row.candidate].label,
+                candidate: &info.candidates[row.candidate],
                 region: &info.places[row.candidate].0,
                 product: &info.places[row.candidate].1,
                 facilities: &info.facility_ids[row.candidate],
@@ -645,7 +720,7 @@ pub fn chart(info: &RankInfo, ranking: &Ranking, top: usize) -> Named {
         .iter()
         .enumerate()
         .map(|(i, row)| RankBar {
-            label: format!("{}. {}", i + 1, info.candidates[row.candidate].label),
+            label: format!("{}. {}", i + 1, info.candidates[row.candidate]),
             mean: row.lost_value.mean,
             low: row.lost_value.p05,
             high: row.lost_value.p95,

@@ -74,7 +74,7 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
     let ranked = match &request.rank {
         Some(rank) => {
             eprintln!("chokepoint report: ranking single points of failure by {} …", rank.by.as_str());
-            let (info, ranking) = crate::rank::rank(&crate::rank::Request {
+            let ranked = crate::rank::rank(&crate::rank::Request {
                 file,
                 by: rank.by,
                 disruption: &rank.disruption,
@@ -86,9 +86,15 @@ pub fn report(request: &Request<'_>) -> Result<(), Failure> {
                 watch: &[],
                 top: crate::rank::DEFAULT_TOP,
                 output: Some(&data.join("rank")),
+                // The whole ranking, whatever SLURM or Kubernetes variables say.
+                shard: Some("0/1"),
+                shard_count: None,
                 nested: true,
             })?;
-            Some((info, ranking))
+            let Some(ranked) = ranked else {
+                return Err(Failure::new("the ranking ran as a shard", "this is a bug; please report it"));
+            };
+            Some(ranked)
         }
         None => None,
     };

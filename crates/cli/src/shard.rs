@@ -1,7 +1,8 @@
-//! Shard files: what `sweep --shard I/N` writes and `merge` reads.
+//! Shard files: what `sweep --shard I/N` and `rank --shard I/N` write and `merge` reads.
 //!
-//! A shard file is text: a magic line, one line of JSON (the sweep's description and the
-//! shard's summaries), the shard's `kpis.csv` rows, and an end line written last:
+//! A shard file is text: a magic line that says whose shard it is, one line of JSON (the
+//! batch's description and the shard's results), the shard's rows, and an end line written
+//! last:
 //!
 //! ```text
 //! chokepoint-shard 2
@@ -11,11 +12,16 @@
 //! chokepoint-shard-end rows=1300 bytes=187342 fnv1a64=6c62272e07bb0142
 //! ```
 //!
-//! `rows` counts the kpis rows (lines), `bytes` their bytes, and the checksum (64-bit FNV-1a) covers
-//! every byte before the end line. `merge` refuses a file without its end line (cut
-//! short or half written), with bytes after it (padded), whose checksum or byte count
-//! does not match (changed or damaged), or whose row count is not what its summaries count
-//! (runs × entities), each with the file and line.
+//! A sweep's shard (`chokepoint-shard 2`) carries its summaries in the header and its
+//! `kpis.csv` rows after it. A ranking's shard (`chokepoint-rank-shard 1`) carries its
+//! description and every (candidate, run, buyer) impact in the header and has no rows.
+//!
+//! `rows` counts the rows (lines), `bytes` their bytes, and the checksum (64-bit FNV-1a)
+//! covers every byte before the end line, the header included. `merge` refuses a file
+//! without its end line (cut short or half written), with bytes after it (padded), whose
+//! checksum or byte count does not match (changed or damaged), or whose row count is not
+//! what its header accounts for (runs × entities for a sweep, none for a ranking), each
+//! with the file and line.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -25,23 +31,57 @@ use chokepoint_montecarlo::{Aggregate, Shard};
 use serde::{Deserialize, Serialize};
 
 use crate::Failure;
+use crate::rank::RankHeader;
 use crate::sweep_output::SweepInfo;
 
-/// First line of a shard file.
-const MAGIC: &str = "chokepoint-shard 2";
+/// First line of a sweep's shard file.
+const SWEEP_MAGIC: &str = "chokepoint-shard 2";
+/// First line of a ranking's shard file.
+const RANK_MAGIC: &str = "chokepoint-rank-shard 1";
+/// What the first line of a shard file of any version starts with.
+const MAGIC_PREFIXES: [&str; 2] = ["chokepoint-shard ", "chokepoint-rank-shard "];
 /// Start of the end line.
 const END: &str = "chokepoint-shard-end ";
 
-/// The JSON line that opens a shard file.
+/// The JSON line that opens a sweep's shard file.
 #[derive(Serialize, Deserialize)]
-pub struct PartHeader {
+pub struct SweepHeader {
     pub info: SweepInfo,
     pub aggregate: Aggregate,
+}
+
+/// The JSON line that opens a shard file, by whose shard it is (the magic line says).
+pub enum Header {
+    /// A sweep's shard: its kpis rows follow.
+    Sweep(Box<SweepHeader>),
+    /// A ranking's shard: no rows follow.
+    Rank(Box<RankHeader>),
+}
+
+impl Header {
+    fn magic(&self) -> &'static str {
+        match self {
+            Header::Sweep(_) => SWEEP_MAGIC,
+            Header::Rank(_) => RANK_MAGIC,
+        }
+    }
+
+    fn version(&self) -> &str {
+        match self {
+            Header::Sweep(h) => &h.info.version,
+            Header::Rank(h) => &h.info.version,
+        }
+    }
 }
 
 /// `shard-0003-of-0008.part`.
 pub fn part_name(shard: Shard) -> String {
     format!("shard-{:04}-of-{:04}.part", shard.index, shard.count)
+}
+
+/// `rank-shard-0003-of-0008.part`.
+pub fn rank_part_name(shard: Shard) -> String {
+    format!("rank-{}", part_name(shard))
 }
 
 /// 64-bit FNV-1a, fed as bytes pass.
@@ -83,9 +123,12 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// The kpis rows a shard's summaries account for: runs × entities with KPIs, per point;
-/// `None` when a setting's text holds a line break (a row is then more than one line).
-fn expected_rows(info: &SweepInfo, aggregate: &Aggregate) -> Option<u64> {
+/// The rows a shard's header accounts for: none for a ranking; for a sweep, runs ×
+/// entities with KPIs, per point, or `None` when a setting's text holds a line break (a row
+/// is then more than one line).
+fn expected_rows(header: &Header) -> Option<u64> {
+    let Header::Sweep(sweep) = header else { return Some(0) };
+    let (info, aggregate) = (&sweep.info, &sweep.aggregate);
     if info.points.iter().flatten().any(|(key, value)| key.contains('\n') || value.contains('\n')) {
         return None;
     }
@@ -104,23 +147,22 @@ fn expected_rows(info: &SweepInfo, aggregate: &Aggregate) -> Option<u64> {
     )
 }
 
-/// Writes a shard file at `path`: the magic line, the header, the `rows` kpis rows of
-/// `rows_path`, and the end line.
-pub fn write_part(
-    path: &Path,
-    info: &SweepInfo,
-    aggregate: &Aggregate,
-    rows_path: &Path,
-) -> Result<(), Failure> {
-    let header = PartHeader { info: info.clone(), aggregate: aggregate.clone() };
+/// Writes a shard file at `path`: the magic line, the header, the rows of `rows_path`
+/// (none without), and the end line.
+pub fn write_part(path: &Path, header: &Header, rows_path: Option<&Path>) -> Result<(), Failure> {
     let result = (|| -> std::io::Result<()> {
         let mut out =
             Hashing { inner: BufWriter::new(File::create(path)?), hash: Fnv::new(), bytes: 0, lines: 0 };
-        writeln!(out, "{MAGIC}")?;
-        serde_json::to_writer(&mut out, &header)?;
+        writeln!(out, "{}", header.magic())?;
+        match header {
+            Header::Sweep(sweep) => serde_json::to_writer(&mut out, sweep)?,
+            Header::Rank(rank) => serde_json::to_writer(&mut out, rank)?,
+        }
         out.write_all(b"\n")?;
         let (before, lines_before) = (out.bytes, out.lines);
-        std::io::copy(&mut File::open(rows_path)?, &mut out)?;
+        if let Some(rows_path) = rows_path {
+            std::io::copy(&mut File::open(rows_path)?, &mut out)?;
+        }
         let (body, rows) = (out.bytes - before, out.lines - lines_before);
         let hash = out.hash.0;
         let mut out = out.inner;
@@ -135,14 +177,14 @@ pub fn write_part(
     })
 }
 
-/// Longest header line read (the shard's summaries).
+/// Longest header line read (the shard's summaries or impacts).
 const MAX_HEADER_BYTES: u64 = 4 << 30;
 /// Longest kpis row read.
 const MAX_ROW_BYTES: u64 = 1 << 20;
 
-/// A shard file checked whole, ready to merge.
+/// A shard file checked whole, ready to merge: its rows, to be copied (its header is
+/// returned beside it by [`read_part`]).
 pub struct Part {
-    pub header: PartHeader,
     path: PathBuf,
     /// The file as opened and checked (not reopened by path, which could name another file
     /// by the time the rows are copied).
@@ -154,6 +196,11 @@ pub struct Part {
 }
 
 impl Part {
+    /// The file, as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Copies the shard's kpis rows to `out`, checking them against what was verified.
     pub fn copy_rows(&self, out: &mut impl Write) -> std::io::Result<()> {
         let mut file = &self.file;
@@ -187,9 +234,9 @@ fn parse_end(line: &str) -> Option<End> {
 }
 
 /// Opens a shard file and checks it whole (see the module documentation).
-pub fn read_part(path: &Path) -> Result<Part, Failure> {
-    let hint =
-        "write that shard again (chokepoint sweep … --shard I/N with the same settings) and merge again";
+pub fn read_part(path: &Path) -> Result<(Header, Part), Failure> {
+    let hint = "write that shard again (the same chokepoint sweep or chokepoint rank command with --shard I/N) \
+                and merge again";
     let bad = |why: String| {
         Failure::new(
             format!(
@@ -197,7 +244,8 @@ pub fn read_part(path: &Path) -> Result<Part, Failure> {
                 path.display(),
                 env!("CARGO_PKG_VERSION")
             ),
-            "give the shard-*.part files written by chokepoint sweep --shard I/N",
+            "give the shard-*.part files written by chokepoint sweep --shard I/N, or the rank-shard-*.part \
+             files written by chokepoint rank --shard I/N",
         )
     };
     let damaged = |line: u64, why: String| Failure::new(format!("{}:{line}: {why}", path.display()), hint);
@@ -207,14 +255,18 @@ pub fn read_part(path: &Path) -> Result<Part, Failure> {
     let mut hash = Fnv::new();
     let mut magic = Vec::new();
     (&mut reader).take(64).read_until(b'\n', &mut magic).map_err(|e| bad(e.to_string()))?;
-    if magic != format!("{MAGIC}\n").as_bytes() {
-        let older = magic.starts_with(b"chokepoint-shard ");
+    let rank = if magic == format!("{SWEEP_MAGIC}\n").as_bytes() {
+        false
+    } else if magic == format!("{RANK_MAGIC}\n").as_bytes() {
+        true
+    } else {
+        let older = MAGIC_PREFIXES.iter().any(|prefix| magic.starts_with(prefix.as_bytes()));
         return Err(bad(if older {
             "it was written by another version of chokepoint".to_owned()
         } else {
             "its first line is not the shard header".to_owned()
         }));
-    }
+    };
     hash.update(&magic);
     let mut line = Vec::new();
     (&mut reader).take(MAX_HEADER_BYTES).read_until(b'\n', &mut line).map_err(|e| bad(e.to_string()))?;
@@ -222,10 +274,14 @@ pub fn read_part(path: &Path) -> Result<Part, Failure> {
         return Err(damaged(2, "its header is cut short or damaged (no end of line)".to_owned()));
     }
     hash.update(&line);
-    let header: PartHeader =
-        serde_json::from_slice(&line).map_err(|e| damaged(2, format!("its header is damaged ({e})")))?;
-    if header.info.version != env!("CARGO_PKG_VERSION") {
-        return Err(bad(format!("it was written by version {}", header.info.version)));
+    let header_damaged = |e: serde_json::Error| damaged(2, format!("its header is damaged ({e})"));
+    let header = if rank {
+        Header::Rank(Box::new(serde_json::from_slice(&line).map_err(header_damaged)?))
+    } else {
+        Header::Sweep(Box::new(serde_json::from_slice(&line).map_err(header_damaged)?))
+    };
+    if header.version() != env!("CARGO_PKG_VERSION") {
+        return Err(bad(format!("it was written by version {}", header.version())));
     }
     let rows_offset = (magic.len() + line.len()) as u64;
     let (mut rows_bytes, mut rows_lines, mut number) = (0u64, 0u64, 2u64);
@@ -284,15 +340,24 @@ pub fn read_part(path: &Path) -> Result<Part, Failure> {
             format!("its end line counts {} rows, but it holds {rows_lines}", end.rows),
         ));
     }
-    if let Some(expected) = expected_rows(&header.info, &header.aggregate)
+    if let Some(expected) = expected_rows(&header)
         && expected != rows_lines
     {
         return Err(damaged(
             number,
-            format!(
-                "it holds {rows_lines} kpis rows, but its summaries account for {expected} (runs × entities)"
-            ),
+            match header {
+                Header::Sweep(_) => format!(
+                    "it holds {rows_lines} kpis rows, but its summaries account for {expected} (runs × entities)"
+                ),
+                Header::Rank(_) => format!("it holds {rows_lines} rows, but a ranking's shard has none"),
+            },
         ));
     }
-    Ok(Part { header, path: path.to_path_buf(), file: kept, rows_offset, rows_bytes, rows_hash: rows_hash.0 })
+    if let Header::Rank(rank) = &header
+        && let Err(why) = rank.check()
+    {
+        return Err(damaged(2, format!("its header does not hold together ({why})")));
+    }
+    let part = Part { path: path.to_path_buf(), file: kept, rows_offset, rows_bytes, rows_hash: rows_hash.0 };
+    Ok((header, part))
 }

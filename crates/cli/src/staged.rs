@@ -4,8 +4,8 @@
 //!
 //! - **Slots.** What a command writes into a directory is one *slot*: `run`, `sweep` and
 //!   `merge` share the slot `result` (a directory holds one result that `plot` reads),
-//!   `rank`, `plot`, `report` and `backtest` have their own, and each sweep shard has its own (so the
-//!   shards of one sweep land side by side). A slot's manifest,
+//!   `rank`, `plot`, `report` and `backtest` have their own, and each shard of a sweep or a
+//!   ranking has its own (so the shards of one batch land side by side). A slot's manifest,
 //!   `.chokepoint-<slot>.manifest`, lists the files it wrote last time.
 //! - **Replacing.** Committing moves every staged file into place (each by a rename), then
 //!   removes the files the slot's previous manifest lists that this result no longer has,
@@ -59,6 +59,8 @@ pub enum Slot {
     Calibrate,
     /// One shard of a sweep: index and count.
     Shard(u32, u32),
+    /// One shard of a ranking: index and count.
+    RankShard(u32, u32),
 }
 
 impl Slot {
@@ -71,6 +73,7 @@ impl Slot {
             Slot::Backtest => "backtest".into(),
             Slot::Calibrate => "calibrate".into(),
             Slot::Shard(index, count) => format!("shard-{index:04}-of-{count:04}"),
+            Slot::RankShard(index, count) => format!("rank-shard-{index:04}-of-{count:04}"),
         }
     }
 
@@ -478,5 +481,6 @@ mod tests {
     fn slots_name_their_manifests() {
         assert_eq!(Slot::Result.manifest(), ".chokepoint-result.manifest");
         assert_eq!(Slot::Shard(3, 16).manifest(), ".chokepoint-shard-0003-of-0016.manifest");
+        assert_eq!(Slot::RankShard(3, 16).manifest(), ".chokepoint-rank-shard-0003-of-0016.manifest");
     }
 }

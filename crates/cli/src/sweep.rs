@@ -220,7 +220,7 @@ pub fn resolve_shard(flag: Option<&str>, count: Option<u32>) -> Result<Shard, Fa
 
 /// FNV-1a over the text of everything that makes a batch, so shards of different batches
 /// are not merged.
-fn fingerprint(parts: &[String]) -> u64 {
+pub(crate) fn fingerprint(parts: &[String]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for byte in part.bytes().chain([0xff]) {
@@ -348,7 +348,8 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
             }
         } else {
             let name = shard::part_name(shard);
-            shard::write_part(&staged.path().join(&name), &info, &aggregate, &rows_path)?;
+            let header = shard::Header::Sweep(Box::new(shard::SweepHeader { info: info.clone(), aggregate }));
+            shard::write_part(&staged.path().join(&name), &header, Some(&rows_path))?;
             let _ = std::fs::remove_file(&rows_path);
             staged.commit()?;
             outln!(
@@ -476,36 +477,56 @@ fn write_results(
     })
 }
 
-/// Runs `chokepoint merge`: every shard is checked whole before anything is written.
+/// Runs `chokepoint merge`: every shard is checked whole before anything is written. The
+/// shards of a ranking (`rank --shard`) go to [`crate::rank::merge`].
 pub fn merge(parts: &[PathBuf], output: &Path) -> Result<(), Failure> {
-    let mut opened = Vec::with_capacity(parts.len());
+    let mut sweeps = Vec::with_capacity(parts.len());
+    let mut ranks = Vec::new();
     for path in parts {
         crate::signals::check()?;
-        opened.push(shard::read_part(path)?);
+        match shard::read_part(path)? {
+            (shard::Header::Sweep(header), part) => sweeps.push((*header, part)),
+            (shard::Header::Rank(header), part) => ranks.push((*header, part)),
+        }
     }
-    let info = opened[0].header.info.clone();
-    if let Some(part) = opened.iter().find(|p| p.header.info != info) {
+    if let (Some((_, sweep)), Some((_, rank))) = (sweeps.first(), ranks.first()) {
+        return Err(Failure::new(
+            format!(
+                "{} is a shard of a sweep and {} a shard of a ranking: they cannot be merged together",
+                sweep.path().display(),
+                rank.path().display()
+            ),
+            "merge the shard-*.part files of one sweep and the rank-shard-*.part files of one ranking with \
+             separate commands, each into its own -o DIR",
+        ));
+    }
+    if !ranks.is_empty() {
+        return crate::rank::merge(ranks.into_iter().map(|(header, _)| header).collect(), output);
+    }
+    let mut opened = sweeps;
+    let info = opened[0].0.info.clone();
+    if let Some((header, _)) = opened.iter().find(|(h, _)| h.info != info) {
         return Err(Failure::new(
             format!(
                 "shard {}/{} comes from another scenario or grid than shard {}/{}",
-                part.header.aggregate.shard.index,
-                part.header.aggregate.shard.count,
-                opened[0].header.aggregate.shard.index,
-                opened[0].header.aggregate.shard.count
+                header.aggregate.shard.index,
+                header.aggregate.shard.count,
+                opened[0].0.aggregate.shard.index,
+                opened[0].0.aggregate.shard.count
             ),
             "merge only the shards of one sweep",
         ));
     }
-    let aggregates: Vec<Aggregate> = opened.iter().map(|p| p.header.aggregate.clone()).collect();
+    let aggregates: Vec<Aggregate> = opened.iter().map(|(h, _)| h.aggregate.clone()).collect();
     let merged = Aggregate::merge(aggregates).map_err(|why| {
         Failure::new(format!("cannot merge: {why}"), "give every shard-*.part of one sweep once")
     })?;
-    opened.sort_by_key(|p| p.header.aggregate.shard.index);
+    opened.sort_by_key(|(h, _)| h.aggregate.shard.index);
     let staged = Staged::begin(output, Slot::Result)?;
     let rows_path = staged.scratch("kpis-rows")?;
     let copied = (|| -> std::io::Result<()> {
         let mut out = BufWriter::new(File::create(&rows_path)?);
-        for part in &opened {
+        for (_, part) in &opened {
             if crate::signals::cancelled() {
                 return Err(std::io::Error::other("interrupted"));
             }

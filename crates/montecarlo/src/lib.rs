@@ -22,6 +22,8 @@
 //!
 //! - [`collect`] runs replicates and keeps only what the caller's function measures of
 //!   each, in replicate order (for backtests, which need exact per-run values).
+//! - [`rank`] ranks single points of failure; [`rank_part`] runs one shard of a ranking
+//!   and [`RankPart::merge`] joins the shards' parts into the same [`Ranking`].
 //!
 //! No files, no terminal: the caller brings the cancel flag and the progress callback.
 
@@ -37,7 +39,10 @@ use serde::{Deserialize, Serialize};
 
 pub use collect::collect;
 pub use hist::{Band, DayCounts, Histogram};
-pub use rank::{By, Candidate, Disruption, DisruptionKind, RankConfig, RankRow, Ranking, candidates, rank};
+pub use rank::{
+    By, Candidate, Disruption, DisruptionKind, RankConfig, RankPart, RankRow, Ranking, candidates, rank,
+    rank_part,
+};
 pub use sweep::{Hooks, MEMORY_LIMIT, bands_bytes, sweep};
 
 /// One point of a sweep grid: the settings that make it and the plan they give.

@@ -32,7 +32,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::sweep::checked_run;
-use crate::{Hooks, ReplicateFailure, Stop, replicate_seed};
+use crate::{Hooks, ReplicateFailure, Shard, Stop, replicate_seed};
+
+mod part;
+
+pub use part::RankPart;
 
 /// Unmet units below this are rounding (quantities are whole micro-units in the engine).
 const UNMET_TOLERANCE: f64 = 0.5e-6;
@@ -246,12 +250,17 @@ impl Candidate {
 pub struct RankConfig {
     /// Base seed.
     pub seed: u64,
-    /// Replicates of the baseline and of every candidate.
+    /// Replicates of the baseline and of every candidate in the whole batch.
     pub runs: u64,
+    /// Which slice of them to run: any for [`rank_part`], [`Shard::WHOLE`] for [`rank`].
+    pub shard: Shard,
     /// Worker threads (0: one per core).
     pub threads: usize,
     /// First day of the disruption: times are measured from it.
     pub start_day: u32,
+    /// A number the caller uses to tell rankings apart (a hash of the scenario, the
+    /// candidates, the disruption and the watched buyers); merged parts must carry the same.
+    pub tag: u64,
 }
 
 /// Mean and quantiles over replicates.
@@ -358,7 +367,8 @@ pub struct Ranking {
 }
 
 /// Whether and when a buyer recovered.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 enum Recovery {
     /// Its extra shortage never reached the threshold.
     NotShort,
@@ -368,13 +378,31 @@ enum Recovery {
     Not,
 }
 
-/// One buyer in one replicate of one candidate.
-#[derive(Clone, Copy, Debug)]
+/// One buyer in one replicate of one candidate. Written to part files as a short array,
+/// `[unmet, lost_value, survive, recovery]`, since a part holds one per (candidate,
+/// replicate, buyer).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "BuyerRunWire", from = "BuyerRunWire")]
 struct BuyerRun {
     unmet: f64,
     lost_value: f64,
     survive: Option<u32>,
     recovery: Recovery,
+}
+
+/// [`BuyerRun`] as it is written.
+type BuyerRunWire = (f64, f64, Option<u32>, Recovery);
+
+impl From<BuyerRun> for BuyerRunWire {
+    fn from(run: BuyerRun) -> Self {
+        (run.unmet, run.lost_value, run.survive, run.recovery)
+    }
+}
+
+impl From<BuyerRunWire> for BuyerRun {
+    fn from((unmet, lost_value, survive, recovery): BuyerRunWire) -> Self {
+        BuyerRun { unmet, lost_value, survive, recovery }
+    }
 }
 
 /// The watched buyers' indices in a run's entities, with their product values.
@@ -421,6 +449,9 @@ fn compare(demand: &[f64], unmet: &[f64], base: &[f64], value: f64, start: usize
 /// candidates by what `watch` loses (see the module documentation). `plans[i]` is candidate
 /// `i` disrupted ([`Candidate::disrupt`]); failures name the candidate as the `point` of a
 /// [`ReplicateFailure`], 0 being the baseline and `i + 1` candidate `i`.
+///
+/// `config.shard` must be [`Shard::WHOLE`]: a shard alone is not a ranking (run it with
+/// [`rank_part`] and merge the parts with [`RankPart::merge`]).
 pub fn rank(
     baseline: &Plan<'_>,
     plans: &[Plan<'_>],
@@ -428,6 +459,25 @@ pub fn rank(
     config: &RankConfig,
     hooks: &Hooks<'_>,
 ) -> Result<Ranking, Stop> {
+    let part = rank_part(baseline, plans, watch, config, hooks)?;
+    RankPart::merge(vec![part]).map_err(Stop::Other)
+}
+
+/// Runs the baseline and every candidate plan for the replicates of `config.shard` (out of
+/// `config.runs`), replicate *i* with the seed [`replicate_seed`]`(seed, i)` as in an
+/// unsharded ranking, and keeps each watched buyer's impact in every one of them, for
+/// [`RankPart::merge`]. Failures are reported as by [`rank`].
+pub fn rank_part(
+    baseline: &Plan<'_>,
+    plans: &[Plan<'_>],
+    watch: &[String],
+    config: &RankConfig,
+    hooks: &Hooks<'_>,
+) -> Result<RankPart, Stop> {
+    let shard = config.shard;
+    if shard.count == 0 || shard.index >= shard.count {
+        return Err(Stop::Other(format!("shard {}/{} does not exist", shard.index, shard.count)));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build()
@@ -438,9 +488,10 @@ pub fn rank(
     let start = config.start_day as usize;
     let n_watch = watch.len();
     let n_cand = plans.len();
-    let runs = config.runs as usize;
-    // impacts[candidate][run][buyer]
-    let mut impacts: Vec<Vec<Vec<BuyerRun>>> = vec![Vec::with_capacity(runs); n_cand];
+    let range = shard.range(config.runs);
+    let (first_run, end_run) = (range.start as usize, range.end as usize);
+    // impacts[candidate][run - first_run][buyer]
+    let mut impacts: Vec<Vec<Vec<BuyerRun>>> = vec![Vec::with_capacity(end_run - first_run); n_cand];
     let per_run_bytes = (n_watch * horizon * 8).max(1);
     let batch_runs = (BATCH_BYTES / per_run_bytes).clamp(1, (TASKS_PER_THREAD * threads).max(1));
     let failure = |point: usize, run: usize, problem: String| ReplicateFailure {
@@ -452,9 +503,9 @@ pub fn rank(
     let mut completed = 0u64;
     let mut indices: Option<Vec<(usize, f64)>> = None;
     pool.install(|| -> Result<(), Stop> {
-        let mut next = 0usize;
-        while next < runs {
-            let end = (next + batch_runs).min(runs);
+        let mut next = first_run;
+        while next < end_run {
+            let end = (next + batch_runs).min(end_run);
             let cancelled = || hooks.cancel.load(Ordering::Relaxed);
             if cancelled() {
                 return Err(Stop::Cancelled { completed });
@@ -550,12 +601,27 @@ pub fn rank(
         }
         Ok(())
     })?;
-    Ok(summarise(&impacts, watch, config, model.horizon_days))
+    Ok(RankPart {
+        tag: config.tag,
+        seed: config.seed,
+        runs: config.runs,
+        shard,
+        horizon_days: model.horizon_days,
+        watch: watch.to_vec(),
+        impacts,
+    })
 }
 
-/// Reduces the per-replicate impacts to the ranking, in index order.
-fn summarise(impacts: &[Vec<Vec<BuyerRun>>], watch: &[String], config: &RankConfig, horizon: u32) -> Ranking {
-    let runs = config.runs as usize;
+/// Reduces the impacts of replicates `0..runs` (`impacts[candidate][run][buyer]`) to the
+/// ranking, in index order.
+fn summarise(
+    impacts: &[Vec<Vec<BuyerRun>>],
+    watch: &[String],
+    seed: u64,
+    runs: u64,
+    horizon: u32,
+) -> Ranking {
+    let runs = runs as usize;
     let n_cand = impacts.len();
     // Lost value per candidate and run.
     let lost: Vec<Vec<f64>> = impacts
@@ -653,7 +719,7 @@ fn summarise(impacts: &[Vec<Vec<BuyerRun>>], watch: &[String], config: &RankConf
     for row in &mut rows {
         row.exposure = if top > 0.0 { (row.lost_value.mean / top).max(0.0) } else { 0.0 };
     }
-    Ranking { seed: config.seed, runs: config.runs, watch: watch.to_vec(), horizon_days: horizon, rows }
+    Ranking { seed, runs: runs as u64, watch: watch.to_vec(), horizon_days: horizon, rows }
 }
 
 #[cfg(test)]

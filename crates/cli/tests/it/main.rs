@@ -332,7 +332,7 @@ fn the_world_alone_is_the_undisturbed_baseline() {
     }
 }
 
-fn chokepoint_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn chokepoint_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_chokepoint"));
     command.args(args).current_dir(workspace_root());
     for var in

@@ -221,3 +221,152 @@ fn the_small_chain_table_in_docs_ranking_md_is_what_the_command_prints() {
         "docs/ranking.md no longer shows what `chokepoint rank {CHAIN}` prints; paste:\n{block}"
     );
 }
+
+// Issue 20, item 3: a ranking cut into shards, as on a cluster.
+
+fn path(p: &std::path::Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// The ranking of region-products over 5 runs (shards of 1, 2 and 2 runs when cut in 3).
+fn rank_into(dir: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut args = vec!["rank", CHAIN, "--by", "region-product", "--runs", "5", "-o", path(dir)];
+    args.extend_from_slice(extra);
+    let out = crate::chokepoint_env(&args, env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    out
+}
+
+/// The three shards of the ranking `rank_into` runs, each started another way: by flag,
+/// as a SLURM array task (numbered from 1), as a Kubernetes Indexed Job pod.
+fn rank_shards(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    rank_into(dir, &["--shard", "0/3"], &[]);
+    let slurm =
+        [("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")];
+    rank_into(dir, &[], &slurm);
+    rank_into(dir, &["--shard-count", "3"], &[("JOB_COMPLETION_INDEX", "2")]);
+    (0..3).map(|i| dir.join(format!("rank-shard-000{i}-of-0003.part"))).collect()
+}
+
+/// `merge PARTS -o OUTPUT`, expected to fail with `expected` and write nothing.
+fn merge_refused(parts: &[&std::path::Path], output: &std::path::Path, expected: &str) {
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().map(|p| path(p)));
+    args.extend(["-o", path(output)]);
+    let out = chokepoint(&args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(expected), "expected '{expected}' in: {stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert!(!output.exists(), "a refused merge writes nothing");
+}
+
+/// The table a ranking or a merge prints, without the line saying what was written.
+fn printed_table(stdout: &[u8]) -> String {
+    let stdout = text(stdout);
+    let end = stdout.find("\nWrote ").or_else(|| stdout.find("\nMerged ")).expect("a last line");
+    stdout[..end].to_owned()
+}
+
+#[test]
+fn rank_shards_merge_into_the_bytes_of_one_ranking() {
+    let dir = scratch("rank-shards");
+    let (whole, parts, merged) = (dir.join("whole"), dir.join("parts"), dir.join("merged"));
+    let whole_out = rank_into(&whole, &[], &[]);
+    let names = rank_shards(&parts);
+    // A shard writes its part and nothing else.
+    let written: Vec<String> = std::fs::read_dir(&parts)
+        .expect("parts")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(written.len(), 3, "{written:?}");
+    assert!(names.iter().all(|n| n.exists()), "{written:?}");
+
+    // Given in any order, the parts merge into the files of the unsharded ranking.
+    let out = chokepoint(&["merge", path(&names[2]), path(&names[0]), path(&names[1]), "-o", path(&merged)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for file in ["rank.csv", "rank.json", "rank.svg", "rank.png"] {
+        let a = std::fs::read(whole.join(file)).expect("written whole");
+        assert!(
+            a == std::fs::read(merged.join(file)).expect("merged"),
+            "merged {file} differs from the whole"
+        );
+    }
+    assert_eq!(printed_table(&out.stdout), printed_table(&whole_out.stdout));
+    assert!(
+        text(&out.stdout).contains("Merged 3 shards. Wrote rank.csv, rank.json"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // A shard missing, given twice, or of another ranking is refused, and so is a mix of
+    // a sweep's shards and a ranking's.
+    let refused = dir.join("refused");
+    merge_refused(&[&names[0], &names[2]], &refused, "missing shard 1/3");
+    merge_refused(&[&names[0], &names[1], &names[1], &names[2]], &refused, "shard 1/3 is given twice");
+    let other = dir.join("other");
+    rank_into(&other, &["--shard", "1/3", "--disruption", "full-stop:60d"], &[]);
+    let foreign = other.join("rank-shard-0001-of-0003.part");
+    merge_refused(&[&names[0], &foreign, &names[2]], &refused, "comes from another ranking");
+    let sweep = dir.join("sweep");
+    let out = chokepoint(&["sweep", CHAIN, "--runs", "2", "--shard", "1/2", "-o", path(&sweep)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sweep_part = sweep.join("shard-0001-of-0002.part");
+    merge_refused(&[&names[0], &sweep_part], &refused, "cannot be merged together");
+}
+
+#[test]
+fn merge_refuses_a_rank_shard_cut_short_padded_or_changed() {
+    let dir = scratch("rank-shards-damaged");
+    let names = rank_shards(&dir.join("parts"));
+    let parts: Vec<&std::path::Path> = names.iter().map(|p| p.as_path()).collect();
+    let good = std::fs::read(&names[1]).expect("part");
+    let out = dir.join("merged");
+    let damage = |bytes: &[u8], expected: &str| {
+        std::fs::write(&names[1], bytes).expect("write");
+        merge_refused(&parts, &out, expected);
+    };
+    // The header (every impact) is the second line, then the end line with no rows.
+    let lines: Vec<&[u8]> = good.split_inclusive(|&b| b == b'\n').collect();
+    assert_eq!(lines.len(), 3, "magic, header, end");
+    assert!(lines[2].starts_with(b"chokepoint-shard-end rows=0 bytes=0 fnv1a64="), "{}", text(lines[2]));
+
+    damage(&good[..good.len() / 2], "rank-shard-0001-of-0003.part:2: its header is cut short");
+    damage(&good[..good.len() - 1], "its end line is damaged");
+    damage(&good[..lines[0].len() + lines[1].len()], "cut short: it ends without its end line");
+    let mut padded = good.clone();
+    padded.extend_from_slice(b"junk\n");
+    damage(&padded, "bytes after the end line");
+    // One digit of one impact changed: still a valid header, caught by the checksum.
+    let mut changed = good.clone();
+    let impacts = lines[1].windows(10).position(|w| w == b"\"impacts\":").expect("impacts");
+    let digit = lines[1][impacts..].iter().position(u8::is_ascii_digit).expect("a number");
+    let at = lines[0].len() + impacts + digit;
+    changed[at] = if changed[at] == b'1' { b'2' } else { b'1' };
+    damage(&changed, "do not match its checksum");
+    // Another magic line: neither a sweep's nor a ranking's shard of this version.
+    let mut older = good.clone();
+    older[..lines[0].len()].copy_from_slice(&b"chokepoint-rank-shard 0\n"[..]);
+    damage(&older, "written by another version of chokepoint");
+
+    // A header edited with its checksum made good again, describing one candidate fewer
+    // than it holds the runs of: refused, not a crash on a missing label.
+    let mut header: serde_json::Value = serde_json::from_slice(lines[1]).expect("JSON header");
+    header["info"]["candidates"].as_array_mut().expect("labels").pop();
+    let mut edited = lines[0].to_vec();
+    edited.extend_from_slice(&serde_json::to_vec(&header).expect("JSON"));
+    edited.push(b'\n');
+    let fnv = edited
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    edited.extend_from_slice(format!("chokepoint-shard-end rows=0 bytes=0 fnv1a64={fnv:016x}\n").as_bytes());
+    damage(&edited, "rank-shard-0001-of-0003.part:2: its header does not hold together");
+
+    // Whole again, it merges.
+    std::fs::write(&names[1], &good).expect("write");
+    let merged = chokepoint(&["merge", path(&names[0]), path(&names[1]), path(&names[2]), "-o", path(&out)]);
+    assert!(merged.status.success(), "{}", text(&merged.stderr));
+    assert!(out.join("rank.csv").exists());
+}

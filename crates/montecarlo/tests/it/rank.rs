@@ -3,7 +3,10 @@
 use std::sync::atomic::AtomicBool;
 
 use chokepoint_engine::*;
-use chokepoint_montecarlo::{By, Disruption, DisruptionKind, Hooks, RankConfig, Ranking, candidates, rank};
+use chokepoint_montecarlo::{
+    By, Disruption, DisruptionKind, Hooks, RankConfig, RankPart, Ranking, Shard, Stop, candidates, rank,
+    rank_part,
+};
 
 /// A US buyer of 10 a day holding 30 days, supplied 5 days away by a Chinese plant with
 /// ample capacity and no stock of its own; and a Japanese plant nobody buys from.
@@ -65,8 +68,23 @@ fn ranked(model: &Model, by: By, disruption: Disruption, runs: u64, threads: usi
     let baseline = Plan::new(model).expect("valid");
     let cancel = AtomicBool::new(false);
     let hooks = Hooks { cancel: &cancel, progress: &|_| {} };
-    let config = RankConfig { seed: 5, runs, threads, start_day: disruption.start_day };
+    let config =
+        RankConfig { seed: 5, runs, shard: Shard::WHOLE, threads, start_day: disruption.start_day, tag: 1 };
     rank(&baseline, &plans, &["buyer".to_owned()], &config, &hooks).expect("ranking runs")
+}
+
+/// Shard `shard` of the ranking of facilities that `ranked` runs whole (seed 5), tagged `tag`.
+fn part(model: &Model, disruption: Disruption, runs: u64, shard: Shard, tag: u64) -> RankPart {
+    let models: Vec<Model> = candidates(model, By::Facility)
+        .iter()
+        .map(|c| c.disrupt(model, &disruption).expect("disruptable"))
+        .collect();
+    let plans: Vec<Plan<'_>> = models.iter().map(|m| Plan::new(m).expect("valid")).collect();
+    let baseline = Plan::new(model).expect("valid");
+    let cancel = AtomicBool::new(false);
+    let hooks = Hooks { cancel: &cancel, progress: &|_| {} };
+    let config = RankConfig { seed: 5, runs, shard, threads: 1, start_day: disruption.start_day, tag };
+    rank_part(&baseline, &plans, &["buyer".to_owned()], &config, &hooks).expect("shard runs")
 }
 
 fn stop(start_day: u32, days: u32) -> Disruption {
@@ -162,4 +180,77 @@ fn candidates_and_their_disruptions() {
     let plant = &candidates(&model, By::Facility)[0];
     let refused = plant.disrupt(&model, &Disruption { kind: DisruptionKind::Ban, start_day: 0, days: 7 });
     assert!(refused.expect_err("no ban by a facility").contains("only a region"));
+}
+
+#[test]
+fn shards_merged_give_the_ranking_of_one_run_and_every_shard_is_needed_once() {
+    // Poisson demand, so every replicate differs and a replicate run twice, skipped or out
+    // of order would change the means, quantiles and ranks.
+    let model = chain(true);
+    let disruption = stop(10, 60);
+    let whole = ranked(&model, By::Facility, disruption, 10, 2);
+    let shard = |index| Shard { index, count: 3 };
+    // Shards of 3, 3 and 4 replicates, given out of order.
+    let parts: Vec<RankPart> = [2, 0, 1].map(|i| part(&model, disruption, 10, shard(i), 1)).into();
+    // Parts travel as JSON; the trip must not change a bit.
+    let parts: Vec<RankPart> = parts
+        .iter()
+        .map(|p| serde_json::from_str(&serde_json::to_string(p).expect("to JSON")).expect("from JSON"))
+        .collect();
+    let merged = RankPart::merge(parts.clone()).expect("the shards merge");
+    assert!(merged == whole, "merged shards differ from the whole:\n{merged:?}\n{whole:?}");
+    assert!(parts.iter().all(|p| p.candidates() == 2));
+
+    let refused = |parts: Vec<RankPart>| RankPart::merge(parts).expect_err("refused");
+    // parts[0] is shard 2/3, parts[1] shard 0/3, parts[2] shard 1/3.
+    let missing = refused(vec![parts[0].clone(), parts[1].clone()]);
+    assert!(missing.contains("missing shard 1/3"), "{missing}");
+    let twice = refused(vec![parts[0].clone(), parts[1].clone(), parts[1].clone(), parts[2].clone()]);
+    assert!(twice.contains("shard 0/3 is given twice"), "{twice}");
+    // Shard 1/3 of another ranking (another tag: another scenario or disruption).
+    let foreign = part(&model, disruption, 10, shard(1), 2);
+    let other = refused(vec![parts[0].clone(), foreign, parts[1].clone()]);
+    assert!(other.contains("comes from another ranking"), "{other}");
+    // Of the same ranking with more runs, or cut another number of ways.
+    let longer = part(&model, disruption, 11, shard(1), 1);
+    let other = refused(vec![parts[0].clone(), longer, parts[1].clone()]);
+    assert!(other.contains("comes from another ranking"), "{other}");
+    let halves = part(&model, disruption, 10, Shard { index: 1, count: 2 }, 1);
+    let other = refused(vec![parts[0].clone(), halves, parts[1].clone()]);
+    assert!(other.contains("cut 2 ways, another part 3 ways"), "{other}");
+    assert!(refused(Vec::new()).contains("no parts"));
+
+    // A part whose impacts do not cover its replicates (a damaged or edited file).
+    let mut json: serde_json::Value = serde_json::to_value(&parts[1]).expect("to JSON");
+    json["impacts"][1].as_array_mut().expect("runs of candidate 1").pop();
+    let short: RankPart = serde_json::from_value(json).expect("still a part");
+    let other = refused(vec![parts[0].clone(), short, parts[2].clone()]);
+    assert!(other.contains("candidate 1 should have 3 runs"), "{other}");
+}
+
+#[test]
+fn rank_runs_the_whole_batch_only() {
+    // A shard alone is not a ranking: `rank` refuses one, naming the shards it lacks.
+    let model = chain(false);
+    let models: Vec<Model> = candidates(&model, By::Facility)
+        .iter()
+        .map(|c| c.disrupt(&model, &stop(0, 30)).expect("ok"))
+        .collect();
+    let plans: Vec<Plan<'_>> = models.iter().map(|m| Plan::new(m).expect("valid")).collect();
+    let baseline = Plan::new(&model).expect("valid");
+    let cancel = AtomicBool::new(false);
+    let hooks = Hooks { cancel: &cancel, progress: &|_| {} };
+    let config = RankConfig {
+        seed: 5,
+        runs: 4,
+        shard: Shard { index: 0, count: 2 },
+        threads: 1,
+        start_day: 0,
+        tag: 1,
+    };
+    let result = rank(&baseline, &plans, &["buyer".to_owned()], &config, &hooks);
+    assert!(matches!(&result, Err(Stop::Other(why)) if why.contains("missing shard 1/2")), "{result:?}");
+    let config = RankConfig { shard: Shard { index: 2, count: 2 }, ..config };
+    let result = rank_part(&baseline, &plans, &["buyer".to_owned()], &config, &hooks);
+    assert!(matches!(&result, Err(Stop::Other(why)) if why.contains("does not exist")));
 }
