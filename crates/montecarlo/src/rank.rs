@@ -26,12 +26,12 @@ use std::sync::atomic::Ordering;
 use chokepoint_engine::result::recovery_day;
 use chokepoint_engine::{
     Action, CapacityShock, Dist, End, EntityKind, Event, ExportControl, FacilityId, Model, Plan, ProductId,
-    Region, RunResult, Start, Targets,
+    Region, RunResult, Start, Targets, Workspace,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::sweep::checked_run;
+use crate::sweep::checked_run_in;
 use crate::{Hooks, ReplicateFailure, Shard, Stop, replicate_seed};
 
 mod part;
@@ -510,14 +510,26 @@ pub fn rank_part(
             if cancelled() {
                 return Err(Stop::Cancelled { completed });
             }
-            let bases: Vec<Option<Result<RunResult, ReplicateFailure>>> = (next..end)
+            // What a baseline keeps: the watched buyers (indices and values) and each one's
+            // daily unmet demand; the rest of the run goes back to the worker's workspace.
+            type Base = Result<(Vec<(usize, f64)>, Vec<Vec<f64>>), String>;
+            let bases: Vec<Option<Result<Base, ReplicateFailure>>> = (next..end)
                 .into_par_iter()
-                .map(|run| {
+                .map_init(Workspace::new, |workspace, run| {
                     if cancelled() {
                         return None;
                     }
-                    let result = checked_run(baseline, replicate_seed(config.seed, run as u64))
-                        .map_err(|problem| failure(0, run, problem));
+                    let result = checked_run_in(baseline, replicate_seed(config.seed, run as u64), workspace)
+                        .map_err(|problem| failure(0, run, problem))
+                        .map(|result| {
+                            let kept = watched(&result, model, watch).map(|idx| {
+                                let unmet =
+                                    idx.iter().map(|&(e, _)| series(&result, e, "unmet").to_vec()).collect();
+                                (idx, unmet)
+                            });
+                            workspace.recycle(result);
+                            kept
+                        });
                     (hooks.progress)(1);
                     Some(result)
                 })
@@ -528,17 +540,12 @@ pub fn rank_part(
                 match base {
                     None => return Err(Stop::Cancelled { completed: completed + i as u64 }),
                     Some(Err(f)) => failures.push(f),
-                    Some(Ok(result)) => {
+                    Some(Ok(kept)) => {
+                        let (idx, unmet) = kept.map_err(Stop::Other)?;
                         if indices.is_none() {
-                            indices = Some(watched(&result, model, watch).map_err(Stop::Other)?);
+                            indices = Some(idx);
                         }
-                        let idx = indices.as_deref().unwrap_or_default();
-                        // What a baseline keeps: each watched buyer's daily unmet demand.
-                        baselines.push(
-                            idx.iter()
-                                .map(|&(e, _)| series(&result, e, "unmet").to_vec())
-                                .collect::<Vec<_>>(),
-                        );
+                        baselines.push(unmet);
                     }
                 }
             }
@@ -551,34 +558,38 @@ pub fn rank_part(
                 (next..end).flat_map(|run| (0..n_cand).map(move |c| (run, c))).collect();
             let outcomes: Vec<Option<Result<Vec<BuyerRun>, ReplicateFailure>>> = tasks
                 .par_iter()
-                .map(|&(run, c)| {
+                .map_init(Workspace::new, |workspace, &(run, c)| {
                     if cancelled() {
                         return None;
                     }
-                    let outcome = checked_run(&plans[c], replicate_seed(config.seed, run as u64))
-                        .map_err(|problem| failure(c + 1, run, problem))
-                        .and_then(|result| {
-                            let base = &baselines[run - next];
-                            idx.iter()
-                                .enumerate()
-                                .map(|(b, &(entity, value))| {
-                                    if result.entities.get(entity).map(|e| &e.id) != Some(&watch[b]) {
-                                        return Err(failure(
-                                            c + 1,
-                                            run,
-                                            "it reports other entities than the baseline".to_owned(),
-                                        ));
-                                    }
-                                    Ok(compare(
-                                        series(&result, entity, "demand"),
-                                        series(&result, entity, "unmet"),
-                                        &base[b],
-                                        value,
-                                        start,
-                                    ))
-                                })
-                                .collect()
-                        });
+                    let outcome =
+                        checked_run_in(&plans[c], replicate_seed(config.seed, run as u64), workspace)
+                            .map_err(|problem| failure(c + 1, run, problem))
+                            .and_then(|result| {
+                                let base = &baselines[run - next];
+                                let buyers = idx
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(b, &(entity, value))| {
+                                        if result.entities.get(entity).map(|e| &e.id) != Some(&watch[b]) {
+                                            return Err(failure(
+                                                c + 1,
+                                                run,
+                                                "it reports other entities than the baseline".to_owned(),
+                                            ));
+                                        }
+                                        Ok(compare(
+                                            series(&result, entity, "demand"),
+                                            series(&result, entity, "unmet"),
+                                            &base[b],
+                                            value,
+                                            start,
+                                        ))
+                                    })
+                                    .collect::<Result<Vec<BuyerRun>, ReplicateFailure>>();
+                                workspace.recycle(result);
+                                buyers
+                            });
                     (hooks.progress)(1);
                     Some(outcome)
                 })
