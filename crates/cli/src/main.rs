@@ -269,8 +269,8 @@ struct BatchArgs {
     sets: Vec<String>,
     /// Which series get per-step bands in bands.csv [default: the file's `[report] bands`,
     /// else watched]: `watched` keeps every entity's shortage fraction (what the charts
-    /// read) and every series of the watched entities; `all` keeps every series of every
-    /// entity (five to ten times the rows, time and memory).
+    /// read) and the watched entities' stock, production, demand, unmet and shortage; `all`
+    /// keeps every series of every entity (up to ten times the rows, time and memory).
     #[arg(long, value_enum, value_name = "WHICH")]
     bands: Option<sweep::BandsArg>,
 }

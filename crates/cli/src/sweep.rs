@@ -43,7 +43,8 @@ pub struct Request<'a> {
 /// `--bands`: which series get per-step bands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BandsArg {
-    /// Every entity's shortage fraction and every series of the watched entities.
+    /// Every entity's shortage fraction and the watched entities' stock, production,
+    /// demand, unmet and shortage.
     Watched,
     /// Every series of every entity.
     All,

@@ -62,9 +62,10 @@ pub struct Calendar<E> {
     seq: u64,
 }
 
+/// An empty calendar that has not allocated its wheel yet ([`Calendar::reset`] does).
 impl<E: Copy> Default for Calendar<E> {
     fn default() -> Self {
-        Self::new()
+        Calendar { wheel: Vec::new(), today: 0, overflow: BinaryHeap::new(), seq: 0 }
     }
 }
 
@@ -79,8 +80,12 @@ impl<E: Copy> Calendar<E> {
         }
     }
 
-    /// Empties the calendar and moves its window back to day 0, keeping its allocations.
+    /// Empties the calendar and moves its window back to day 0, keeping its allocations
+    /// (and making its wheel if it has none: see `Default`).
     pub fn reset(&mut self) {
+        if self.wheel.len() != WHEEL_DAYS as usize {
+            self.wheel = (0..WHEEL_DAYS).map(|_| Vec::new()).collect();
+        }
         self.wheel.iter_mut().for_each(Vec::clear);
         self.today = 0;
         self.overflow.clear();
@@ -216,6 +221,16 @@ mod tests {
             want.sort_unstable();
             assert_eq!(got, want, "day {today}");
         }
+    }
+
+    #[test]
+    fn a_default_calendar_works_once_reset() {
+        let mut calendar = Calendar::default();
+        calendar.reset();
+        calendar.schedule(2, 5);
+        calendar.schedule(400, 6);
+        assert_eq!(read_day(&mut calendar, 2), [5]);
+        assert_eq!(read_day(&mut calendar, 400), [6]);
     }
 
     #[test]

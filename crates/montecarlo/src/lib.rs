@@ -110,7 +110,8 @@ pub struct SweepConfig {
 pub enum Bands {
     /// Every entity's `shortage_fraction` (the cascade and fan charts read it) and the
     /// headline series of the watched entities (by id), [`Bands::WATCHED_METRICS`]: what
-    /// the charts, the report and the briefing use. The default.
+    /// the charts, the report and the briefing use. The command line's default (the
+    /// library's `Default` is [`Bands::All`], which drops nothing).
     Watched(Vec<String>),
     /// Every series of every entity (`--bands all`): about five to ten times the cells.
     #[default]

@@ -235,8 +235,12 @@ fn replicate(
             let same = layout.horizon_days == result.horizon_days
                 && layout.n_steps == n_steps
                 && layout.entities.len() == result.entities.len()
-                && (layout.entities.iter().zip(&result.entities))
-                    .all(|(a, b)| a.id == b.id && a.kind == b.kind.as_str() && a.product == b.product.0)
+                && (layout.entities.iter().zip(&result.entities)).all(|(a, b)| {
+                    a.id == b.id
+                        && a.kind == b.kind.as_str()
+                        && a.region == b.region.as_str()
+                        && a.product == b.product.0
+                })
                 && layout.series.len() == kept.len()
                 && (layout.series.iter().zip(&kept)).all(|((entity, metric), &i)| {
                     *entity == result.series[i].entity && *metric == result.series[i].metric

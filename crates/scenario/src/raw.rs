@@ -756,7 +756,8 @@ pub struct RawReport {
     /// Entities shown in the printed table (default: every demand sink).
     pub watch: Option<Loc<Vec<Loc<String>>>>,
     /// Which series a sweep keeps per-step bands of: "watched" (default: every entity's
-    /// shortage fraction and every series of the watched entities) or "all".
+    /// shortage fraction and the watched entities' stock, production, demand, unmet and
+    /// shortage) or "all" (every series).
     pub bands: Option<Loc<String>>,
 }
 
