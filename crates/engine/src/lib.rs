@@ -54,7 +54,7 @@ pub use queue::EventQueue;
 pub use result::{
     Applicant, EntityInfo, EntityKind, EventKind, EventRecord, Kpis, Ledger, RunResult, Series, TradeFlow,
 };
-pub use sim::{RunConfig, Workspace};
+pub use sim::{RunConfig, SeriesFilter, Workspace};
 pub use time::{Phase, SimTime, TICKS_PER_DAY};
 pub use validate::ModelError;
 

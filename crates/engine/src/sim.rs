@@ -298,8 +298,10 @@ struct Simulation<'p, 'm> {
     first_disruption: Option<u32>,
     events: Vec<EventRecord>,
     ledgers: Vec<Ledger>,
-    /// The daily series, one per `plan.specs`.
+    /// The daily series recorded: one per `plan.specs`, or one per index of `recorded`.
     series: Vec<Series>,
+    /// Which of `plan.specs` are recorded (`None`: all).
+    recorded: Option<Vec<usize>>,
     /// Buyers' needs in a stockpile release (scratch).
     needs: Vec<(usize, i64)>,
     /// Scratch buffers for allocation.
@@ -336,6 +338,27 @@ impl Workspace {
     }
 }
 
+/// Which daily series a run records ([`Plan::series_filter`], [`Plan::run_with`]). Every
+/// entity's `demand` and `unmet` are always recorded: the KPIs are computed from them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesFilter {
+    /// Indices into the plan's series, in order.
+    recorded: Vec<usize>,
+}
+
+impl SeriesFilter {
+    /// How many series it records.
+    pub fn len(&self) -> usize {
+        self.recorded.len()
+    }
+
+    /// Whether it records none (never: demand and unmet are always recorded, if any
+    /// entity exists).
+    pub fn is_empty(&self) -> bool {
+        self.recorded.is_empty()
+    }
+}
+
 impl Plan<'_> {
     /// Runs one replicate.
     pub fn run(&self, config: RunConfig) -> RunResult {
@@ -345,7 +368,39 @@ impl Plan<'_> {
     /// Runs one replicate in `workspace`'s buffers (see [`Workspace`]): the same result as
     /// [`Plan::run`].
     pub fn run_in(&self, config: RunConfig, workspace: &mut Workspace) -> RunResult {
-        let mut sim = Simulation::new(self, config, workspace);
+        self.run_recording(config, workspace, None)
+    }
+
+    /// The series a run records when `keep(entity id, metric)` says which it needs, with
+    /// every entity's `demand` and `unmet` besides (for the KPIs).
+    pub fn series_filter(&self, keep: impl Fn(&str, &str) -> bool) -> SeriesFilter {
+        let entities = record::entity_ids(self);
+        let recorded = (self.specs.iter().enumerate())
+            .filter(|(_, spec)| {
+                matches!(spec.metric.as_str(), "demand" | "unmet")
+                    || keep(entities[spec.entity], &spec.metric)
+            })
+            .map(|(index, _)| index)
+            .collect();
+        SeriesFilter { recorded }
+    }
+
+    /// Runs one replicate in `workspace`'s buffers recording only the series of `filter`
+    /// (made by this plan's [`Plan::series_filter`]): every value, KPI, ledger, trade flow
+    /// and event is [`Plan::run`]'s; `RunResult::series` holds only the recorded series, in
+    /// the same order. A caller that reduces a few series of a large world (a sweep's
+    /// bands, a ranking's watched buyers) saves the time and memory of the others.
+    pub fn run_with(&self, config: RunConfig, workspace: &mut Workspace, filter: &SeriesFilter) -> RunResult {
+        self.run_recording(config, workspace, Some(&filter.recorded))
+    }
+
+    fn run_recording(
+        &self,
+        config: RunConfig,
+        workspace: &mut Workspace,
+        recorded: Option<&[usize]>,
+    ) -> RunResult {
+        let mut sim = Simulation::new(self, config, workspace, recorded);
         sim.run();
         let result = sim.finish();
         workspace.morning = std::mem::take(&mut sim.morning);

@@ -26,7 +26,7 @@ use std::sync::atomic::Ordering;
 use chokepoint_engine::result::recovery_day;
 use chokepoint_engine::{
     Action, CapacityShock, Dist, End, EntityKind, Event, ExportControl, FacilityId, Model, Plan, ProductId,
-    Region, RunResult, Start, Targets, Workspace,
+    Region, RunResult, SeriesFilter, Start, Targets, Workspace,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -502,6 +502,10 @@ pub fn rank_part(
     };
     let mut completed = 0u64;
     let mut indices: Option<Vec<(usize, f64)>> = None;
+    // A ranking compares the watched buyers' demand and unmet series only, which every run
+    // records anyway: nothing else is recorded.
+    let base_filter = baseline.series_filter(|_, _| false);
+    let filters: Vec<SeriesFilter> = plans.iter().map(|plan| plan.series_filter(|_, _| false)).collect();
     pool.install(|| -> Result<(), Stop> {
         let mut next = first_run;
         while next < end_run {
@@ -519,7 +523,8 @@ pub fn rank_part(
                     if cancelled() {
                         return None;
                     }
-                    let result = checked_run_in(baseline, replicate_seed(config.seed, run as u64), workspace)
+                    let seed = replicate_seed(config.seed, run as u64);
+                    let result = checked_run_in(baseline, seed, workspace, Some(&base_filter))
                         .map_err(|problem| failure(0, run, problem))
                         .map(|result| {
                             let kept = watched(&result, model, watch).map(|idx| {
@@ -562,34 +567,38 @@ pub fn rank_part(
                     if cancelled() {
                         return None;
                     }
-                    let outcome =
-                        checked_run_in(&plans[c], replicate_seed(config.seed, run as u64), workspace)
-                            .map_err(|problem| failure(c + 1, run, problem))
-                            .and_then(|result| {
-                                let base = &baselines[run - next];
-                                let buyers = idx
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(b, &(entity, value))| {
-                                        if result.entities.get(entity).map(|e| &e.id) != Some(&watch[b]) {
-                                            return Err(failure(
-                                                c + 1,
-                                                run,
-                                                "it reports other entities than the baseline".to_owned(),
-                                            ));
-                                        }
-                                        Ok(compare(
-                                            series(&result, entity, "demand"),
-                                            series(&result, entity, "unmet"),
-                                            &base[b],
-                                            value,
-                                            start,
-                                        ))
-                                    })
-                                    .collect::<Result<Vec<BuyerRun>, ReplicateFailure>>();
-                                workspace.recycle(result);
-                                buyers
-                            });
+                    let outcome = checked_run_in(
+                        &plans[c],
+                        replicate_seed(config.seed, run as u64),
+                        workspace,
+                        Some(&filters[c]),
+                    )
+                    .map_err(|problem| failure(c + 1, run, problem))
+                    .and_then(|result| {
+                        let base = &baselines[run - next];
+                        let buyers = idx
+                            .iter()
+                            .enumerate()
+                            .map(|(b, &(entity, value))| {
+                                if result.entities.get(entity).map(|e| &e.id) != Some(&watch[b]) {
+                                    return Err(failure(
+                                        c + 1,
+                                        run,
+                                        "it reports other entities than the baseline".to_owned(),
+                                    ));
+                                }
+                                Ok(compare(
+                                    series(&result, entity, "demand"),
+                                    series(&result, entity, "unmet"),
+                                    &base[b],
+                                    value,
+                                    start,
+                                ))
+                            })
+                            .collect::<Result<Vec<BuyerRun>, ReplicateFailure>>();
+                        workspace.recycle(result);
+                        buyers
+                    });
                     (hooks.progress)(1);
                     Some(outcome)
                 })

@@ -4,12 +4,12 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chokepoint_engine::{Kpis, Plan, RunConfig, RunResult, Workspace};
+use chokepoint_engine::{Kpis, Plan, RunConfig, RunResult, SeriesFilter, Workspace};
 use rayon::prelude::*;
 
 use crate::{
-    Aggregate, Band, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure, RunKpis,
-    Stop, SweepConfig, replicate_seed,
+    Aggregate, Band, Bands, Entity, Histogram, KpiSummary, Layout, Point, PointAggregate, ReplicateFailure,
+    RunKpis, Stop, SweepConfig, replicate_seed,
 };
 
 /// What the caller lends a batch: a flag to stop it and a callback told of every replicate
@@ -75,6 +75,14 @@ pub fn sweep(
     let n_tasks = (range.end - range.start) * points.len() as u64;
     let task = |t: u64| (range.start + t / points.len() as u64, (t % points.len() as u64) as usize);
     let mut batch_tasks = threads.max(1) as u64;
+    // Each point's replicates record only the series its bands keep (and the KPIs need).
+    let filters: Vec<Option<SeriesFilter>> = points
+        .iter()
+        .map(|p| match &config.bands {
+            Bands::All => None,
+            bands => Some(p.plan.series_filter(|id, metric| bands.keeps(id, metric))),
+        })
+        .collect();
     let mut next = 0u64;
     pool.install(|| {
         while next < n_tasks {
@@ -92,7 +100,8 @@ pub fn sweep(
                     }
                     let seed = replicate_seed(config.seed, run);
                     let expected = known[point].as_ref();
-                    let outcome = replicate(&points[point].plan, seed, config, expected, workspace)
+                    let filter = filters[point].as_ref();
+                    let outcome = replicate(&points[point].plan, seed, config, expected, workspace, filter)
                         .map_err(|problem| ReplicateFailure { point, run, seed, problem });
                     (hooks.progress)(1);
                     Some(outcome)
@@ -218,9 +227,10 @@ fn replicate(
     config: &SweepConfig,
     expected: Option<&Layout>,
     workspace: &mut Workspace,
+    filter: Option<&SeriesFilter>,
 ) -> Result<Outcome, String> {
     let step_days = config.step_days;
-    let mut result = checked_run_in(plan, seed, workspace)?;
+    let mut result = checked_run_in(plan, seed, workspace, filter)?;
     let horizon = result.horizon_days as usize;
 
     let kept: Vec<usize> = (0..result.series.len())
@@ -287,16 +297,23 @@ fn replicate(
 /// Runs one replicate and checks it: every product's ledger balances, and every value is
 /// finite and not negative. A panic in the engine is caught and reported like a failed check.
 pub(crate) fn checked_run(plan: &Plan<'_>, seed: u64) -> Result<RunResult, String> {
-    checked_run_in(plan, seed, &mut Workspace::new())
+    checked_run_in(plan, seed, &mut Workspace::new(), None)
 }
 
-/// [`checked_run`] in a workspace's buffers (after a panic the workspace is replaced).
+/// [`checked_run`] in a workspace's buffers (after a panic the workspace is replaced),
+/// recording the series of `filter` only (all without one): the checks cover the series
+/// recorded, and the ledgers, which cover every stock and flow.
 pub(crate) fn checked_run_in(
     plan: &Plan<'_>,
     seed: u64,
     workspace: &mut Workspace,
+    filter: Option<&SeriesFilter>,
 ) -> Result<RunResult, String> {
-    let run = catch_unwind(AssertUnwindSafe(|| plan.run_in(RunConfig { seed, replicate: 0 }, workspace)));
+    let config = RunConfig { seed, replicate: 0 };
+    let run = catch_unwind(AssertUnwindSafe(|| match filter {
+        Some(filter) => plan.run_with(config, workspace, filter),
+        None => plan.run_in(config, workspace),
+    }));
     if run.is_err() {
         *workspace = Workspace::new();
     }

@@ -223,9 +223,19 @@ impl Simulation<'_, '_> {
                 Source::PileReleased(pile) => to_units(sim.released[pile].into()),
             }
         };
-        for (index, spec) in plan.specs.iter().enumerate() {
-            let v = value(self, spec.source);
-            self.series[index].values.push(v);
+        match &self.recorded {
+            None => {
+                for (index, spec) in plan.specs.iter().enumerate() {
+                    let v = value(self, spec.source);
+                    self.series[index].values.push(v);
+                }
+            }
+            Some(recorded) => {
+                for (k, &index) in recorded.iter().enumerate() {
+                    let v = value(self, plan.specs[index].source);
+                    self.series[k].values.push(v);
+                }
+            }
         }
         self.trade.record(day);
         // The day's shortage of each buyer, for tomorrow's stockpile releases.
@@ -352,6 +362,16 @@ pub(super) fn targets_text(targets: &Targets) -> String {
         Targets::AllExcept(regions) => format!("all destinations except {}", join(regions)),
         Targets::Only(regions) => join(regions),
     }
+}
+
+/// The id of each entity, in result order (facilities, sinks, stockpiles).
+pub(crate) fn entity_ids<'p>(plan: &'p Plan<'_>) -> Vec<&'p str> {
+    let model = plan.model;
+    let piles = plan.stockpiles.iter().map(|&(event, _)| model.events[event].id.as_str());
+    (model.facilities.iter().map(|f| f.id.as_str()))
+        .chain(model.sinks.iter().map(|s| s.id.as_str()))
+        .chain(piles)
+        .collect()
 }
 
 fn entities(plan: &Plan<'_>) -> Vec<EntityInfo> {

@@ -10,7 +10,12 @@ use crate::rng::{Purpose, StreamRng, entity_key, stream};
 use super::*;
 
 impl<'p, 'm> Simulation<'p, 'm> {
-    pub(super) fn new(plan: &'p Plan<'m>, config: RunConfig, workspace: &mut Workspace) -> Self {
+    pub(super) fn new(
+        plan: &'p Plan<'m>,
+        config: RunConfig,
+        workspace: &mut Workspace,
+        recorded: Option<&[usize]>,
+    ) -> Self {
         let model = plan.model;
         let horizon = model.horizon_days;
         let RunConfig { seed, replicate } = config;
@@ -247,9 +252,13 @@ impl<'p, 'm> Simulation<'p, 'm> {
 
         // The series of an earlier replicate of this plan are reused, emptied; others are
         // made anew.
+        let specs: Vec<&record::Spec> = match recorded {
+            Some(indices) => indices.iter().map(|&i| &plan.specs[i]).collect(),
+            None => plan.specs.iter().collect(),
+        };
         let mut series = std::mem::take(&mut workspace.series);
-        let fits = series.len() == plan.specs.len()
-            && (series.iter().zip(&plan.specs)).all(|(s, spec)| {
+        let fits = series.len() == specs.len()
+            && (series.iter().zip(&specs)).all(|(s, spec)| {
                 s.entity == spec.entity && s.is_flow == spec.is_flow && s.metric == spec.metric
             });
         if fits {
@@ -258,7 +267,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
                 s.values.reserve(horizon as usize);
             }
         } else {
-            series = (plan.specs.iter())
+            series = (specs.iter())
                 .map(|spec| Series {
                     entity: spec.entity,
                     metric: spec.metric.clone(),
@@ -299,6 +308,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             events: Vec::with_capacity(2 * model.events.len()),
             ledgers,
             series,
+            recorded: recorded.map(<[usize]>::to_vec),
             needs: Vec::new(),
             entries: Vec::new(),
             scratch: Vec::new(),

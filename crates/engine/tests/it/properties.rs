@@ -165,6 +165,41 @@ proptest! {
     }
 
     #[test]
+    fn a_run_recording_some_series_is_the_whole_run_with_only_those(spec in chain(), seed in any::<u64>()) {
+        let model = build(&spec);
+        let plan = Plan::new(&model).expect("valid");
+        let config = RunConfig { seed, replicate: 0 };
+        let whole = plan.run(config);
+        // Keep each sink's stock and the first facility's production; demand and unmet of
+        // every entity come anyway (the KPIs read them).
+        let first = model.facilities[0].id.clone();
+        let keep = |id: &str, metric: &str| {
+            (metric == "stock" && model.sinks.iter().any(|s| s.id == id)) || (id == first && metric == "production")
+        };
+        let filter = plan.series_filter(keep);
+        let mut workspace = Workspace::new();
+        for _ in 0..2 {
+            let lean = plan.run_with(config, &mut workspace, &filter);
+            let expected: Vec<&Series> = whole
+                .series
+                .iter()
+                .filter(|s| {
+                    matches!(s.metric.as_str(), "demand" | "unmet") || keep(&whole.entities[s.entity].id, &s.metric)
+                })
+                .collect();
+            prop_assert_eq!(lean.series.iter().collect::<Vec<_>>(), expected);
+            prop_assert_eq!(filter.len(), lean.series.len());
+            prop_assert_eq!(&lean.kpis, &whole.kpis);
+            prop_assert_eq!(&lean.ledgers, &whole.ledgers);
+            prop_assert_eq!(&lean.trade, &whole.trade);
+            prop_assert_eq!(&lean.events, &whole.events);
+            workspace.recycle(lean);
+        }
+        // And the whole run again in the same workspace.
+        prop_assert_eq!(plan.run_in(config, &mut workspace), whole);
+    }
+
+    #[test]
     fn a_reused_workspace_gives_the_runs_of_fresh_ones(
         first in chain(),
         second in chain(),
