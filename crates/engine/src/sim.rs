@@ -300,8 +300,9 @@ struct Simulation<'p, 'm> {
     ledgers: Vec<Ledger>,
     /// The daily series recorded: one per `plan.specs`, or one per index of `recorded`.
     series: Vec<Series>,
-    /// Which of `plan.specs` are recorded (`None`: all).
-    recorded: Option<Vec<usize>>,
+    /// `(position in `series`, index into `plan.specs`)` of each recorded series, in the
+    /// order a day records them (`record::record_order`).
+    record_order: Vec<(usize, usize)>,
     /// Buyers' needs in a stockpile release (scratch).
     needs: Vec<(usize, i64)>,
     /// Scratch buffers for allocation.

@@ -41,6 +41,51 @@ pub(crate) enum Source {
     PileReleased(usize),
 }
 
+impl Source {
+    /// The variant's position, to order the daily recording by kind of value.
+    fn kind(self) -> u8 {
+        match self {
+            Source::Output(_) => 0,
+            Source::Production(_) => 1,
+            Source::Want(_) => 2,
+            Source::Lost(_) => 3,
+            Source::Shortage(_) => 4,
+            Source::Shipped(_) => 5,
+            Source::Exported(_) => 6,
+            Source::Refused(_) => 7,
+            Source::Licensed(_) => 8,
+            Source::Leaked(_) => 9,
+            Source::Diverted(_) => 10,
+            Source::Resourced(_) => 11,
+            Source::Capacity(_) => 12,
+            Source::Content(..) => 13,
+            Source::Price(_) => 14,
+            Source::SlotStock(_) => 15,
+            Source::SlotTransit(_) => 16,
+            Source::SinkDemand(_) => 17,
+            Source::SinkMet(_) => 18,
+            Source::SinkUnmet(_) => 19,
+            Source::SinkShortage(_) => 20,
+            Source::Backlog(_) => 21,
+            Source::PileStock(_) => 22,
+            Source::PileReleased(_) => 23,
+        }
+    }
+}
+
+/// `(position in the recorded series, spec index)` of the series a run records, in the
+/// order a day reads their values: grouped by kind of value (each series gets its own
+/// value whatever the order), so that reading them takes the same branch many times in a
+/// row instead of a different one for each series.
+pub(crate) fn record_order(specs: &[Spec], recorded: Option<&[usize]>) -> Vec<(usize, usize)> {
+    let mut order: Vec<(usize, usize)> = match recorded {
+        Some(indices) => indices.iter().copied().enumerate().collect(),
+        None => (0..specs.len()).map(|i| (i, i)).collect(),
+    };
+    order.sort_by_key(|&(position, index)| (specs[index].source.kind(), position));
+    order
+}
+
 /// One series: its entity, metric name, whether it is a flow, and where its value comes from.
 #[derive(Clone, Debug)]
 pub(crate) struct Spec {
@@ -223,19 +268,9 @@ impl Simulation<'_, '_> {
                 Source::PileReleased(pile) => to_units(sim.released[pile].into()),
             }
         };
-        match &self.recorded {
-            None => {
-                for (index, spec) in plan.specs.iter().enumerate() {
-                    let v = value(self, spec.source);
-                    self.series[index].values.push(v);
-                }
-            }
-            Some(recorded) => {
-                for (k, &index) in recorded.iter().enumerate() {
-                    let v = value(self, plan.specs[index].source);
-                    self.series[k].values.push(v);
-                }
-            }
+        for &(position, index) in &self.record_order {
+            let v = value(self, plan.specs[index].source);
+            self.series[position].values.push(v);
         }
         self.trade.record(day);
         // The day's shortage of each buyer, for tomorrow's stockpile releases.

@@ -308,7 +308,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             events: Vec::with_capacity(2 * model.events.len()),
             ledgers,
             series,
-            recorded: recorded.map(<[usize]>::to_vec),
+            record_order: record::record_order(&plan.specs, recorded),
             needs: Vec::new(),
             entries: Vec::new(),
             scratch: Vec::new(),
