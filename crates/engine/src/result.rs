@@ -312,6 +312,23 @@ impl RunResult {
         }
         for index in series {
             let series = &self.series[index];
+            if step == 1 {
+                // A one-day step: a flow's sum and a level's last day are the day's value
+                // (a sum of one value starts from -0.0 and is that value, bit for bit).
+                if series.metric == "shortage_fraction" {
+                    let (demand, unmet) = flows[series.entity];
+                    match (demand, unmet) {
+                        (Some(demand), Some(unmet)) => {
+                            let (demand, unmet) = (&self.series[demand].values, &self.series[unmet].values);
+                            out.extend((0..n_days).map(|d| if demand[d] > 0.0 { unmet[d] / demand[d] } else { 0.0 }));
+                        }
+                        _ => out.extend(std::iter::repeat_n(0.0, n_days)),
+                    }
+                } else {
+                    out.extend_from_slice(&series.values[..n_days]);
+                }
+                continue;
+            }
             if series.metric == "shortage_fraction" {
                 let (demand, unmet) = flows[series.entity];
                 let values = |i: Option<usize>| i.map(|i| &self.series[i].values);
