@@ -369,11 +369,17 @@ pub fn recovery_day(fraction: impl Fn(usize) -> f64, from: usize, n_days: usize)
 pub fn compute_kpis(demand: &[f64], unmet: &[f64], value: f64, first_event: Option<u32>) -> Kpis {
     let fraction = |day: usize| if demand[day] > 0.0 { unmet[day] / demand[day] } else { 0.0 };
     let n_days = demand.len().min(unmet.len());
-    let total_demand: f64 = demand.iter().sum();
-    let total_unmet: f64 = unmet.iter().sum();
-    // A day without unmet demand adds a zero to the maximum: no division needed.
-    let peak_shortage =
-        (0..n_days).map(|d| if unmet[d] > 0.0 { fraction(d) } else { 0.0 }).fold(0.0, f64::max);
+    // The two totals (each summed in day order from -0.0, as `Iterator::sum` does) and the
+    // peak in one pass: the chains of additions run side by side. A day without unmet
+    // demand adds a zero to the maximum: no division needed.
+    let (mut total_demand, mut total_unmet, mut peak_shortage) = (-0.0_f64, -0.0_f64, 0.0_f64);
+    for d in 0..n_days {
+        total_demand += demand[d];
+        total_unmet += unmet[d];
+        peak_shortage = peak_shortage.max(if unmet[d] > 0.0 { fraction(d) } else { 0.0 });
+    }
+    let total_demand = demand[n_days..].iter().fold(total_demand, |total, &v| total + v);
+    let total_unmet = unmet[n_days..].iter().fold(total_unmet, |total, &v| total + v);
     let (time_to_survive_days, time_to_recover_days) = match first_event {
         Some(event) => {
             let event = event as usize;

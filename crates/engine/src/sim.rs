@@ -647,7 +647,8 @@ impl<'p, 'm> Simulation<'p, 'm> {
             if let Some(sub) = self.substitute_for(index, slot) {
                 possible += self.slots[sub.by_slot].on_hand as f64 / sub.per_unit;
             }
-            let possible = (possible.floor() as i64).max(0);
+            // Truncation is the floor for what is not negative, and both clamp to 0 below.
+            let possible = (possible as i64).max(0);
             if possible < feasible && plan.model.adaptation.thrift.is_some() {
                 self.slots[slot].limit_day.get_or_insert(day);
             }
