@@ -320,7 +320,9 @@ impl RunResult {
                     match (demand, unmet) {
                         (Some(demand), Some(unmet)) => {
                             let (demand, unmet) = (&self.series[demand].values, &self.series[unmet].values);
-                            out.extend((0..n_days).map(|d| if demand[d] > 0.0 { unmet[d] / demand[d] } else { 0.0 }));
+                            out.extend(
+                                (0..n_days).map(|d| if demand[d] > 0.0 { unmet[d] / demand[d] } else { 0.0 }),
+                            );
                         }
                         _ => out.extend(std::iter::repeat_n(0.0, n_days)),
                     }

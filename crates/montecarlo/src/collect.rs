@@ -4,10 +4,10 @@
 
 use std::sync::atomic::Ordering;
 
-use chokepoint_engine::{Plan, RunResult};
+use chokepoint_engine::{Plan, RunResult, Workspace};
 use rayon::prelude::*;
 
-use crate::sweep::checked_run;
+use crate::sweep::checked_run_in;
 use crate::{Hooks, ReplicateFailure, Stop, replicate_seed};
 
 /// Replicates per worker thread between two looks at the cancel flag.
@@ -15,7 +15,8 @@ const TASKS_PER_THREAD: u64 = 16;
 
 /// Runs replicates `0..runs` of `plan` with the seeds [`replicate_seed`]`(seed, i)` on a
 /// pool of `threads` (0: one per core), checks each (see [`crate::sweep()`]), and returns
-/// `measure` of each, in replicate order. The result does not depend on `threads`.
+/// `measure` of each, in replicate order. The result does not depend on `threads`. Each
+/// worker thread runs its replicates in one engine workspace.
 pub fn collect<T: Send>(
     plan: &Plan<'_>,
     seed: u64,
@@ -39,10 +40,14 @@ pub fn collect<T: Send>(
             let end = (next + batch).min(runs);
             let done: Vec<Result<T, ReplicateFailure>> = (next..end)
                 .into_par_iter()
-                .map(|run| {
+                .map_init(Workspace::new, |workspace, run| {
                     let seed = replicate_seed(seed, run);
-                    let result = checked_run(plan, seed)
-                        .map(|result| measure(&result))
+                    let result = checked_run_in(plan, seed, workspace, None)
+                        .map(|result| {
+                            let value = measure(&result);
+                            workspace.recycle(result);
+                            value
+                        })
                         .map_err(|problem| ReplicateFailure { point: 0, run, seed, problem });
                     (hooks.progress)(1);
                     result

@@ -218,7 +218,7 @@ fn add_kpis(summaries: &mut [KpiSummary], outcome: &Outcome) {
     }
 }
 
-/// Runs one replicate and reduces it to what a sweep keeps (see [`checked_run`]): the
+/// Runs one replicate and reduces it to what a sweep keeps (see [`checked_run_in`]): the
 /// series `config.bands` keeps, at report steps, and every entity's KPIs and first short
 /// day. With the point's layout `expected`, the replicate is checked against it in place
 /// (no layout is built); without, its own layout comes back.
@@ -295,15 +295,11 @@ fn replicate(
     Ok(Outcome { layout, values, kpis, first_short })
 }
 
-/// Runs one replicate and checks it: every product's ledger balances, and every value is
-/// finite and not negative. A panic in the engine is caught and reported like a failed check.
-pub(crate) fn checked_run(plan: &Plan<'_>, seed: u64) -> Result<RunResult, String> {
-    checked_run_in(plan, seed, &mut Workspace::new(), None)
-}
-
-/// [`checked_run`] in a workspace's buffers (after a panic the workspace is replaced),
-/// recording the series of `filter` only (all without one): the checks cover the series
-/// recorded, and the ledgers, which cover every stock and flow.
+/// Runs one replicate in a workspace's buffers and checks it: every product's ledger
+/// balances, and every value is finite and not negative. A panic in the engine is caught
+/// and reported like a failed check (and the workspace replaced). With a `filter`, only its
+/// series are recorded: the checks cover the series recorded, and the ledgers, which cover
+/// every stock and flow.
 pub(crate) fn checked_run_in(
     plan: &Plan<'_>,
     seed: u64,
