@@ -296,6 +296,14 @@ impl Aggregate {
                     part.shard.index, part.shard.count, part.shard.count, count
                 ));
             }
+            if part.shard.index >= count {
+                return Err(format!(
+                    "shard {}/{} does not exist: shards are numbered 0 to {}",
+                    part.shard.index,
+                    count,
+                    count.saturating_sub(1)
+                ));
+            }
         }
         parts.sort_by_key(|p| p.shard.index);
         let indexes: Vec<u32> = parts.iter().map(|p| p.shard.index).collect();

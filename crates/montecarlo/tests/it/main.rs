@@ -158,6 +158,14 @@ fn one_or_two_threads_and_any_shards_give_the_same_bits() {
     let doubled =
         Aggregate::merge(vec![parts[0].clone(), parts[0].clone(), parts[1].clone(), parts[2].clone()]);
     assert!(doubled.expect_err("doubled").contains("twice"));
+    // A part numbered past the count (every shard present besides) would add runs of its
+    // own: refused, not merged.
+    let mut stray = parts[0].clone();
+    stray.shard.index = 3;
+    let mut with_stray = parts.clone();
+    with_stray.push(stray);
+    let refused = Aggregate::merge(with_stray).expect_err("shard 3/3 does not exist");
+    assert!(refused.contains("shard 3/3 does not exist"), "{refused}");
 }
 
 #[test]
