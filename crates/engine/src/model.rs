@@ -33,6 +33,10 @@ pub const MAX_DAYS: f64 = 1000.0;
 /// Largest amount (units) a stock or order level may have.
 pub const MAX_UNITS: f64 = 1e12;
 
+/// Largest value (currency per unit) a product may have: with [`MAX_RATE`] and the horizon
+/// it keeps every lost value finite, so KPIs, their summaries and shard files hold numbers.
+pub const MAX_VALUE: f64 = 1e12;
+
 /// Most facilities plus sinks a model may have. With the horizon it bounds the memory of
 /// the daily series.
 pub const MAX_ENTITIES: usize = 20_000;

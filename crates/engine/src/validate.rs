@@ -9,7 +9,7 @@ use crate::disruption::{
 use crate::dist::Dist;
 use crate::model::{
     Adaptation, Buyer, MAX_APPLICANTS, MAX_DAYS, MAX_ENTITIES, MAX_ENTITY_DAYS, MAX_EVENTS, MAX_HORIZON_DAYS,
-    MAX_RATE, MAX_UNITS, Model, Policy, Stock,
+    MAX_RATE, MAX_UNITS, MAX_VALUE, Model, Policy, Stock,
 };
 
 /// A problem that stops a model from running.
@@ -161,7 +161,7 @@ pub fn validate(model: &Model) -> Result<(), Vec<ModelError>> {
     let n_facilities = model.facilities.len() as u32;
     let n_sinks = model.sinks.len() as u32;
     for product in &model.products {
-        number(&mut errors, &product.id, "value", product.value, 0.0, f64::MAX);
+        number(&mut errors, &product.id, "value", product.value, 0.0, MAX_VALUE);
     }
     let check_stock =
         |errors: &mut Vec<ModelError>, owner: &str, field: &'static str, stock: Stock| match stock {

@@ -370,10 +370,15 @@ impl Builder {
             let raw_product = raw_product.get_ref();
             let value = raw_product.value.as_ref().map_or(0.0, |v| *v.get_ref());
             if let Some(v) = &raw_product.value
-                && (!value.is_finite() || value < 0.0)
+                && (!value.is_finite() || !(0.0..=chokepoint_engine::model::MAX_VALUE).contains(&value))
             {
+                let found = if value.abs() < 1e9 { format!("{value}") } else { format!("{value:e}") };
                 self.error(
-                    format!("products.{}.value must be 0 or more, found {value}", id.get_ref()),
+                    format!(
+                        "products.{}.value must be 0 to {:e}, found {found}",
+                        id.get_ref(),
+                        chokepoint_engine::model::MAX_VALUE
+                    ),
                     v.span(),
                 )
                 .hint = Some("the value of one unit, in currency units".to_owned());

@@ -92,6 +92,21 @@ watch = ["line"]
 "#;
 
 #[test]
+fn a_product_value_past_the_limit_is_refused_where_it_is_written() {
+    // A value near the largest f64 would make lost values infinite, which no result file
+    // can carry: refused at its line, not at the end of a sweep.
+    for (value, shown) in [("1e300", "1e300"), ("-1.0", "-1")] {
+        let text = VALID.replace("value = 10.0", &format!("value = {value}"));
+        let Err(report) = load_str("valid.toml", &text) else { panic!("value {value} loaded") };
+        let rendered = report.render(false);
+        assert!(rendered.contains(&format!("must be 0 to 1e12, found {shown}")), "{rendered}");
+        assert!(rendered.contains(&format!("value = {value}")), "located at its line: {rendered}");
+    }
+    let fine = VALID.replace("value = 10.0", "value = 1e12");
+    assert!(load_str("valid.toml", &fine).is_ok(), "the limit itself is allowed");
+}
+
+#[test]
 fn report_bands_is_watched_by_default_all_on_request_and_nothing_else() {
     let loaded = load_str("valid.toml", VALID).unwrap_or_else(|r| panic!("{}", r.render(false)));
     assert!(!loaded.scenario.report.all_bands, "watched is the default");
