@@ -77,6 +77,42 @@ impl Shard {
     /// The whole batch.
     pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 
+    /// Checks that `shards` are every shard of one cut exactly once: each cut the same
+    /// number of ways, each numbered below that number, none missing, none twice. The
+    /// message names the first problem (what `merge` of sweeps and of rankings says).
+    pub fn check_set(shards: impl IntoIterator<Item = Shard>) -> Result<(), String> {
+        let shards: Vec<Shard> = shards.into_iter().collect();
+        let Some(count) = shards.first().map(|s| s.count) else { return Err("no parts to merge".to_owned()) };
+        for Shard { index, count: its } in &shards {
+            if *its != count {
+                return Err(format!("shard {index}/{its} was cut {its} ways, another part {count} ways"));
+            }
+            if *index >= count {
+                return Err(format!(
+                    "shard {index}/{count} does not exist: shards are numbered 0 to {}",
+                    count.saturating_sub(1)
+                ));
+            }
+        }
+        let mut indexes: Vec<u32> = shards.iter().map(|s| s.index).collect();
+        indexes.sort_unstable();
+        let missing: Vec<String> = (0..count)
+            .filter(|i| indexes.binary_search(i).is_err())
+            .map(|i| format!("{i}/{count}"))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "missing shard{} {}",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", ")
+            ));
+        }
+        if let Some(w) = indexes.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("shard {}/{count} is given twice", w[0]));
+        }
+        Ok(())
+    }
+
     /// Replicates of this shard out of `runs`: `[⌊index·runs/count⌋, ⌊(index+1)·runs/count⌋)`.
     pub fn range(self, runs: u64) -> Range<u64> {
         let at = |i: u64| (u128::from(i) * u128::from(runs) / u128::from(self.count.max(1))) as u64;
@@ -281,44 +317,23 @@ impl Aggregate {
     /// Every shard from 0 to count − 1 must be there once, from the same batch.
     pub fn merge(mut parts: Vec<Aggregate>) -> Result<Aggregate, String> {
         let Some(first) = parts.first() else { return Err("no parts to merge".to_owned()) };
-        let (tag, seed, runs, count, step, n_points) =
-            (first.tag, first.seed, first.runs, first.shard.count, first.step_days, first.points.len());
+        let (tag, seed, runs, step, n_points) =
+            (first.tag, first.seed, first.runs, first.step_days, first.points.len());
         for part in &parts {
-            if part.tag != tag || part.seed != seed || part.runs != runs || part.step_days != step {
+            if part.tag != tag
+                || part.seed != seed
+                || part.runs != runs
+                || part.step_days != step
+                || part.points.len() != n_points
+            {
                 return Err(format!(
                     "shard {}/{} comes from another batch (different scenario, grid, seed, runs or step)",
                     part.shard.index, part.shard.count
                 ));
             }
-            if part.shard.count != count || part.points.len() != n_points {
-                return Err(format!(
-                    "shard {}/{} was cut {} ways, another part {} ways",
-                    part.shard.index, part.shard.count, part.shard.count, count
-                ));
-            }
-            if part.shard.index >= count {
-                return Err(format!(
-                    "shard {}/{} does not exist: shards are numbered 0 to {}",
-                    part.shard.index,
-                    count,
-                    count.saturating_sub(1)
-                ));
-            }
         }
+        Shard::check_set(parts.iter().map(|p| p.shard))?;
         parts.sort_by_key(|p| p.shard.index);
-        let indexes: Vec<u32> = parts.iter().map(|p| p.shard.index).collect();
-        let missing: Vec<String> =
-            (0..count).filter(|i| !indexes.contains(i)).map(|i| format!("{i}/{count}")).collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "missing shard{} {}",
-                if missing.len() == 1 { "" } else { "s" },
-                missing.join(", ")
-            ));
-        }
-        if let Some(w) = indexes.windows(2).find(|w| w[0] == w[1]) {
-            return Err(format!("shard {}/{count} is given twice", w[0]));
-        }
         let mut merged = Aggregate { shard: Shard::WHOLE, ..parts[0].clone() };
         for part in &parts[1..] {
             for (a, b) in merged.points.iter_mut().zip(&part.points) {

@@ -42,8 +42,7 @@ impl RankPart {
     /// impacts of exactly its replicates.
     pub fn merge(mut parts: Vec<RankPart>) -> Result<Ranking, String> {
         let Some(first) = parts.first() else { return Err("no parts to merge".to_owned()) };
-        let (tag, seed, runs, count, horizon) =
-            (first.tag, first.seed, first.runs, first.shard.count, first.horizon_days);
+        let (tag, seed, runs, horizon) = (first.tag, first.seed, first.runs, first.horizon_days);
         let (watch, n_cand) = (first.watch.clone(), first.candidates());
         for part in &parts {
             let Shard { index, count: its_count } = part.shard;
@@ -59,16 +58,10 @@ impl RankPart {
                      disruption, watched buyers, seed or runs)"
                 ));
             }
-            if its_count != count {
-                return Err(format!(
-                    "shard {index}/{its_count} was cut {its_count} ways, another part {count} ways"
-                ));
-            }
-            if index >= count {
-                return Err(format!(
-                    "shard {index}/{count} does not exist (shards are numbered 0 to N-1 of N)"
-                ));
-            }
+        }
+        Shard::check_set(parts.iter().map(|p| p.shard))?;
+        for part in &parts {
+            let Shard { index, count } = part.shard;
             let expected = part.shard.range(runs).count();
             for (candidate, per_run) in part.impacts.iter().enumerate() {
                 if per_run.len() != expected || per_run.iter().any(|buyers| buyers.len() != watch.len()) {
@@ -81,19 +74,6 @@ impl RankPart {
             }
         }
         parts.sort_by_key(|p| p.shard.index);
-        let indexes: Vec<u32> = parts.iter().map(|p| p.shard.index).collect();
-        let missing: Vec<String> =
-            (0..count).filter(|i| !indexes.contains(i)).map(|i| format!("{i}/{count}")).collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "missing shard{} {}",
-                if missing.len() == 1 { "" } else { "s" },
-                missing.join(", ")
-            ));
-        }
-        if let Some(w) = indexes.windows(2).find(|w| w[0] == w[1]) {
-            return Err(format!("shard {}/{count} is given twice", w[0]));
-        }
         // Shards are contiguous ranges in index order: appending them gives replicates 0..runs.
         let mut impacts: Vec<Vec<Vec<BuyerRun>>> = vec![Vec::with_capacity(runs as usize); n_cand];
         for part in parts {
