@@ -7,14 +7,6 @@ use chokepoint_engine::*;
 
 use crate::support::*;
 
-fn base(horizon: u32) -> Model {
-    let mut model = model(&["ore"], horizon);
-    let mine = facility(&mut model, "cn_mine", "CN", "ore", 100.0, &[], (5.0, 0.0));
-    let line = sink(&mut model, "us_line", "US", "ore", 10.0, 25.0);
-    supply(&mut model, Buyer::Sink(line), "ore", &[(mine, 1.0)], 5.0);
-    model
-}
-
 fn ban(model: &mut Model, from: u32, to: Option<u32>) {
     let ban = control(model, "CN", &["ore"], Targets::All);
     event(model, "ban", from, to, Action::ExportControl(ban));
@@ -28,7 +20,7 @@ fn orders_released_after_a_hold_ship_at_the_release_pace() {
     // day for 10 days (days 30..=39), then the daily 10 t. Without a pace, the mine ships
     // what it has: its 50 t of stock and the 100 t it makes on day 30 (150 t), then the
     // other 60 t with day 31's fresh 10 t.
-    let mut model = base(60);
+    let mut model = ore_chain(60);
     ban(&mut model, 10, Some(30));
     let unpaced = simulate(&model, 1);
     let exported = series(&unpaced, "cn_mine", "exported");
@@ -53,7 +45,7 @@ fn a_held_buyer_orders_up_to_an_emergency_target_for_a_while() {
     // 49 × 10 = 860 t) has shipped by then once the ban ends on day 30. From day 110 the
     // level is 300 t again and the line orders nothing until its position (650 t) has
     // fallen to 300 t, 35 days of use later.
-    let mut model = base(200);
+    let mut model = ore_chain(200);
     ban(&mut model, 10, Some(30));
     model.adaptation.emergency = Some(Emergency { target_days: 60.0, lasts_days: 100 });
     let result = simulate(&model, 1);
@@ -110,7 +102,7 @@ fn a_facility_short_of_an_input_thrifts_after_a_delay() {
 fn emergency_qualification_shortens_an_alternate_s_delay() {
     // As in mechanics.rs, the line may switch to an Australian mine qualified 20 days
     // after the cut-off (day 10); with a qualification factor of 0.5 it switches on day 20.
-    let mut model = base(60);
+    let mut model = ore_chain(60);
     let au = facility(&mut model, "au_mine", "AU", "ore", 100.0, &[], (5.0, 0.0));
     model.supplies[0].alternates = vec![Alternate { from: au, qualify: Dist::Const(20.0) }];
     ban(&mut model, 10, None);

@@ -8,14 +8,6 @@ use chokepoint_engine::*;
 
 use crate::support::*;
 
-fn base(horizon: u32) -> Model {
-    let mut model = model(&["ore"], horizon);
-    let mine = facility(&mut model, "cn_mine", "CN", "ore", 100.0, &[], (5.0, 0.0));
-    let line = sink(&mut model, "us_line", "US", "ore", 10.0, 25.0);
-    supply(&mut model, Buyer::Sink(line), "ore", &[(mine, 1.0)], 5.0);
-    model
-}
-
 /// Adds a second buyer, a Japanese line like the US one.
 fn with_japan(model: &mut Model) {
     let mine = model.facility_id("cn_mine").expect("mine");
@@ -56,7 +48,7 @@ fn an_authority_decides_at_most_its_capacity_a_day_so_reviews_lengthen_with_its_
     // accrued) on days 31, 33, 35 and 37. Without an authority all four are decided on
     // day 30.
     let first_four = |per_day: Option<f64>| {
-        let mut model = base(40);
+        let mut model = ore_chain(40);
         let terms = LicenceTerms {
             authority: per_day.and_then(|p| authority("mofcom", p)),
             applicants: 4,
@@ -78,7 +70,7 @@ fn controls_naming_one_authority_share_its_queue() {
     // is the mine's first customer), so it is decided on day 30 and Japan's on day 31.
     // With two authorities of one a day each, both are decided on day 30.
     let days = |shared: bool| {
-        let mut model = base(35);
+        let mut model = ore_chain(35);
         with_japan(&mut model);
         let us = LicenceTerms { authority: authority("mofcom", 1.0), ..LicenceTerms::default() };
         let name = if shared { "mofcom" } else { "other" };
@@ -104,7 +96,7 @@ fn a_multi_shipment_licence_covers_every_order_while_valid_and_is_renewed_in_tim
     // 10 t ship the day they are ordered. Renewal is filed the mean review (20 days)
     // before expiry, on day 40, decided on day 60 (valid to day 90), and again on day 90:
     // exports never stop.
-    let mut model = base(100);
+    let mut model = ore_chain(100);
     let terms =
         LicenceTerms { kind: LicenceKind::Multi { validity: Dist::Const(30.0) }, ..LicenceTerms::default() };
     licensing(&mut model, "licences", Targets::All, licence(1.0, terms));
@@ -124,7 +116,7 @@ fn a_multi_shipment_licence_covers_every_order_while_valid_and_is_renewed_in_tim
 fn approval_depends_on_who_applies_and_on_earlier_approvals() {
     // Base approval 0; a rule approves every buyer in Japan. The US application is refused
     // on day 30 (and again on days 60 and 90 after 10-day waits); Japan's is approved.
-    let mut model = base(100);
+    let mut model = ore_chain(100);
     with_japan(&mut model);
     let terms = LicenceTerms {
         approval_by: vec![ApprovalRule {
@@ -164,7 +156,7 @@ fn approval_depends_on_who_applies_and_on_earlier_approvals() {
     // time; here base is 1 and repeat 0), so the first single-shipment licence (day 30) is
     // granted and the next application, filed on day 31 for the next order, is refused on
     // day 51.
-    let mut model = base(60);
+    let mut model = ore_chain(60);
     let terms = LicenceTerms { repeat: Some(Dist::Const(0.0)), ..LicenceTerms::default() };
     licensing(&mut model, "licences", Targets::All, licence(1.0, terms));
     let result = simulate(&model, 1);
@@ -177,7 +169,7 @@ fn a_general_licence_lets_an_earlier_licensee_ship_freely_for_its_validity() {
     // in mechanics.rs: days 30 and 51). From day 55, applicants with an earlier approval
     // get a general licence for 200 days: from day 55 every order ships the day it is
     // placed (the book left from the day-51 licence is shipped by then).
-    let mut model = base(100);
+    let mut model = ore_chain(100);
     let terms = LicenceTerms {
         general: Some(GeneralLicence { day: 55, share: Dist::Const(1.0), validity: Dist::Const(200.0) }),
         ..LicenceTerms::default()
@@ -207,7 +199,7 @@ fn an_unlicensed_applicant_s_orders_stay_held_while_a_licensed_one_s_ship() {
     // (day 30), its 5 t a day ship from then on (after its part of the backlog) and the
     // other's stay on the book: exports settle at 5 t a day, not at the whole 10 t.
     let run = |seed: u64| {
-        let mut model = base(120);
+        let mut model = ore_chain(120);
         let terms = LicenceTerms {
             applicants: 2,
             kind: LicenceKind::Multi { validity: Dist::Const(1000.0) },

@@ -12,14 +12,6 @@ use chokepoint_engine::*;
 
 use crate::support::*;
 
-fn base(horizon: u32) -> Model {
-    let mut model = model(&["ore"], horizon);
-    let mine = facility(&mut model, "cn_mine", "CN", "ore", 100.0, &[], (5.0, 0.0));
-    let line = sink(&mut model, "us_line", "US", "ore", 10.0, 25.0);
-    supply(&mut model, Buyer::Sink(line), "ore", &[(mine, 1.0)], 5.0);
-    model
-}
-
 fn licensed_control(model: &Model, approval: f64, reapply: Option<f64>) -> Action {
     let mut control = control(model, "CN", &["ore"], Targets::All);
     control.licence = Some(Licence {
@@ -39,7 +31,7 @@ fn an_approved_licence_covers_what_is_on_the_book_at_the_decision() {
     // are on the book on day 30 and all 210 t are licensed. Its stock of 50 t ships that
     // day; on day 31 it makes 100 t and ships them (and applies again for the new order);
     // on day 32 it ships the last 60 t. The next decision, on day 51, finds 210 t again.
-    let mut model = base(120);
+    let mut model = ore_chain(120);
     let action = licensed_control(&model, 1.0, None);
     event(&mut model, "licences", 10, None, action);
     let result = simulate(&model, 1);
@@ -71,7 +63,7 @@ fn a_refused_licence_counts_the_book_as_refused_and_the_buyer_applies_again_late
     // level of 300 t sits on the book (day 39). It applies again on day 40 (decision on
     // day 60), and on day 70 (decision on day 90). The line runs dry on day 40, as under
     // a plain ban.
-    let mut model = base(100);
+    let mut model = ore_chain(100);
     let action = licensed_control(&model, 0.0, Some(10.0));
     event(&mut model, "licences", 10, None, action);
     let result = simulate(&model, 1);
@@ -93,7 +85,7 @@ fn a_quota_caps_exports_per_period_and_resets() {
     // up the allowance; days 15..=19 ship nothing (held orders count as refused, 10 t a
     // day). On day 20 the allowance is back: 60 t are on the book, 50 t may pass; the mine
     // makes 50 t on top of its 50 t stock and ships 50 t. Same on day 30.
-    let mut model = base(40);
+    let mut model = ore_chain(40);
     let quota = Quota {
         issuer: region("CN"),
         products: vec![product(&model, "ore")],
@@ -119,7 +111,7 @@ fn an_escalation_starts_after_its_trigger_and_a_suspension_lifts_it_for_a_while(
     // ship at once: the mine makes its 100 t capacity on top of its 50 t stock. When B is
     // suspended, the 60 t held (days 40..=45) ship: it makes 60 t. From day 60 B holds
     // again.
-    let mut model = base(80);
+    let mut model = ore_chain(80);
     let ban = Action::ExportControl(control(&model, "CN", &["ore"], Targets::All));
     event(&mut model, "ban-a", 10, Some(20), ban.clone());
     model.events.push(Event {
@@ -204,7 +196,7 @@ fn leakage_sends_a_share_of_refused_flow_through_third_countries_later() {
     // Half of what is refused leaks via Vietnam with 10 extra days. Day 10: 10 t refused,
     // 5 t leak (arriving on day 10 + 5 + 10 = 25). Day 11: 5 t still held plus 10 t new;
     // the new 10 t are refused and 5 t of them leak. And so on, while the line orders.
-    let mut model = base(60);
+    let mut model = ore_chain(60);
     let mut ban = control(&model, "CN", &["ore"], Targets::All);
     ban.leakage =
         Some(Leakage { share: Dist::Const(0.5), via: vec![region("VN")], delay: Dist::Const(10.0) });
@@ -254,7 +246,7 @@ fn a_cut_off_buyer_moves_to_its_alternate_once_it_is_qualified() {
     // on day 10; on day 30 it re-sources: the 200 t held in China are cancelled, the line
     // holds 90 t (250 t less days 15..=30), so it orders 300 − 90 = 210 t from Australia,
     // shipped that day and landing on day 35, when it had 50 t left: never short.
-    let mut model = base(60);
+    let mut model = ore_chain(60);
     let au = facility(&mut model, "au_mine", "AU", "ore", 100.0, &[], (5.0, 0.0));
     model.supplies[0].alternates = vec![Alternate { from: au, qualify: Dist::Const(20.0) }];
     let ban = control(&model, "CN", &["ore"], Targets::All);
@@ -278,7 +270,7 @@ fn a_stockpile_releases_to_a_short_buyer_at_its_daily_rate() {
     // morning. Day 40 short → 20 t released on day 41 (lands 42); day 41 short → 20 t on
     // day 42 (lands 43). The 40 t last days 42..=45; short again on days 46 and 47 →
     // releases on days 47 and 48; then 52, 53 → a last 20 t on day 53.
-    let mut model = base(70);
+    let mut model = ore_chain(70);
     let ban = control(&model, "CN", &["ore"], Targets::All);
     event(&mut model, "ban", 10, None, Action::ExportControl(ban));
     let line = model.sink_id("us_line").expect("line");
@@ -356,7 +348,7 @@ fn capacity_follows_ramps_shocks_and_recovery() {
     // A plant online on day 20 with a 10-day ramp: 10 % of 100 t on day 20, 50 % on day 24,
     // full from day 29. A mine cut to 20 % from day 10 to day 20 recovers linearly over 10
     // days: 20 + 80 × 5/10 = 60 t on day 25, full on day 30.
-    let mut model = base(40);
+    let mut model = ore_chain(40);
     let plant = facility(&mut model, "us_plant", "US", "ore", 100.0, &[], (5.0, 0.0));
     model.facilities[plant.0 as usize].online_day = 20;
     model.facilities[plant.0 as usize].ramp = Dist::Const(10.0);
@@ -381,7 +373,7 @@ fn capacity_follows_ramps_shocks_and_recovery() {
 
 #[test]
 fn demand_shocks_scale_demand_while_they_last() {
-    let mut model = base(30);
+    let mut model = ore_chain(30);
     let line = model.sink_id("us_line").expect("line");
     event(
         &mut model,
@@ -400,7 +392,7 @@ fn logistics_shocks_lengthen_or_close_lanes() {
     // Seven extra days on China–US lanes from day 10 to day 20: the shipment of day 10
     // lands on day 22 instead of 15, so the line's stock (250 t) falls 10 t a day on days
     // 15..=21 and is flat on day 22.
-    let mut model = base(40);
+    let mut model = ore_chain(40);
     let delay = LogisticsShock {
         from: Targets::Only(vec![region("CN")]),
         to: Targets::Only(vec![region("US")]),
@@ -414,7 +406,7 @@ fn logistics_shocks_lengthen_or_close_lanes() {
 
     // A closed lane holds orders (not refused) until it opens: on day 20 the 110 t held
     // ship at once.
-    let mut model = base(40);
+    let mut model = ore_chain(40);
     let closed = LogisticsShock { from: Targets::All, to: Targets::All, effect: LaneEffect::Closed };
     event(&mut model, "closed", 10, Some(20), Action::Logistics(closed));
     let result = simulate(&model, 1);
@@ -457,7 +449,7 @@ fn a_price_index_rises_outside_the_issuer_and_falls_inside() {
     // every order ships: both indices stay at 1. From day 10 the US buyer gets nothing of
     // what it has open (shortage 1): its index moves toward e¹; the Chinese seller has all
     // its open orders held (held 1): its index moves toward e⁻¹.
-    let mut model = base(20);
+    let mut model = ore_chain(20);
     model.products[0].price = Some(PriceIndex { elasticity: 1.0, adjust_days: 1.0 });
     let ban = control(&model, "CN", &["ore"], Targets::All);
     event(&mut model, "ban", 10, None, Action::ExportControl(ban));

@@ -165,3 +165,14 @@ pub fn assert_conserved(result: &RunResult) {
 pub fn timeline(result: &RunResult) -> Vec<(u32, &'static str)> {
     result.events.iter().map(|e| (e.day, e.kind.as_str())).collect()
 }
+
+/// The chain most mechanics tests start from: a Chinese mine (100 t/day, 5 days of output
+/// stock) supplies a US line that uses 10 t a day and keeps 25 days on hand; shipments take
+/// 5 days.
+pub fn ore_chain(horizon: u32) -> Model {
+    let mut model = model(&["ore"], horizon);
+    let mine = facility(&mut model, "cn_mine", "CN", "ore", 100.0, &[], (5.0, 0.0));
+    let line = sink(&mut model, "us_line", "US", "ore", 10.0, 25.0);
+    supply(&mut model, Buyer::Sink(line), "ore", &[(mine, 1.0)], 5.0);
+    model
+}
