@@ -230,6 +230,27 @@ pub struct Draw {
     pub by_episode: Vec<f64>,
 }
 
+/// The draws of every shard of one calibration (`--shard I/N` cuts the draws across
+/// machines), in sample order: each draw `0..samples` must be there exactly once. The
+/// merged draws give the posterior an unsharded calibration gives ([`posterior`]).
+pub fn merge_draws(shards: impl IntoIterator<Item = Draw>, samples: u32) -> Result<Vec<Draw>, String> {
+    let mut draws: std::collections::BTreeMap<u64, Draw> = std::collections::BTreeMap::new();
+    for draw in shards {
+        let sample = draw.sample;
+        if sample >= u64::from(samples) {
+            return Err(format!("draw {sample} is not one of the {samples} draws"));
+        }
+        if draws.insert(sample, draw).is_some() {
+            return Err(format!("draw {sample} is in two shards"));
+        }
+    }
+    if draws.len() != samples as usize {
+        let missing = samples as usize - draws.len();
+        return Err(format!("the shards hold {} of the {samples} draws ({missing} missing)", draws.len()));
+    }
+    Ok(draws.into_values().collect())
+}
+
 /// One scenario fitted with the others: its observations, the seed of its replicates, and
 /// how to build its model with a draw's settings.
 pub struct Episode<'a, E> {
@@ -353,6 +374,30 @@ pub fn run<E>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_draws_are_every_draw_once_in_sample_order() {
+        let draw = |sample: u64| Draw {
+            sample,
+            values: vec![sample as f64],
+            distance: 1.0,
+            outside: 0,
+            by_episode: vec![1.0],
+        };
+        // Two shards given out of order: the draws come back 0, 1, 2, 3.
+        let merged = merge_draws([draw(2), draw(3), draw(0), draw(1)], 4).expect("every draw once");
+        assert_eq!(merged.iter().map(|d| d.sample).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        assert_eq!(merged[2], draw(2));
+        assert_eq!(
+            merge_draws([draw(0), draw(1), draw(3)], 4),
+            Err("the shards hold 3 of the 4 draws (1 missing)".into())
+        );
+        assert_eq!(
+            merge_draws([draw(0), draw(1), draw(1), draw(2), draw(3)], 4),
+            Err("draw 1 is in two shards".into())
+        );
+        assert_eq!(merge_draws([draw(0), draw(9)], 2), Err("draw 9 is not one of the 2 draws".into()));
+    }
 
     #[test]
     fn priors_read_ranges() {

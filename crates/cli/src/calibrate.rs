@@ -239,7 +239,7 @@ fn merge_parts(
     runs: u32,
 ) -> Result<Vec<Draw>, Failure> {
     let expected_header = posterior_header(priors, request.files);
-    let mut draws: std::collections::BTreeMap<u64, Draw> = std::collections::BTreeMap::new();
+    let mut draws: Vec<Draw> = Vec::new();
     let files: Vec<String> = request.files.iter().map(|f| f.display().to_string()).collect();
     for dir in request.merge {
         let bad = |why: String| {
@@ -293,19 +293,15 @@ fn merge_parts(
             } else {
                 vec![distance]
             };
-            if draws.insert(sample, Draw { sample, values, distance, outside, by_episode }).is_some() {
-                return Err(bad(format!("draw {sample} is in two shards")));
-            }
+            draws.push(Draw { sample, values, distance, outside, by_episode });
         }
     }
-    let missing = (0..u64::from(samples)).filter(|s| !draws.contains_key(s)).count();
-    if missing > 0 || draws.len() != samples as usize {
-        return Err(Failure::new(
-            format!("the shards hold {} of the {samples} draws ({missing} missing)", draws.len()),
-            "merge every shard 0..N-1 of N of the same command",
-        ));
-    }
-    Ok(draws.into_values().collect())
+    calibrate::merge_draws(draws, samples).map_err(|why| {
+        Failure::new(
+            format!("cannot merge: {why}"),
+            "merge every shard 0..N-1 of N of the same command, once each",
+        )
+    })
 }
 
 /// The scenario with a draw's values set.
