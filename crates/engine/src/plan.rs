@@ -182,6 +182,8 @@ pub struct Plan<'m> {
     pub(crate) transit: Vec<crate::dist::Sampler>,
     /// The daily series a run records, and where each value comes from.
     pub(crate) specs: Vec<crate::sim::record::Spec>,
+    /// The order a day records every one of them in (`record::record_order`).
+    pub(crate) record_order: Vec<(usize, usize)>,
     /// Each facility's customer links (indices into `sources`), by priority rank then index.
     pub(crate) customers: Vec<Vec<u32>>,
     /// Output stock each facility keeps (what production tops up to), micro-units.
@@ -648,8 +650,10 @@ impl<'m> Plan<'m> {
             emergency_level,
             features,
             specs: Vec::new(),
+            record_order: Vec::new(),
         };
         plan.specs = crate::sim::record::specs(&plan);
+        plan.record_order = crate::sim::record::record_order(&plan.specs, None);
         Ok(plan)
     }
 

@@ -324,6 +324,7 @@ pub struct Workspace {
     reviews: Calendar<Event>,
     series: Vec<Series>,
     trade: Vec<Vec<f64>>,
+    record_order: Vec<(usize, usize)>,
 }
 
 impl Workspace {
@@ -345,6 +346,8 @@ impl Workspace {
 pub struct SeriesFilter {
     /// Indices into the plan's series, in order.
     recorded: Vec<usize>,
+    /// The order a day records them in (`record::record_order`), computed once.
+    order: Vec<(usize, usize)>,
 }
 
 impl SeriesFilter {
@@ -369,7 +372,7 @@ impl Plan<'_> {
     /// Runs one replicate in `workspace`'s buffers (see [`Workspace`]): the same result as
     /// [`Plan::run`].
     pub fn run_in(&self, config: RunConfig, workspace: &mut Workspace) -> RunResult {
-        self.run_recording(config, workspace, None)
+        self.run_recording(config, workspace, None, &self.record_order)
     }
 
     /// The series a run records when `keep(entity id, metric)` says which it needs, with
@@ -382,8 +385,9 @@ impl Plan<'_> {
                     || keep(entities[spec.entity], &spec.metric)
             })
             .map(|(index, _)| index)
-            .collect();
-        SeriesFilter { recorded }
+            .collect::<Vec<usize>>();
+        let order = record::record_order(&self.specs, Some(&recorded));
+        SeriesFilter { recorded, order }
     }
 
     /// Runs one replicate in `workspace`'s buffers recording only the series of `filter`
@@ -392,20 +396,23 @@ impl Plan<'_> {
     /// the same order. A caller that reduces a few series of a large world (a sweep's
     /// bands, a ranking's watched buyers) saves the time and memory of the others.
     pub fn run_with(&self, config: RunConfig, workspace: &mut Workspace, filter: &SeriesFilter) -> RunResult {
-        self.run_recording(config, workspace, Some(&filter.recorded))
+        self.run_recording(config, workspace, Some(&filter.recorded), &filter.order)
     }
 
+    /// A run recording the series `recorded` (all: `None`) in the day order `order`.
     fn run_recording(
         &self,
         config: RunConfig,
         workspace: &mut Workspace,
         recorded: Option<&[usize]>,
+        order: &[(usize, usize)],
     ) -> RunResult {
-        let mut sim = Simulation::new(self, config, workspace, recorded);
+        let mut sim = Simulation::new(self, config, workspace, recorded, order);
         sim.run();
         let result = sim.finish();
         workspace.morning = std::mem::take(&mut sim.morning);
         workspace.reviews = std::mem::take(&mut sim.reviews);
+        workspace.record_order = std::mem::take(&mut sim.record_order);
         result
     }
 }

@@ -15,6 +15,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
         config: RunConfig,
         workspace: &mut Workspace,
         recorded: Option<&[usize]>,
+        order: &[(usize, usize)],
     ) -> Self {
         let model = plan.model;
         let horizon = model.horizon_days;
@@ -252,13 +253,14 @@ impl<'p, 'm> Simulation<'p, 'm> {
 
         // The series of an earlier replicate of this plan are reused, emptied; others are
         // made anew.
-        let specs: Vec<&record::Spec> = match recorded {
-            Some(indices) => indices.iter().map(|&i| &plan.specs[i]).collect(),
-            None => plan.specs.iter().collect(),
-        };
+        let mut record_order = std::mem::take(&mut workspace.record_order);
+        record_order.clear();
+        record_order.extend_from_slice(order);
+        let n_recorded = recorded.map_or(plan.specs.len(), <[usize]>::len);
+        let specs = (0..n_recorded).map(|k| &plan.specs[recorded.map_or(k, |indices| indices[k])]);
         let mut series = std::mem::take(&mut workspace.series);
-        let fits = series.len() == specs.len()
-            && (series.iter().zip(&specs)).all(|(s, spec)| {
+        let fits = series.len() == n_recorded
+            && (series.iter().zip(specs.clone())).all(|(s, spec)| {
                 s.entity == spec.entity && s.is_flow == spec.is_flow && s.metric == spec.metric
             });
         if fits {
@@ -267,7 +269,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
                 s.values.reserve(horizon as usize);
             }
         } else {
-            series = (specs.iter())
+            series = specs
                 .map(|spec| Series {
                     entity: spec.entity,
                     metric: spec.metric.clone(),
@@ -308,7 +310,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             events: Vec::with_capacity(2 * model.events.len()),
             ledgers,
             series,
-            record_order: record::record_order(&plan.specs, recorded),
+            record_order,
             needs: Vec::new(),
             entries: Vec::new(),
             scratch: Vec::new(),
