@@ -307,11 +307,9 @@ impl From<Band> for Histogram {
 
 impl From<Histogram> for Band {
     fn from(histogram: Histogram) -> Self {
-        let count = histogram.count();
-        if histogram.max <= 0.0 && count > 0 && histogram.counts[ZERO] as u64 == count {
+        // Nothing but zeros (or nothing at all): a count, no histogram.
+        if histogram.count() == u64::from(histogram.counts[ZERO]) {
             Band { zeros: histogram.counts[ZERO], values: None }
-        } else if count == 0 {
-            Band::default()
         } else {
             Band { zeros: 0, values: Some(Box::new(histogram)) }
         }
