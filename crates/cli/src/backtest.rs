@@ -144,16 +144,16 @@ fn one(request: &Request<'_>, file: &Path) -> Result<Scored, Failure> {
     let tick = |n: u64| progress.inc(n);
     let hooks = Hooks { cancel: &crate::signals::CANCEL, progress: &tick };
     let started = std::time::Instant::now();
-    let threads = crate::sweep::worker_threads(request.threads);
+    let threads = crate::batch::worker_threads(request.threads);
     let backtest =
         chokepoint_backtest::run(&plan, calendar, &observations, seed, u64::from(runs), threads, &hooks);
     progress.finish();
     let backtest = backtest.map_err(|stop| match stop {
         chokepoint_montecarlo::Stop::Cancelled { completed } => {
-            crate::sweep::interrupted(completed, u64::from(runs))
+            crate::batch::interrupted(completed, u64::from(runs))
         }
         chokepoint_montecarlo::Stop::Failed(failures) => {
-            let mut message = crate::sweep::broken(failures.len());
+            let mut message = crate::batch::broken(failures.len());
             for f in failures.iter().take(10) {
                 message.push_str(&format!("\n  - run {}, seed {}: {}", f.run, f.seed, f.problem));
             }

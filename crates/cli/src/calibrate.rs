@@ -127,7 +127,7 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
         },
         Path::to_path_buf,
     );
-    let shard = crate::sweep::resolve_shard(request.shard, None)?;
+    let shard = crate::batch::resolve_shard(request.shard, None)?;
     if !request.merge.is_empty() && shard.count > 1 {
         return Err(Failure::new(
             "--merge and --shard go to different commands",
@@ -147,7 +147,7 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
     let progress = crate::progress::Progress::new("calibrate", total);
     let tick = |n: u64| progress.inc(n);
     let hooks = Hooks { cancel: &crate::signals::CANCEL, progress: &tick };
-    let threads = crate::sweep::worker_threads(request.threads);
+    let threads = crate::batch::worker_threads(request.threads);
     let started = std::time::Instant::now();
     let settings = calibrate::Settings {
         seed,
@@ -187,7 +187,7 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
             "narrow the prior to values the scenario can run with",
         ),
         calibrate::Failure::Stop { sample, stop: chokepoint_montecarlo::Stop::Cancelled { .. } } => {
-            crate::sweep::interrupted(sample * per_draw, total)
+            crate::batch::interrupted(sample * per_draw, total)
         }
         calibrate::Failure::Stop { sample, stop } => Failure::new(
             format!("draw {sample} failed: {stop:?}"),

@@ -28,16 +28,16 @@ macro_rules! outln {
 }
 
 mod backtest;
+mod batch;
 mod calibrate;
-mod charts;
 mod check;
-mod input;
+mod explain;
+mod merge;
 mod output;
 mod plot;
 mod progress;
 mod rank;
 mod report;
-mod results;
 mod run;
 mod shard;
 mod signals;
@@ -47,6 +47,9 @@ mod sweep_output;
 mod table;
 
 use std::io::IsTerminal;
+
+use chokepoint_report::files as input;
+use chokepoint_report::{charts, results};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -86,6 +89,19 @@ chokepoint run scenarios/rare-earth-controls-october-2025.toml\n  \
 chokepoint run scenarios/rare-earth-controls-april-2025.toml --set event.mofcom-18-2025.end=2025-09-01"
     )]
     Run(RunArgs),
+    /// Explain why a buyer ran short: run one replicate and walk its first shortage
+    /// upstream, day by day, to the scenario event at the root.
+    #[command(
+        after_help = "The chain names, for each step, the input that ran out, the supplier that failed to deliver it \
+and why: its orders held at the border (a ban, a pending or refused licence, a used-up quota, a closed \
+lane), its capacity cut, its lane delayed, or its own shortage, followed upstream, with dates and \
+quantities, down to the root event. It is read from the run's own records, the same run `chokepoint \
+run` gives with the same seed. docs/explain.md explains the method and its limits.\n\n\
+Examples:\n  \
+chokepoint explain scenarios/rare-earth-controls-april-2025.toml --entity us_auto\n  \
+chokepoint explain scenarios/rare-earth-controls-april-2025.toml --entity eu_motors --seed 7 --json"
+    )]
+    Explain(ExplainArgs),
     /// Run many replicates of a scenario, over a grid of settings: print, per watched
     /// entity, the probability and timing of a shortage, and write bands.csv, kpis.csv and
     /// summary.json.
@@ -178,12 +194,13 @@ chokepoint plot out/a/sweep --versus out/b/sweep -o charts/        # B against A
     Plot(PlotArgs),
     /// Write a briefing folder: sweep the scenario and run it once (and rank its single
     /// points of failure with --rank), then draw every chart and write a self-contained
-    /// report.html (charts inline, KPI tables, description, assumptions, sources, seed and
-    /// version) and report.md.
+    /// report.html that reads top-down (key findings, who runs short, why, then the charts,
+    /// tables, assumptions and sources), report.md and report.xlsx.
     #[command(
         after_help = "The folder holds report.html (opens offline, fonts inline), report.md (with the PNGs), \
-charts/ (each chart as SVG and PNG) and data/ (the run's and the sweep's result files). The same \
-command gives the same bytes. docs/charts.md describes the report.\n\n\
+report.xlsx (KPIs per sweep point, headroom, series per watched buyer: docs/workbook.md), charts/ (each \
+chart as SVG and PNG) and data/ (the run's and the sweep's result files). The same command gives the same \
+bytes. docs/charts.md describes the report; docs/explain.md the \"why\" section.\n\n\
 Examples:\n  \
 chokepoint report scenarios/rare-earth-controls-april-2025.toml -o brief/\n  \
 chokepoint report scenarios/rare-earth-controls-october-2025.toml --runs 1000 --size print\n  \
@@ -245,6 +262,26 @@ struct RunArgs {
     /// value TOML. Repeat for several keys.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+}
+
+/// Arguments of `chokepoint explain`.
+#[derive(Debug, clap::Args)]
+struct ExplainArgs {
+    /// The scenario file (TOML; see docs/scenario-format.md).
+    file: PathBuf,
+    /// The facility or demand sink whose first shortage to explain.
+    #[arg(long, value_name = "ID")]
+    entity: String,
+    /// Base seed of the random streams [default: the scenario's `seed`]: the run
+    /// `chokepoint run --seed N` gives.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Set a scenario key for this run: `key=value` (dotted path, TOML value). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Print the chain as JSON (steps, suppliers, findings, root) instead of sentences.
+    #[arg(long)]
+    json: bool,
 }
 
 /// What a batch of replicates runs: shared by `chokepoint sweep` and `chokepoint report`.
@@ -513,6 +550,14 @@ fn main() -> ExitCode {
         Command::Run(args) => {
             run::run(&args.file, args.output.as_deref(), args.seed, &args.sets, false).map(|()| true)
         }
+        Command::Explain(args) => explain::explain(&explain::Request {
+            file: &args.file,
+            entity: &args.entity,
+            seed: args.seed,
+            sets: &args.sets,
+            json: args.json,
+        })
+        .map(|()| true),
         Command::Sweep(args) => sweep::sweep(&sweep::Request {
             file: &args.batch.file,
             runs: args.batch.runs,
@@ -524,9 +569,10 @@ fn main() -> ExitCode {
             shard_count: args.shard_count,
             bands: args.batch.bands,
             nested: false,
+            reuse: None,
         })
         .map(|()| true),
-        Command::Merge(args) => sweep::merge(&args.parts, &args.output).map(|()| true),
+        Command::Merge(args) => merge::merge(&args.parts, &args.output).map(|()| true),
         Command::Rank(args) => rank::rank(&rank::Request {
             file: &args.file,
             by: args.by.into(),
@@ -588,6 +634,7 @@ fn main() -> ExitCode {
                 shard_count: None,
                 bands: args.batch.bands,
                 nested: true,
+                reuse: None,
             },
             output: args.output.as_deref(),
             size: args.size,
@@ -634,6 +681,25 @@ pub enum Failure {
         /// What to do about it.
         hint: Option<String>,
     },
+}
+
+impl From<chokepoint::Error> for Failure {
+    fn from(error: chokepoint::Error) -> Self {
+        match error {
+            chokepoint::Error::Scenario(report) => Failure::Scenario(report.render(colour())),
+            chokepoint::Error::Model(errors) => {
+                let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+                Failure::new(format!("the model cannot run:\n{}", list.join("\n")), "fix the scenario file")
+            }
+            chokepoint::Error::Other { message, hint } => Failure::new(message, hint),
+        }
+    }
+}
+
+impl From<chokepoint_report::Error> for Failure {
+    fn from(error: chokepoint_report::Error) -> Self {
+        Failure::new(error.message, error.hint)
+    }
 }
 
 impl Failure {

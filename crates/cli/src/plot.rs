@@ -69,7 +69,7 @@ pub fn charts_of(
     let mut list = match results {
         Results::Run(run) => charts::run_charts(run),
         Results::Sweep(sweep) => {
-            charts::sweep_charts(sweep, &SweepOptions { entities, points: None, max_fans })
+            charts::sweep_charts(sweep, &SweepOptions { entities, points: None, max_fans, markers: &[] })
         }
     };
     if let Some(other) = versus {

@@ -87,9 +87,17 @@ pub struct RankInfo {
     pub facility_ids: Vec<Vec<String>>,
     /// How many of the watched ids are demand sinks (the others are plants).
     pub watch_sinks: usize,
+    /// The currency of products' values (`[report] currency`; empty when the file gives none).
+    #[serde(default)]
+    pub currency: String,
 }
 
 impl RankInfo {
+    /// What values are in: the scenario's currency, or `value units` when it names none.
+    pub fn money(&self) -> &str {
+        if self.currency.is_empty() { "value units" } else { &self.currency }
+    }
+
     /// `a full stop of 90 days from 2025-01-01`.
     pub fn disruption_text(&self) -> String {
         let what = match self.disruption.kind {
@@ -238,7 +246,7 @@ fn prepare(request: &Request<'_>) -> Result<(Scenario, Disruption, Vec<String>),
 /// Runs `chokepoint rank`. Returns the ranking and what it was of (for the report), or
 /// nothing for a shard, whose part file is its result.
 pub fn rank(request: &Request<'_>) -> Result<Option<(RankInfo, Ranking)>, Failure> {
-    let shard = crate::sweep::resolve_shard(request.shard, request.shard_count)?;
+    let shard = crate::batch::resolve_shard(request.shard, request.shard_count)?;
     let (scenario, disruption, watch) = prepare(request)?;
     let model = &scenario.model;
     let candidates = chokepoint_montecarlo::candidates(model, request.by);
@@ -280,6 +288,7 @@ pub fn rank(request: &Request<'_>) -> Result<Option<(RankInfo, Ranking)>, Failur
     let baseline = crate::run::plan(model)?;
     let plans = models.iter().map(crate::run::plan).collect::<Result<Vec<Plan<'_>>, Failure>>()?;
     let info = RankInfo {
+        currency: scenario.report.currency.clone().unwrap_or_default(),
         scenario: scenario.name.clone(),
         file: request.file.display().to_string(),
         start: scenario.start,
@@ -312,9 +321,9 @@ pub fn rank(request: &Request<'_>) -> Result<Option<(RankInfo, Ranking)>, Failur
         seed: request.seed.unwrap_or(scenario.seed),
         runs: u64::from(runs),
         shard,
-        threads: crate::sweep::worker_threads(request.threads),
+        threads: crate::batch::worker_threads(request.threads),
         start_day: disruption.start_day,
-        tag: crate::sweep::fingerprint(&identity),
+        tag: crate::batch::fingerprint(&identity),
     };
     let directory = request
         .output
@@ -402,9 +411,9 @@ fn write_ranking(
 /// Says why a ranking stopped.
 fn stopped(stop: Stop, total: u64, info: &RankInfo) -> Failure {
     match stop {
-        Stop::Cancelled { completed } => crate::sweep::interrupted(completed, total),
+        Stop::Cancelled { completed } => crate::batch::interrupted(completed, total),
         Stop::Failed(failures) => {
-            let mut message = crate::sweep::broken(failures.len());
+            let mut message = crate::batch::broken(failures.len());
             for f in failures.iter().take(10) {
                 let what = match f.point {
                     0 => "the baseline".to_owned(),
@@ -512,13 +521,14 @@ pub fn headline(info: &RankInfo, ranking: &Ranking) -> String {
         );
     };
     let mut line = format!(
-        "The worst single point of failure of {} candidates ({}) under {} is {}: the watched buyers lose {} of \
+        "The worst single point of failure of {} candidates ({}) under {} is {}: the watched buyers lose {} {} of \
          value on average (90 % of runs between {} and {})",
         info.candidates.len(),
         by_noun(info.by),
         info.disruption_text(),
         info.candidates[first.candidate],
         ValueFormat::Compact.format(first.lost_value.mean),
+        info.money(),
         ValueFormat::Compact.format(first.lost_value.p05),
         ValueFormat::Compact.format(first.lost_value.p95),
     );
@@ -762,8 +772,9 @@ pub fn chart(info: &RankInfo, ranking: &Ranking, top: usize) -> Named {
             frame: Frame {
                 title: format!("Single points of failure: which {} hurts most", by_noun(info.by)),
                 subtitle: format!(
-                    "Value of unmet demand of {watched} after {}, in the scenario's value units",
-                    info.disruption_text()
+                    "Value of unmet demand of {watched} after {}, {}",
+                    info.disruption_text(),
+                    info.money()
                 ),
                 footnote: format!(
                     "Scenario: {} ({}) · seed {} · {} runs per candidate · chokepoint {}",
@@ -771,6 +782,7 @@ pub fn chart(info: &RankInfo, ranking: &Ranking, top: usize) -> Named {
                 ),
             },
             format: ValueFormat::Compact,
+            bar: "Mean over runs".into(),
             whisker: "5-95 % of runs".into(),
             bars,
         }),

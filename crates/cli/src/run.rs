@@ -2,16 +2,16 @@
 
 use std::path::{Path, PathBuf};
 
-use chokepoint_engine::{Plan, RunConfig};
+use chokepoint_engine::Plan;
 
 use crate::Failure;
-use crate::output::{self, OutputFile};
+use crate::output;
 use crate::staged::{Slot, Staged};
 
 /// Reads and validates a scenario file (and the world files it extends), its `[sweep]`
 /// grid included, printing warnings.
 pub fn load(file: &Path) -> Result<chokepoint_scenario::Scenario, Failure> {
-    accept(file, chokepoint_scenario::load_path(file, &mut crate::read_file), true)
+    accept(file, chokepoint::load(file, &[]), true)
 }
 
 /// Reads and validates a scenario file with keys set by dotted path (`--set`), printing
@@ -21,13 +21,13 @@ pub fn load_with(
     settings: &[(String, String)],
     warn: bool,
 ) -> Result<chokepoint_scenario::Scenario, Failure> {
-    accept(file, chokepoint_scenario::load_path_with(file, &mut crate::read_file, settings), warn)
+    accept(file, chokepoint::load(file, settings), warn)
 }
 
 /// The loaded scenario, or its rendered diagnostics as a failure.
 fn accept(
     file: &Path,
-    loaded: Result<chokepoint_scenario::Loaded, chokepoint_scenario::Report>,
+    loaded: Result<chokepoint_scenario::Loaded, chokepoint::Error>,
     warn: bool,
 ) -> Result<chokepoint_scenario::Scenario, Failure> {
     match loaded {
@@ -37,7 +37,7 @@ fn accept(
             }
             Ok(loaded.scenario)
         }
-        Err(report) => {
+        Err(chokepoint::Error::Scenario(report)) => {
             let n = report.n_errors();
             let summary = format!(
                 "{}: {n} error{} found; nothing was run",
@@ -46,6 +46,7 @@ fn accept(
             );
             Err(Failure::Scenario(format!("{}{summary}", report.render(crate::colour()))))
         }
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -61,23 +62,16 @@ pub fn run(
 ) -> Result<(), Failure> {
     let settings = single_settings(sets, "a run", "sweep several values with chokepoint sweep --set")?;
     let scenario = load_with(file, &settings, true)?;
-    let seed = seed.unwrap_or(scenario.seed);
-    let plan = plan(&scenario.model)?;
+    // The model's problems before any folder is touched.
+    plan(&scenario.model)?;
     let directory = output.map(Path::to_path_buf).unwrap_or_else(|| default_directory(file));
     let staged = if nested { Staged::nested(&directory)? } else { Staged::begin(&directory, Slot::Result)? };
     crate::signals::check()?;
-    let result = plan.run(RunConfig { seed, replicate: 0 });
+    let run = chokepoint::run(&scenario, seed)?;
     crate::signals::check()?;
-
-    let context = output::Context { scenario: &scenario, file, seed, result: &result };
-    let series = output::series_csv(&context)?;
+    let files = chokepoint::run_files(&scenario, file, &run)?;
     crate::signals::check()?;
-    let files = vec![
-        OutputFile { name: "series.csv".into(), contents: series },
-        OutputFile { name: "summary.json".into(), contents: output::summary_json(&context)? },
-        OutputFile { name: "events.csv".into(), contents: output::events_csv(&context)? },
-        OutputFile { name: "trade.csv".into(), contents: output::trade_csv(&context)? },
-    ];
+    let context = output::Context { scenario: &scenario, file, seed: run.seed, result: &run.result };
     staged.write(&files)?;
     staged.commit()?;
     if nested {
@@ -95,23 +89,12 @@ pub fn run(
 /// `--set key=value` settings of a command that takes one value per key (`what` names the
 /// command in the message; `hint` says what to do with several).
 pub fn single_settings(sets: &[String], what: &str, hint: &str) -> Result<Vec<(String, String)>, Failure> {
-    let mut settings = Vec::with_capacity(sets.len());
-    for text in sets {
-        let (key, mut values) = crate::sweep::split_setting(text)?;
-        if values.len() > 1 {
-            return Err(Failure::new(format!("--set {text}: {what} takes one value per key"), hint));
-        }
-        settings.push((key, values.remove(0)));
-    }
-    Ok(settings)
+    chokepoint::settings::single(sets, what, hint).map_err(Failure::from)
 }
 
 /// The plan of a loaded model, or the model's problems as a failure.
 pub fn plan(model: &chokepoint_engine::Model) -> Result<Plan<'_>, Failure> {
-    Plan::new(model).map_err(|errors| {
-        let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
-        Failure::new(format!("the model cannot run:\n{}", list.join("\n")), "fix the scenario file")
-    })
+    chokepoint::plan(model).map_err(Failure::from)
 }
 
 /// `out/<file stem>/`: where a scenario's results go by default (a sweep's and a report's in

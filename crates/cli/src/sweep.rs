@@ -3,12 +3,13 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chokepoint_montecarlo::{Aggregate, Bands, Hooks, Point, Shard, Stop, SweepConfig};
 use chokepoint_scenario::Scenario;
 
 use crate::Failure;
+use crate::batch::{broken, fingerprint, interrupted, resolve_shard, worker_threads};
 use crate::shard;
 use crate::staged::{Slot, Staged};
 use crate::sweep_output::{self as files, SweepInfo};
@@ -38,7 +39,15 @@ pub struct Request<'a> {
     /// `output` is inside the staging folder of a command that commits it (`chokepoint
     /// report`): write there plainly, and print neither the table nor the list of files.
     pub nested: bool,
+    /// With `nested`: a folder that may hold this very sweep from an earlier report (its
+    /// files and a [`KEY_FILE`] naming the same models, settings, seed, runs and version): its
+    /// files are copied instead of running the sweep again.
+    pub reuse: Option<&'a Path>,
 }
+
+/// The file a nested sweep writes beside its results to say what it is, so that a later
+/// report with the same inputs can reuse it (`Request::reuse`).
+pub const KEY_FILE: &str = "sweep.key";
 
 /// `--bands`: which series get per-step bands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -65,73 +74,13 @@ pub fn bands(scenario: &Scenario, flag: Option<BandsArg>) -> Bands {
     Bands::Watched(watched)
 }
 
-/// Splits `key=v1,v2,…` into the key and its values, at commas outside brackets, braces
-/// and quotes (so `{ after = "63d" }` and `[1, 2]` stay whole).
+/// `key=v1,v2,…` as its key and values (`chokepoint::settings::split`).
 pub fn split_setting(text: &str) -> Result<(String, Vec<String>), Failure> {
-    let Some((key, values)) = text.split_once('=') else {
-        return Err(Failure::new(
-            format!("--set {text}: expected key=value"),
-            "write --set event.mofcom-18-2025.end=2025-06-06,2025-12-31",
-        ));
-    };
-    let key = key.trim();
-    if key.is_empty() || values.trim().is_empty() {
-        return Err(Failure::new(
-            format!("--set {text}: the key or the value is empty"),
-            "write --set facilities.my_lynas.capacity=5000.0,8000.0",
-        ));
-    }
-    let mut out = Vec::new();
-    let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0usize);
-    for (i, c) in values.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '[' | '{') => depth += 1,
-            (None, ']' | '}') => depth -= 1,
-            (None, ',') if depth == 0 => {
-                out.push(values[start..i].trim().to_owned());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(values[start..].trim().to_owned());
-    if out.iter().any(String::is_empty) {
-        return Err(Failure::new(
-            format!("--set {text}: a value in the list is empty"),
-            "separate values with single commas",
-        ));
-    }
-    Ok((key.to_owned(), out))
+    chokepoint::settings::split(text).map_err(Failure::from)
 }
 
 /// Most points in a sweep's grid.
 pub const MAX_POINTS: u64 = 10_000;
-
-/// Most worker threads per core: results never depend on the thread count, and more
-/// threads than this only add switching.
-pub const THREADS_PER_CORE: usize = 4;
-
-/// The worker threads to start for `--threads` (0: one per core), capped at
-/// [`THREADS_PER_CORE`] per core with a message.
-pub(crate) fn worker_threads(requested: Option<usize>) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    match requested {
-        Some(n) if n > THREADS_PER_CORE * cores => {
-            let cap = THREADS_PER_CORE * cores;
-            eprintln!(
-                "warning: --threads {n} is more than {THREADS_PER_CORE} per core on this machine's {cores} \
-                 core{}; using {cap} (results do not depend on the thread count)",
-                if cores == 1 { "" } else { "s" }
-            );
-            cap
-        }
-        Some(n) => n,
-        None => 0,
-    }
-}
 
 /// Refuses a sweep whose per-step summaries would not fit in memory, before its points
 /// are loaded: one replicate of the base scenario gives the series and report steps.
@@ -176,60 +125,6 @@ fn grid_points(grid: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>> {
             .collect();
     }
     points
-}
-
-/// Which shard this process runs: `--shard I/N`, else SLURM's array variables, else
-/// `JOB_COMPLETION_INDEX` with `--shard-count`; the whole batch when none is set.
-pub fn resolve_shard(flag: Option<&str>, count: Option<u32>) -> Result<Shard, Failure> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let number = |name: &str, text: &str| -> Result<u32, Failure> {
-        text.trim().parse::<u32>().map_err(|_| {
-            Failure::new(format!("{name} is '{text}', not a whole number"), "shards are numbered from 0")
-        })
-    };
-    let shard = if let Some(text) = flag {
-        let Some((i, n)) = text.split_once('/') else {
-            return Err(Failure::new(
-                format!("--shard {text}: expected I/N"),
-                "write --shard 0/4 … --shard 3/4",
-            ));
-        };
-        Shard { index: number("the shard index", i)?, count: number("the shard count", n)? }
-    } else if let (Some(id), Some(n)) = (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT")) {
-        let min = var("SLURM_ARRAY_TASK_MIN").map_or(Ok(0), |m| number("SLURM_ARRAY_TASK_MIN", &m))?;
-        let id = number("SLURM_ARRAY_TASK_ID", &id)?;
-        Shard { index: id.saturating_sub(min), count: number("SLURM_ARRAY_TASK_COUNT", &n)? }
-    } else if let Some(id) = var("JOB_COMPLETION_INDEX") {
-        let Some(count) = count else {
-            return Err(Failure::new(
-                "JOB_COMPLETION_INDEX is set but the number of shards is not",
-                "pass --shard-count N with the Job's completions (docs/scale-out.md)",
-            ));
-        };
-        Shard { index: number("JOB_COMPLETION_INDEX", &id)?, count }
-    } else {
-        return Ok(Shard::WHOLE);
-    };
-    if shard.count == 0 || shard.index >= shard.count {
-        return Err(Failure::new(
-            format!("shard {}/{} does not exist", shard.index, shard.count),
-            "shards are numbered 0 to N-1 of N (N at least 1)",
-        ));
-    }
-    Ok(shard)
-}
-
-/// FNV-1a over the text of everything that makes a batch, so shards of different batches
-/// are not merged.
-pub(crate) fn fingerprint(parts: &[String]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in part.bytes().chain([0xff]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    hash
 }
 
 /// Runs `chokepoint sweep`.
@@ -308,7 +203,7 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         points: settings.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         description: base.description.clone().unwrap_or_default(),
-        chain: crate::output::chain(&base.model),
+        chain: crate::output::chain(&base.model, &base.names),
     };
     let mut identity: Vec<String> =
         scenarios.iter().map(|s| format!("{:?}", (&s.name, &s.start, &s.model))).collect();
@@ -336,12 +231,34 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
     } else {
         Staged::begin(&directory, Slot::Shard(shard.index, shard.count))?
     };
+    let key = format!(
+        "chokepoint-sweep-key 1\n{:016x} seed {} runs {} bands {:?} version {}\n",
+        config.tag,
+        config.seed,
+        config.runs,
+        config.bands,
+        env!("CARGO_PKG_VERSION")
+    );
+    if request.nested
+        && shard == Shard::WHOLE
+        && let Some(previous) = request.reuse
+        && reuse(previous, staged.path(), &key)?
+    {
+        eprintln!(
+            "chokepoint report: the sweep in {} has the same scenario, settings, seed and runs: reused",
+            previous.display()
+        );
+        return Ok(());
+    }
     let rows_path = staged.scratch("kpis-rows")?;
     let result = run_batch(&points, &config, &info, &rows_path);
     let outcome = result.and_then(|aggregate| {
         if shard == Shard::WHOLE {
             write_results(staged.path(), &info, &aggregate, &rows_path)?;
             let _ = std::fs::remove_file(&rows_path);
+            if request.nested {
+                write_key(staged.path(), &key)?;
+            }
             staged.commit()?;
             if !request.nested {
                 out!("{}", files::table(&info, &aggregate));
@@ -369,6 +286,37 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
     });
     let _ = std::fs::remove_file(&rows_path);
     outcome
+}
+
+/// The result files of a sweep, which a reused one copies.
+const RESULT_FILES: [&str; 3] = ["bands.csv", "kpis.csv", "summary.json"];
+
+/// Copies the sweep in `previous` into `into` when its key file is `key` and it has every
+/// result file; `false` (nothing copied) otherwise.
+fn reuse(previous: &Path, into: &Path, key: &str) -> Result<bool, Failure> {
+    let same = std::fs::read_to_string(previous.join(KEY_FILE)).is_ok_and(|k| k == key);
+    if !same || !RESULT_FILES.iter().all(|name| previous.join(name).is_file()) {
+        return Ok(false);
+    }
+    for name in RESULT_FILES {
+        std::fs::copy(previous.join(name), into.join(name)).map_err(|error| {
+            Failure::new(
+                format!("cannot copy {name} from '{}': {error}", previous.display()),
+                "delete that folder to sweep again, or check its permissions",
+            )
+        })?;
+    }
+    write_key(into, key)?;
+    Ok(true)
+}
+
+fn write_key(directory: &Path, key: &str) -> Result<(), Failure> {
+    std::fs::write(directory.join(KEY_FILE), key).map_err(|error| {
+        Failure::new(
+            format!("cannot write {KEY_FILE} in '{}': {error}", directory.display()),
+            "check the disk space and permissions of the output directory",
+        )
+    })
 }
 
 /// Runs the batch with a progress bar (on a terminal only), streaming KPI rows to `rows_path`.
@@ -403,21 +351,6 @@ fn run_batch(
     let seconds = started.elapsed().as_secs_f64();
     eprintln!("{total} runs in {seconds:.1} s ({:.0} runs/s)", total as f64 / seconds.max(1e-9));
     Ok(aggregate)
-}
-
-/// A batch stopped by an interrupt after `completed` of `total` runs.
-pub(crate) fn interrupted(completed: u64, total: u64) -> Failure {
-    Failure::Interrupted(format!(
-        "interrupted: {} of {} runs had completed; no result file was written \
-         (run again to get results: the same seed gives the same runs)",
-        crate::table::format_units(completed as f64),
-        crate::table::format_units(total as f64)
-    ))
-}
-
-/// The first line of the message about `n` replicates that broke an invariant.
-pub(crate) fn broken(n: usize) -> String {
-    format!("{n} replicate{} broke an invariant:", if n == 1 { "" } else { "s" })
 }
 
 /// Says why a batch stopped.
@@ -478,32 +411,8 @@ fn write_results(
     })
 }
 
-/// Runs `chokepoint merge`: every shard is checked whole before anything is written. The
-/// shards of a ranking (`rank --shard`) go to [`crate::rank::merge`].
-pub fn merge(parts: &[PathBuf], output: &Path) -> Result<(), Failure> {
-    let mut sweeps = Vec::with_capacity(parts.len());
-    let mut ranks = Vec::new();
-    for path in parts {
-        crate::signals::check()?;
-        match shard::read_part(path)? {
-            (shard::Header::Sweep(header), part) => sweeps.push((*header, part)),
-            (shard::Header::Rank(header), part) => ranks.push((*header, part)),
-        }
-    }
-    if let (Some((_, sweep)), Some((_, rank))) = (sweeps.first(), ranks.first()) {
-        return Err(Failure::new(
-            format!(
-                "{} is a shard of a sweep and {} a shard of a ranking: they cannot be merged together",
-                sweep.path().display(),
-                rank.path().display()
-            ),
-            "merge the shard-*.part files of one sweep and the rank-shard-*.part files of one ranking with \
-             separate commands, each into its own -o DIR",
-        ));
-    }
-    if !ranks.is_empty() {
-        return crate::rank::merge(ranks.into_iter().map(|(header, _)| header).collect(), output);
-    }
+/// Merges the parts of one sweep (read and checked by `merge::merge`) into `output`.
+pub fn merge_parts(sweeps: Vec<(shard::SweepHeader, shard::Part)>, output: &Path) -> Result<(), Failure> {
     let mut opened = sweeps;
     let info = opened[0].0.info.clone();
     if let Some((header, _)) = opened.iter().find(|(h, _)| h.info != info) {
@@ -548,7 +457,7 @@ pub fn merge(parts: &[PathBuf], output: &Path) -> Result<(), Failure> {
     out!("{}", files::table(&info, &merged));
     outln!(
         "\nMerged {} shards. Wrote bands.csv, kpis.csv, summary.json in {}",
-        parts.len(),
+        opened.len(),
         output.display()
     );
     Ok(())

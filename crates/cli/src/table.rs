@@ -30,8 +30,18 @@ pub fn kpi_table(context: &Context<'_>) -> String {
             .filter_map(|id| result.entities.iter().position(|e| &e.id == id))
             .collect()
     };
-    let header = ["entity", "region", "runs short", "recovers", "peak short", "unmet", "fill rate"];
-    let mut rows: Vec<[String; 7]> = Vec::new();
+    let header = [
+        "entity",
+        "name",
+        "region",
+        "runs short",
+        "recovers",
+        "peak short",
+        "unmet",
+        "fill rate",
+        "min cover",
+    ];
+    let mut rows: Vec<[String; 9]> = Vec::new();
     for index in watched {
         let entity = &result.entities[index];
         let kpis = &result.kpis[index];
@@ -51,17 +61,37 @@ pub fn kpi_table(context: &Context<'_>) -> String {
         };
         rows.push([
             entity.id.clone(),
+            scenario.names.get(&entity.id).cloned().unwrap_or_default(),
             entity.region.to_string(),
             survive,
             recover,
             format!("{:.0} %", kpis.peak_shortage * 100.0),
             format!("{} {unit}", format_units(kpis.unmet_units)),
             format!("{:.1} %", kpis.fill_rate * 100.0),
+            result.headroom[index].map_or_else(|| "-".to_owned(), |h| cover_days(h.min_cover_days)),
         ]);
     }
-    out.push_str(&render(&header, &rows));
+    // The name column only when some watched entity has a display name.
+    if rows.iter().all(|row| row[1].is_empty()) {
+        let header: [&str; 8] = std::array::from_fn(|i| header[if i == 0 { 0 } else { i + 1 }]);
+        let rows: Vec<[String; 8]> = rows
+            .iter()
+            .map(|row| std::array::from_fn(|i| row[if i == 0 { 0 } else { i + 1 }].clone()))
+            .collect();
+        out.push_str(&render(&header, &rows));
+    } else {
+        out.push_str(&render(&header, &rows));
+    }
     out.push_str("\n\"runs short\": days from the first disruption to the first day with unmet demand.\n");
+    out.push_str(
+        "\"min cover\": fewest days of use held over the run (stock on hand plus in transit) of the input that ran lowest.\n",
+    );
     out
+}
+
+/// Days of cover as the table prints them: whole days from 10 up, one decimal below.
+pub fn cover_days(days: f64) -> String {
+    if days >= 10.0 { format!("{days:.0} d") } else { format!("{days:.1} d") }
 }
 
 /// A plain-text table: left-aligned columns two spaces apart, a rule under the header.
@@ -85,36 +115,4 @@ pub fn render<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Strin
     out
 }
 
-/// A quantity with thousands grouped and at most 3 significant decimals.
-pub fn format_units(value: f64) -> String {
-    let rounded = if value.abs() >= 100.0 { format!("{value:.0}") } else { format!("{value:.3}") };
-    let rounded = if rounded.contains('.') {
-        rounded.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        rounded
-    };
-    let (integer, fraction) = rounded.split_once('.').map_or((rounded.as_str(), None), |(i, f)| (i, Some(f)));
-    let (sign, digits) = integer.strip_prefix('-').map_or(("", integer), |d| ("-", d));
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match fraction {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn units_are_grouped_and_trimmed() {
-        assert_eq!(super::format_units(1234567.4), "1,234,567");
-        assert_eq!(super::format_units(12.5), "12.5");
-        assert_eq!(super::format_units(0.0), "0");
-        assert_eq!(super::format_units(-1500.0), "-1,500");
-    }
-}
+pub use chokepoint_report::format::format_units;

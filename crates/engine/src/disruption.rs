@@ -94,6 +94,20 @@ impl Action {
             Action::Substitute(_) => "substitute",
         }
     }
+
+    /// Whether the event disturbs supply or demand (a control, a quota, a shock): what the
+    /// first disruption of a run counts from (`docs/model.md`, "KPIs"). Suspensions and
+    /// responses (stockpiles, substitutes) are not.
+    pub fn is_disruptive(&self) -> bool {
+        matches!(
+            self,
+            Action::ExportControl(_)
+                | Action::Quota(_)
+                | Action::Capacity(_)
+                | Action::Demand(_)
+                | Action::Logistics(_)
+        )
+    }
 }
 
 /// An export control as written: who issues it, on what, to whom, and how exporters may

@@ -52,7 +52,8 @@ pub use model::{
 pub use plan::Plan;
 pub use queue::EventQueue;
 pub use result::{
-    Applicant, EntityInfo, EntityKind, EventKind, EventRecord, Kpis, Ledger, RunResult, Series, TradeFlow,
+    Applicant, EntityInfo, EntityKind, EventKind, EventRecord, Headroom, HoldCause, HoldRecord, Kpis, Ledger,
+    RunResult, Series, TradeFlow,
 };
 pub use sim::{RunConfig, SeriesFilter, Workspace};
 pub use time::{Phase, SimTime, TICKS_PER_DAY};

@@ -239,6 +239,9 @@ pub struct Plan<'m> {
     /// not online at the start or a spare one, its capacity's), micro-units per day: the
     /// release pace's unit.
     pub(crate) planned_flow: Vec<i64>,
+    /// The slots whose cover a run tracks for the headroom, with the first day it counts:
+    /// not a substitute's, not one planned for no use, from its plant's online day.
+    pub(crate) cover_slots: Vec<(usize, u32)>,
     /// For each slot, the order-up-to level of an emergency stock target after a cut
     /// (`Adaptation::emergency`), micro-units; 0 when none applies.
     pub(crate) emergency_level: Vec<i64>,
@@ -535,7 +538,7 @@ impl<'m> Plan<'m> {
         }
         let (raised, n_raised) = announced_levels(model, &slots, &sources, &cover);
         let emergency_level = emergency_levels(model, &slots, &cover);
-        let planned_flow = cover.iter().map(|&(flow, _)| to_qty(flow)).collect();
+        let planned_flow: Vec<i64> = cover.iter().map(|&(flow, _)| to_qty(flow)).collect();
         let mut licence_authority = vec![None; model.events.len()];
         let mut authorities: Vec<usize> = Vec::new();
         for (index, event) in model.events.iter().enumerate() {
@@ -617,6 +620,16 @@ impl<'m> Plan<'m> {
 
         let routes = Routes::new(model, &slots, &sources, &facility_rules);
 
+        let cover_slots = (0..slots.len())
+            .filter(|&slot| !slots[slot].substitute && planned_flow[slot] > 0)
+            .map(|slot| {
+                let from = match slots[slot].buyer {
+                    Buyer::Facility(f) => model.facilities[f.0 as usize].online_day,
+                    Buyer::Sink(_) => 0,
+                };
+                (slot, from)
+            })
+            .collect();
         let mut plan = Plan {
             model,
             slots,
@@ -646,6 +659,7 @@ impl<'m> Plan<'m> {
             n_raised,
             licence_authority,
             authorities,
+            cover_slots,
             planned_flow,
             emergency_level,
             features,

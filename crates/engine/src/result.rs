@@ -1,7 +1,7 @@
 //! What a run produces: daily series per entity and metric, bilateral trade flows, the
 //! timeline of events played, KPIs per entity, and a conservation ledger per product.
 
-use crate::model::{ProductId, Region};
+use crate::model::{Buyer, FacilityId, ProductId, Region};
 
 /// Kind of an entity in results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +57,10 @@ pub struct Series {
 pub struct Applicant {
     /// Index of the control in `Model::events`.
     pub control: usize,
+    /// The supplier of the supply link it applies for.
+    pub supplier: FacilityId,
+    /// The buyer of that link.
+    pub buyer: Buyer,
     /// The buyer's region.
     pub importer: Region,
     /// Day of its first application.
@@ -184,6 +188,46 @@ pub struct EventRecord {
     pub detail: String,
 }
 
+/// Why a supplier's door held a buyer's orders (see [`HoldRecord`]). Each names the rule
+/// by its index in `Model::events`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldCause {
+    /// An export control without licences banned them.
+    Banned(usize),
+    /// They waited for licence decisions under this export control.
+    LicencePending(usize),
+    /// A licence application under this export control was refused (the refused
+    /// applicants' part; the rest may still be pending).
+    LicenceRefused(usize),
+    /// This quota's allowance for the period was used up.
+    Quota(usize),
+    /// This logistics shock closed the lane.
+    LaneClosed(usize),
+}
+
+/// One episode of a supplier holding one buyer's orders at its door for one cause: the
+/// days, one after another, on which the same rule held some of the orders of one supply
+/// link (or alternate). The timeline (`events`) logs only the first day of refusals; this
+/// record also says which link, which rule, and how much waited, for pending licences and
+/// closed lanes too. It changes nothing the run does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HoldRecord {
+    /// The supplier whose orders were held.
+    pub supplier: FacilityId,
+    /// The buyer they were for.
+    pub buyer: Buyer,
+    /// Why.
+    pub cause: HoldCause,
+    /// First day of the episode.
+    pub first_day: u32,
+    /// Last day of the episode (the rule may hold again later: a new episode).
+    pub last_day: u32,
+    /// Units (of the supplier's product) held on the first day.
+    pub held_first: f64,
+    /// Most units held on any day of the episode.
+    pub held_peak: f64,
+}
+
 /// Key performance indicators of one entity over one run (see `docs/model.md`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Kpis {
@@ -202,6 +246,22 @@ pub struct Kpis {
     pub lost_value: f64,
     /// Share of demand (or planned production) met on the day it arose (1 when none arose).
     pub fill_rate: f64,
+}
+
+/// How close an entity came to running out (`docs/model.md`, "Headroom"): its lowest
+/// cover over the run, stock on hand plus in transit of one input at the end of a day,
+/// divided by that input's planned use per day.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Headroom {
+    /// Fewest days of cover (0 when it ran out of stock and had nothing on the way).
+    pub min_cover_days: f64,
+    /// First day (0-based) it was that low.
+    pub day: u32,
+    /// The input that set it (a sink's own product).
+    pub input: crate::model::ProductId,
+    /// The supplier of that input with the most orders not yet shipped on that day (held
+    /// at a border included); `None` when no order was open.
+    pub supplier: Option<crate::model::FacilityId>,
 }
 
 /// Conservation ledger of one product over a run, in micro-units (10⁻⁶ of the product's
@@ -250,11 +310,18 @@ pub struct RunResult {
     pub trade: Vec<TradeFlow>,
     /// The timeline played, in time order.
     pub events: Vec<EventRecord>,
+    /// Episodes of orders held at suppliers' doors (by a control, a pending or refused
+    /// licence, a quota or a closed lane), in the order they began (supplier's allocation
+    /// order within a day).
+    pub holds: Vec<HoldRecord>,
     /// Every licence applicant of the run: under which control, for which buyer, when it
     /// first applied and when it was first approved, sorted by (control, link, applicant).
     pub applicants: Vec<Applicant>,
     /// KPIs, one per entity, in entity order.
     pub kpis: Vec<Kpis>,
+    /// Headroom, one per entity, in entity order: `None` for an entity without inputs (a
+    /// mine, a stockpile) or not online within the horizon.
+    pub headroom: Vec<Option<Headroom>>,
     /// Conservation ledger per product, in model order.
     pub ledgers: Vec<Ledger>,
     /// Day of the first disruptive event, if one happened within the horizon.

@@ -25,7 +25,7 @@ use crate::disruption::Action;
 use crate::dist::PoissonCache;
 use crate::model::{Noise, Unmet};
 use crate::plan::{Plan, round_i64, to_qty};
-use crate::result::{EventKind, EventRecord, Ledger, RunResult, Series};
+use crate::result::{EventKind, EventRecord, HoldRecord, Ledger, RunResult, Series};
 use crate::rng::StreamRng;
 
 /// Which replicate of which batch to run: together with the model, all a run depends on.
@@ -81,6 +81,12 @@ struct SlotState {
     held_day: Option<u32>,
     /// First day this input limited its facility's production (thrifting).
     limit_day: Option<u32>,
+    /// Lowest stock on hand plus in transit at the end of a day so far (headroom), and the
+    /// first day it was reached; `None` before the first day tracked.
+    low: Option<(i64, u32)>,
+    /// On the day of `low`, the source with the most orders not yet shipped (facility
+    /// index), if any were open.
+    low_supplier: Option<u32>,
 }
 
 /// The pipeline between one slot and one of its sources.
@@ -104,6 +110,8 @@ struct LinkState {
     /// Orders a border rule held and that have not shipped yet: released, they ship at the
     /// release pace (`Adaptation::release_pace`).
     held: i64,
+    /// Index in `Simulation::holds` of the link's latest hold episode.
+    hold_record: Option<u32>,
 }
 
 /// Flows of one day, reset after recording.
@@ -297,6 +305,8 @@ struct Simulation<'p, 'm> {
     trade: record::TradeRecord,
     first_disruption: Option<u32>,
     events: Vec<EventRecord>,
+    /// Episodes of orders held at suppliers' doors, by link and cause (`RunResult::holds`).
+    holds: Vec<HoldRecord>,
     ledgers: Vec<Ledger>,
     /// The daily series recorded: one per `plan.specs`, or one per index of `recorded`.
     series: Vec<Series>,
@@ -458,6 +468,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             if stockpiles {
                 self.release_stockpiles(day);
             }
+            self.track_cover(day);
             self.record(day);
             self.n_events += daily;
         }
@@ -533,6 +544,36 @@ impl<'p, 'm> Simulation<'p, 'm> {
     fn in_force(&self, event: usize) -> bool {
         let state = &self.states[event];
         state.active && state.suspended == 0
+    }
+
+    /// Keeps each slot's lowest cover of the run (`RunResult::headroom`): stock on hand plus
+    /// in transit at the end of the day, for slots in use (not a substitute's, not a plant's
+    /// before it comes online, not one planned for no use). The use per day is the slot's
+    /// constant planned flow, so the lowest position is the lowest cover.
+    fn track_cover(&mut self, day: u32) {
+        let plan = self.plan;
+        for &(slot, from) in &plan.cover_slots {
+            if day < from {
+                continue;
+            }
+            let state = &self.slots[slot];
+            let position = state.on_hand + state.in_transit;
+            if state.low.is_some_and(|(low, _)| position >= low) {
+                continue;
+            }
+            // The supplier furthest behind: most ordered and not shipped (held at a border
+            // included); the first source on a tie.
+            let mut behind: Option<(i64, u32)> = None;
+            for link in plan.slots[slot].sources.clone() {
+                let open = self.links[link].open;
+                if open > 0 && behind.is_none_or(|(most, _)| open > most) {
+                    behind = Some((open, plan.sources[link].from as u32));
+                }
+            }
+            let state = &mut self.slots[slot];
+            state.low = Some((position, day));
+            state.low_supplier = behind.map(|(_, from)| from);
+        }
     }
 
     fn arrive(&mut self, link: usize, qty: i64) {

@@ -188,15 +188,34 @@ impl Histogram {
             })
             .unwrap_or(SLOTS - 1);
         let floor = self.top.saturating_sub(OCTAVES as i32 - 1);
-        let estimate = match slot {
-            ZERO => 0.0,
-            UNDER => 0.5 * pow2(floor),
+        let (estimate, bin) = match slot {
+            ZERO => (0.0, (0.0, 0.0)),
+            UNDER => (0.5 * pow2(floor), (0.0, pow2(floor))),
             _ => {
                 let window = slot - 2;
                 let octave = pow2(floor + (window / SUB_BINS) as i32);
                 let sub = (window % SUB_BINS) as f64;
-                octave * (1.0 + (sub + 0.5) / SUB_BINS as f64)
+                let width = octave / SUB_BINS as f64;
+                (
+                    octave * (1.0 + (sub + 0.5) / SUB_BINS as f64),
+                    (octave + sub * width, octave + (sub + 1.0) * width),
+                )
             }
+        };
+        // Within its bin the estimate is a guess: when the mean falls in the same bin, a lower
+        // quantile goes no higher than the mean and an upper one no lower, so that a
+        // near-constant series never shows its mean outside its own band.
+        let mean = self.mean();
+        let estimate = if mean >= bin.0 && mean < bin.1 {
+            if q < 0.5 {
+                estimate.min(mean)
+            } else if q > 0.5 {
+                estimate.max(mean)
+            } else {
+                estimate
+            }
+        } else {
+            estimate
         };
         estimate.clamp(self.min, self.max)
     }
@@ -414,6 +433,35 @@ impl DayCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_near_constant_series_keeps_its_mean_inside_its_band() {
+        // 10 runs at 0.626 and 90 at 0.628: one bin, whose middle (0.6406) is clamped to the
+        // largest value, 0.628. The mean, 0.6278, is below that: the 5th percentile must not be.
+        let mut h = Histogram::default();
+        for _ in 0..10 {
+            h.insert(0.626);
+        }
+        for _ in 0..90 {
+            h.insert(0.628);
+        }
+        let mean = h.mean();
+        assert!((mean - 0.6278).abs() < 1e-9, "{mean}");
+        assert!(
+            h.quantile(0.05) <= mean && mean <= h.quantile(0.95),
+            "{} {mean} {}",
+            h.quantile(0.05),
+            h.quantile(0.95)
+        );
+        assert_eq!(h.quantile(0.95), 0.628);
+        // Spread over many bins, the estimates are the bins' as before: the mean moves nothing.
+        let mut wide = Histogram::default();
+        for v in 1..=100 {
+            wide.insert(f64::from(v));
+        }
+        assert!((wide.quantile(0.5) - 50.0).abs() <= 50.0 / 16.0, "{}", wide.quantile(0.5));
+        assert!(wide.quantile(0.05) < 10.0 && wide.quantile(0.95) > 90.0);
+    }
 
     #[test]
     fn a_band_is_the_histogram_of_its_values_in_any_split() {

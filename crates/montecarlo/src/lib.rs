@@ -221,6 +221,10 @@ pub struct KpiSummary {
     pub lost_value: Histogram,
     /// Share of demand met on the day it arose.
     pub fill_rate: Histogram,
+    /// Fewest days of cover over the run (`RunResult::headroom`), over runs where the
+    /// entity has inputs in use.
+    #[serde(default)]
+    pub min_cover_days: Histogram,
 }
 
 impl KpiSummary {
@@ -235,6 +239,7 @@ impl KpiSummary {
             unmet_units: Histogram::default(),
             lost_value: Histogram::default(),
             fill_rate: Histogram::default(),
+            min_cover_days: Histogram::default(),
         }
     }
 
@@ -244,6 +249,7 @@ impl KpiSummary {
         self.unmet_units.merge(&other.unmet_units);
         self.lost_value.merge(&other.lost_value);
         self.fill_rate.merge(&other.fill_rate);
+        self.min_cover_days.merge(&other.min_cover_days);
         self.first_short_day.merge(&other.first_short_day)
             && self.time_to_survive_days.merge(&other.time_to_survive_days)
             && self.time_to_recover_days.merge(&other.time_to_recover_days)
@@ -392,6 +398,8 @@ pub struct RunKpis<'a> {
     pub layout: &'a Layout,
     /// KPIs per entity.
     pub kpis: &'a [chokepoint_engine::Kpis],
+    /// Fewest days of cover per entity (`None`: no inputs in use).
+    pub headroom: &'a [Option<f64>],
 }
 
 #[cfg(test)]

@@ -41,6 +41,8 @@ struct Outcome {
     kpis: Vec<Kpis>,
     /// First day with unmet demand, per entity.
     first_short: Vec<Option<u32>>,
+    /// Fewest days of cover, per entity (`RunResult::headroom`).
+    headroom: Vec<Option<f64>>,
 }
 
 /// Runs replicates `config.shard.range(config.runs)` of every point and reduces them (see
@@ -161,7 +163,8 @@ pub fn sweep(
                     return Err(Stop::Other("a replicate without the point's layout".to_owned()));
                 };
                 let seed = replicate_seed(config.seed, run);
-                rows(&RunKpis { point, run, seed, layout, kpis: &o.kpis }).map_err(Stop::Other)?;
+                rows(&RunKpis { point, run, seed, layout, kpis: &o.kpis, headroom: &o.headroom })
+                    .map_err(Stop::Other)?;
             }
             completed += tasks.len() as u64;
             let values = done.iter().map(|o| o.values.len()).max().unwrap_or(1).max(1);
@@ -200,7 +203,12 @@ fn start_point(aggregate: &mut PointAggregate, layout: &Layout, n_points: usize)
 }
 
 fn add_kpis(summaries: &mut [KpiSummary], outcome: &Outcome) {
-    for ((summary, kpis), first_short) in summaries.iter_mut().zip(&outcome.kpis).zip(&outcome.first_short) {
+    for (((summary, kpis), first_short), headroom) in
+        summaries.iter_mut().zip(&outcome.kpis).zip(&outcome.first_short).zip(&outcome.headroom)
+    {
+        if let Some(days) = headroom {
+            summary.min_cover_days.insert(*days);
+        }
         if let Some(day) = first_short {
             summary.short_runs += 1;
             summary.first_short_day.insert(*day);
@@ -291,8 +299,9 @@ fn replicate(
         }
     }
     let kpis = std::mem::take(&mut result.kpis);
+    let headroom = result.headroom.iter().map(|h| h.map(|h| h.min_cover_days)).collect();
     workspace.recycle(result);
-    Ok(Outcome { layout, values, kpis, first_short })
+    Ok(Outcome { layout, values, kpis, first_short, headroom })
 }
 
 /// Runs one replicate in a workspace's buffers and checks it: every product's ledger

@@ -25,7 +25,12 @@ fn bar_chart<'a, DB: DrawingBackend>(
     for label in labels {
         label_width = label_width.max(layout::text_size(root, label, &scale.label())?.0);
     }
-    let ticks = nice_ticks(x.0, x.1, 7);
+    let mut ticks = nice_ticks(x.0, x.1, 7);
+    let step = ticks.windows(2).map(|w| w[1] - w[0]).next().unwrap_or(0.0);
+    // A share never runs past 100 % or below 0: the axis may, for room, but its ticks do not.
+    if matches!(format, ValueFormat::Percent) {
+        ticks.retain(|t| (-1e-9..=1.0 + 1e-9).contains(t));
+    }
     let centres: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
     let mut chart = ChartBuilder::on(plot)
         .margin_top(top_margin as i32)
@@ -34,7 +39,7 @@ fn bar_chart<'a, DB: DrawingBackend>(
         .y_label_area_size((label_width + scale.size(30.0) as u32) as i32)
         .build_cartesian_2d(Axis::new(x.0, x.1, ticks), Axis::new(0.0, n as f64, centres))
         .map_err(draw_err)?;
-    let x_format = |v: &f64| format.tick(*v);
+    let x_format = |v: &f64| format.tick_at_step(*v, step);
     let y_format = |y: &f64| {
         let i = n.checked_sub(1 + y.floor().max(0.0) as usize);
         i.and_then(|i| labels.get(i)).map(|l| (*l).to_owned()).unwrap_or_default()
@@ -190,7 +195,16 @@ pub(crate) fn draw_comparison<DB: DrawingBackend>(
     let x = padded(c.rows.iter().flat_map(|r| r.q), Some(0.0), (0.12, 0.12));
     let side_style = scale.label().color(&style::MUTED);
     let side_height = side_style.font.get_size() * 1.6;
-    let mut chart = bar_chart(&plot, root, &labels, x, &c.format, side_height + scale.size(8.0), scale)?;
+    let left_text = format!("\u{2190} {}", c.sides.0);
+    let right_text = format!("{} \u{2192}", c.sides.1);
+    let (left_width, _) = layout::text_size(root, &left_text, &side_style)?;
+    let (right_width, _) = layout::text_size(root, &right_text, &side_style)?;
+    // Side by side when both fit over the plot with a gap, else one above the other.
+    let (plot_width, _) = plot.dim_in_pixel();
+    let stacked = left_width + right_width + scale.size(60.0) as u32 > plot_width * 2 / 3;
+    let lanes = if stacked { 2.0 } else { 1.0 };
+    let mut chart =
+        bar_chart(&plot, root, &labels, x, &c.format, side_height * lanes + scale.size(8.0), scale)?;
     let n = c.rows.len();
     for (i, row) in c.rows.iter().enumerate() {
         let y = (n - i) as f64 - 0.5;
@@ -219,18 +233,11 @@ pub(crate) fn draw_comparison<DB: DrawingBackend>(
     let (left, top) = chart.backend_coord(&(x.0, n.max(1) as f64));
     let (right, _) = chart.backend_coord(&(x.1, n.max(1) as f64));
     let y = top - scale.size(8.0) as i32;
-    root.draw_text(
-        &format!("\u{2190} {}", c.sides.0),
-        &side_style.pos(Pos::new(HPos::Left, VPos::Bottom)),
-        (left, y),
-    )
-    .map_err(draw_err)?;
-    root.draw_text(
-        &format!("{} \u{2192}", c.sides.1),
-        &side_style.pos(Pos::new(HPos::Right, VPos::Bottom)),
-        (right, y),
-    )
-    .map_err(draw_err)?;
+    let upper = if stacked { y - side_height as i32 } else { y };
+    root.draw_text(&left_text, &side_style.pos(Pos::new(HPos::Left, VPos::Bottom)), (left, upper))
+        .map_err(draw_err)?;
+    root.draw_text(&right_text, &side_style.pos(Pos::new(HPos::Right, VPos::Bottom)), (right, y))
+        .map_err(draw_err)?;
     layout::legend(&legend, &keys, top - legend.get_base_pixel().1, scale)?;
     Ok(())
 }
@@ -242,10 +249,10 @@ pub(crate) fn draw_ranking<DB: DrawingBackend>(
 ) -> Result<(), PlotError> {
     let area = layout::frame(root, &r.frame, scale)?;
     let hue = style::PALETTE[5];
-    let keys = vec![
-        ("Mean over runs".to_owned(), Key::Swatch(style::tint(hue, 0.6))),
-        (r.whisker.clone(), Key::Line { colour: style::INK, dashed: false, width: 3.0 }),
-    ];
+    let mut keys = vec![(r.bar.clone(), Key::Swatch(style::tint(hue, 0.6)))];
+    if !r.whisker.is_empty() {
+        keys.push((r.whisker.clone(), Key::Line { colour: style::INK, dashed: false, width: 3.0 }));
+    }
     let key_labels: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
     let (plot, legend) = layout::split_legend(&area, &key_labels, scale)?;
     let labels: Vec<&str> = r.bars.iter().map(|b| b.label.as_str()).collect();
@@ -266,9 +273,13 @@ pub(crate) fn draw_ranking<DB: DrawingBackend>(
             )))
             .map_err(draw_err)?;
         let ink = style::INK.stroke_width(scale.line(3.0));
-        chart.draw_series(LineSeries::new([(bar.low, y), (bar.high, y)], ink)).map_err(draw_err)?;
-        for end in [bar.low, bar.high] {
-            chart.draw_series(LineSeries::new([(end, y - cap), (end, y + cap)], ink)).map_err(draw_err)?;
+        if !r.whisker.is_empty() {
+            chart.draw_series(LineSeries::new([(bar.low, y), (bar.high, y)], ink)).map_err(draw_err)?;
+            for end in [bar.low, bar.high] {
+                chart
+                    .draw_series(LineSeries::new([(end, y - cap), (end, y + cap)], ink))
+                    .map_err(draw_err)?;
+            }
         }
         let (hx, hy) = chart.backend_coord(&(bar.high.max(bar.mean), y));
         root.draw_text(&bar.note, &note_style.pos(Pos::new(HPos::Left, VPos::Center)), (hx + pad, hy))

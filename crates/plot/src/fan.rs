@@ -41,15 +41,17 @@ pub(crate) fn draw<DB: DrawingBackend>(
     let format = |v: &f64| fan.format.tick(*v);
     date_mesh(&mut chart, &ticks, 6, false, &format, scale)?;
     for &(lo, hi, amount, _) in &BANDS {
-        let mut outline: Vec<(f64, f64)> = fan.steps.iter().map(|s| (s.day, s.q[hi])).collect();
-        outline.extend(fan.steps.iter().rev().map(|s| (s.day, s.q[lo])));
+        // Clipped to the plot: no band or line is drawn past its top.
+        let mut outline: Vec<(f64, f64)> =
+            fan.steps.iter().map(|s| (s.day, s.q[hi].clamp(0.0, top))).collect();
+        outline.extend(fan.steps.iter().rev().map(|s| (s.day, s.q[lo].clamp(0.0, top))));
         chart
             .draw_series(std::iter::once(Polygon::new(outline, style::tint(hue, amount).filled())))
             .map_err(draw_err)?;
     }
     chart
         .draw_series(LineSeries::new(
-            fan.steps.iter().map(|s| (s.day, s.q[3])),
+            fan.steps.iter().map(|s| (s.day, s.q[3].clamp(0.0, top))),
             hue.stroke_width(scale.line(5.0)),
         ))
         .map_err(draw_err)?;

@@ -32,6 +32,7 @@ mod calendar;
 mod fan;
 mod heatmap;
 mod layout;
+mod panels;
 pub mod style;
 mod text;
 mod timeline;
@@ -146,6 +147,39 @@ pub struct ObservedPoint {
     pub high: f64,
 }
 
+/// One panel of a small-multiples chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Panel {
+    /// Its name, written beside it (a buyer's display name).
+    pub label: String,
+    /// A short line under the name (`first short 19 Jun · worst week 94 %`; empty for none).
+    pub note: String,
+    /// Points in day order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Small multiples: one panel per series, stacked top to bottom in the order given, sharing
+/// the date axis and the value axis, each shaded for the periods and crossed by the markers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Panels {
+    /// Title block.
+    pub frame: Frame,
+    /// Day 0's date.
+    pub calendar: Calendar,
+    /// First and last day shown.
+    pub days: (f64, f64),
+    /// How values are written.
+    pub format: ValueFormat,
+    /// Top of every panel's value axis (values above it are drawn at it).
+    pub y_max: f64,
+    /// The panels, top to bottom.
+    pub panels: Vec<Panel>,
+    /// Shaded spans, in every panel.
+    pub periods: Vec<Period>,
+    /// Labelled events: a line through every panel, the label above the first.
+    pub markers: Vec<Marker>,
+}
+
 /// One row of the cascade heat map.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HeatRow {
@@ -248,7 +282,9 @@ pub struct Ranking {
     pub frame: Frame,
     /// How values are written.
     pub format: ValueFormat,
-    /// What the whisker spans (`5-95 % of runs`).
+    /// What the bar is (`Mean over runs`, `Median over runs`, `One run`).
+    pub bar: String,
+    /// What the whisker spans (`5-95 % of runs`; empty: no whiskers, as for one run).
     pub whisker: String,
     /// The rows, top to bottom.
     pub bars: Vec<RankBar>,
@@ -259,6 +295,8 @@ pub struct Ranking {
 pub enum Chart {
     /// See [`Timeline`].
     Timeline(Timeline),
+    /// See [`Panels`].
+    Panels(Panels),
     /// See [`Fan`].
     Fan(Fan),
     /// See [`Heatmap`].
@@ -276,6 +314,7 @@ impl Chart {
     pub fn frame(&self) -> &Frame {
         match self {
             Chart::Timeline(c) => &c.frame,
+            Chart::Panels(c) => &c.frame,
             Chart::Fan(c) => &c.frame,
             Chart::Heatmap(c) => &c.frame,
             Chart::Tornado(c) => &c.frame,
@@ -361,6 +400,7 @@ fn draw<DB: DrawingBackend>(
     let scale = style::Scale::new(root.dim_in_pixel().0);
     match chart {
         Chart::Timeline(c) => timeline::draw(root, c, scale),
+        Chart::Panels(c) => panels::draw(root, c, scale),
         Chart::Fan(c) => fan::draw(root, c, scale),
         Chart::Heatmap(c) => heatmap::draw(root, c, scale),
         Chart::Tornado(c) => bars::draw_tornado(root, c, scale),

@@ -59,6 +59,8 @@ pub const MUTED: RGBColor = RGBColor(90, 90, 90);
 pub const GRID: RGBColor = RGBColor(225, 225, 225);
 /// Shading of control periods.
 pub const PERIOD: RGBColor = RGBColor(232, 232, 232);
+/// The edges of a shaded period.
+pub const PERIOD_EDGE: RGBColor = RGBColor(190, 190, 190);
 /// Event marker lines.
 pub const MARKER: RGBColor = RGBColor(110, 110, 110);
 
@@ -171,6 +173,40 @@ impl ValueFormat {
                 if unit.is_empty() { number } else { format!("{number} {unit}") }
             }
             ValueFormat::Compact => compact(value),
+        }
+    }
+
+    /// A tick label on an axis whose ticks are `step` apart: as [`ValueFormat::tick`], with
+    /// as many decimals as the step needs, so that neighbouring ticks never read the same
+    /// (`0.2 pp, 0.4 pp`, not `0 pp, 0 pp`).
+    pub fn tick_at_step(&self, value: f64, step: f64) -> String {
+        let decimals = |per_unit: f64| -> usize {
+            let step = (step * per_unit).abs();
+            if !step.is_finite() || step <= 0.0 || step >= 1.0 {
+                0
+            } else {
+                ((-step.log10()).ceil().max(0.0) as usize).min(4)
+            }
+        };
+        match self {
+            ValueFormat::Percent | ValueFormat::PercentPoints => {
+                let places = decimals(100.0);
+                if places <= 1 {
+                    return self.tick(value);
+                }
+                let number = format!("{:.places$}", value * 100.0);
+                let number = if number.trim_start_matches(['-', '0', '.']).is_empty() {
+                    "0".to_owned()
+                } else {
+                    number
+                };
+                match self {
+                    ValueFormat::Percent => format!("{number} %"),
+                    _ => format!("{}{number} pp", if value > 0.0 { "+" } else { "" }),
+                }
+            }
+            ValueFormat::Units(_) if decimals(1.0) > 0 => format!("{:.*}", decimals(1.0), value),
+            _ => self.tick(value),
         }
     }
 

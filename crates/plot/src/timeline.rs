@@ -86,13 +86,27 @@ pub(crate) fn draw_periods<DB: DrawingBackend>(
 ) -> Result<(), PlotError> {
     let range = chart.x_range();
     let (lo, hi) = (range.start, range.end);
+    let shown: Vec<&Period> = periods.iter().filter(|p| p.to > lo && p.from < hi).collect();
     chart
         .draw_series(
-            periods.iter().filter(|p| p.to > lo && p.from < hi).map(|p| {
+            shown.iter().map(|p| {
                 Rectangle::new([(p.from.max(lo), y.0), (p.to.min(hi), y.1)], style::PERIOD.filled())
             }),
         )
         .map_err(draw_err)?;
+    // Each span's edges, so that one inside another still shows where it starts and ends.
+    for p in shown {
+        for edge in [p.from, p.to] {
+            if edge > lo && edge < hi {
+                chart
+                    .draw_series(LineSeries::new(
+                        [(edge, y.0), (edge, y.1)],
+                        style::PERIOD_EDGE.stroke_width(1),
+                    ))
+                    .map_err(draw_err)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -196,12 +210,14 @@ pub(crate) fn period_and_marker_keys(periods: &[Period], markers: &[Marker]) -> 
             labels.push(&p.label);
         }
     }
-    if labels.len() > 3 {
-        keys.push(("Shaded: controls or shocks in force".to_owned(), Key::Swatch(style::PERIOD)));
-    } else {
-        for label in labels {
-            keys.push((format!("Shaded: {label}"), Key::Swatch(style::PERIOD)));
+    // One swatch for all shaded spans (they share one grey): their names after it.
+    match labels.as_slice() {
+        [] => {}
+        [one] => keys.push((format!("Shaded: {one}"), Key::Swatch(style::PERIOD))),
+        few if few.len() <= 3 => {
+            keys.push((format!("Shaded: {}", few.join("; ")), Key::Swatch(style::PERIOD)));
         }
+        _ => keys.push(("Shaded: controls or shocks in force".to_owned(), Key::Swatch(style::PERIOD))),
     }
     if !markers.is_empty() {
         keys.push(("Event (labelled above)".to_owned(), Key::Marker));

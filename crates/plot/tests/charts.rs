@@ -286,3 +286,63 @@ fn observed_points_sit_on_the_fan_with_their_range() {
 fn svg_of_fan_without_observations() -> String {
     svg(&Chart::Fan(fan()))
 }
+
+/// Two buyers short at different times, each in its own panel, and one event.
+fn panels(peak: f64) -> Panels {
+    let bump = |from: u32, to: u32, v: f64| {
+        (0..365).map(move |d| (f64::from(d), if (from..to).contains(&d) { v } else { 0.0 })).collect()
+    };
+    Panels {
+        frame: frame("US car plants and EU car plants: short from mid-April 2025"),
+        calendar: calendar(),
+        days: (0.0, 364.0),
+        format: ValueFormat::Percent,
+        y_max: 1.0,
+        panels: vec![
+            Panel {
+                label: "US car plants".into(),
+                note: "short from 11 Apr 2025".into(),
+                points: bump(100, 160, peak),
+            },
+            Panel {
+                label: "EU car plants".into(),
+                note: "short from 20 May 2025".into(),
+                points: bump(140, 200, 0.4),
+            },
+        ],
+        periods: vec![Period { from: 93.0, to: 156.0, label: "CN export ban mofcom-18".into() }],
+        markers: vec![Marker { day: 93.0, label: "CN ban starts".into() }],
+    }
+}
+
+#[test]
+fn panels_name_each_series_in_order_on_shared_axes_and_clip_values() {
+    let svg = svg(&Chart::Panels(panels(0.6)));
+    let all = texts(&svg);
+    let at = |needle: &str| {
+        all.iter().position(|t| t == needle).unwrap_or_else(|| panic!("no {needle:?} in {all:?}"))
+    };
+    // Top to bottom in the order given, each name with its note.
+    assert!(at("US car plants") < at("EU car plants"));
+    assert!(at("short from 11 Apr 2025") < at("short from 20 May 2025"));
+    for needle in ["4 Apr: CN ban starts", "Shaded: CN export ban mofcom-18", "Jan 2025", "Jul"] {
+        assert!(has_text(&svg, needle), "no text {needle:?} in {all:?}");
+    }
+    // One value axis: its top written once per panel, its unit only there.
+    assert_eq!(all.iter().filter(|t| *t == "100 %").count(), 2, "{all:?}");
+    // Values above the axis are drawn at its top: a 300 % week looks like a 100 % one.
+    assert_eq!(self::svg(&Chart::Panels(panels(3.0))), self::svg(&Chart::Panels(panels(1.0))));
+    assert_ne!(svg, self::svg(&Chart::Panels(panels(1.0))), "the values are drawn");
+}
+
+#[test]
+fn tick_labels_carry_the_decimals_their_step_needs() {
+    let pp = ValueFormat::PercentPoints;
+    // Ticks 0.05 pp apart: two decimals, so neighbours differ (once `0 pp, 0 pp, +0 pp`).
+    let labels: Vec<String> = [-0.0005, 0.0, 0.0005].iter().map(|v| pp.tick_at_step(*v, 0.0005)).collect();
+    assert_eq!(labels, ["-0.05 pp", "0 pp", "+0.05 pp"]);
+    assert_eq!(pp.tick_at_step(0.002, 0.002), "+0.2 pp");
+    assert_eq!(ValueFormat::Percent.tick_at_step(0.25, 0.25), "25 %");
+    assert_eq!(ValueFormat::Units("d".into()).tick_at_step(2.5, 0.5), "2.5");
+    assert_eq!(ValueFormat::Units("d".into()).tick_at_step(1500.0, 500.0), "1,500");
+}

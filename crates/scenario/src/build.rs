@@ -37,7 +37,14 @@ pub struct Scenario {
     pub sweep: SweepSpec,
     /// Observations to score the scenario against.
     pub backtest: BacktestSpec,
+    /// Display names of facilities and buyers that have a `name`, by id (charts and tables
+    /// fall back to the id).
+    pub names: BTreeMap<String, String>,
 }
+
+/// Longest display name of a facility or buyer, in characters (a chart label, not a
+/// description).
+pub const MAX_NAME_CHARS: usize = 60;
 
 /// `[backtest]`: the observation files a scenario is scored against, and how many runs.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -58,6 +65,8 @@ pub struct ReportSpec {
     /// Whether a sweep keeps bands of every series (`bands = "all"`), not only every
     /// entity's shortage fraction and the watched entities' series.
     pub all_bands: bool,
+    /// The currency products' values are in (`currency`), if the file says.
+    pub currency: Option<String>,
 }
 
 /// `[sweep]`: replicates per point and the grid of values to sweep.
@@ -451,12 +460,15 @@ impl Builder {
             }
         }
 
+        let mut names = BTreeMap::new();
         for (id, facility) in &raw.facilities {
+            self.display_name(id, facility.get_ref().name.as_ref(), &mut names);
             if let Some(facility) = self.build_facility(id, facility.get_ref()) {
                 model.facilities.push(facility);
             }
         }
         for (id, demand) in &raw.demand {
+            self.display_name(id, demand.get_ref().name.as_ref(), &mut names);
             if let Some(sink) = self.build_sink(id, demand.get_ref()) {
                 model.sinks.push(sink);
             }
@@ -580,7 +592,35 @@ impl Builder {
             report: report?,
             sweep: sweep?,
             backtest: backtest?,
+            names,
         })
+    }
+
+    /// Checks an entity's display `name` (one line, 1 to [`MAX_NAME_CHARS`] characters) and
+    /// keeps it.
+    fn display_name(
+        &mut self,
+        id: &Loc<String>,
+        name: Option<&Loc<String>>,
+        names: &mut BTreeMap<String, String>,
+    ) {
+        let Some(name) = name else { return };
+        let text = name.get_ref().trim();
+        let chars = text.chars().count();
+        if text.is_empty() || chars > MAX_NAME_CHARS || text.contains(['\n', '\r']) {
+            self.error(
+                format!(
+                    "the name of '{}' must be one line of 1 to {MAX_NAME_CHARS} characters",
+                    id.get_ref()
+                ),
+                name.span(),
+            )
+            .hint = Some(
+                "a short display name such as \"US car plants\"; charts label the entity with it".to_owned(),
+            );
+            return;
+        }
+        names.insert(id.get_ref().clone(), text.to_owned());
     }
 
     /// Checks that every day of the run has a calendar date: the last, day `horizon - 1`,
@@ -1453,7 +1493,7 @@ impl Builder {
 
     fn build_report(&mut self, raw: Option<&Loc<crate::raw::RawReport>>) -> Option<ReportSpec> {
         let Some(raw) = raw else {
-            return Some(ReportSpec { step_days: 1, watch: Vec::new(), all_bands: false });
+            return Some(ReportSpec { step_days: 1, watch: Vec::new(), all_bands: false, currency: None });
         };
         let report = raw.get_ref();
         let step_days = match &report.step {
@@ -1486,7 +1526,22 @@ impl Builder {
                 }
             },
         };
-        Some(ReportSpec { step_days, watch, all_bands })
+        let currency = match &report.currency {
+            None => None,
+            Some(currency) => {
+                let text = currency.get_ref().trim();
+                if text.is_empty() || text.chars().count() > 12 || text.contains(['\n', '\r']) {
+                    self.error(
+                        "report.currency must be a code or a short name of 1 to 12 characters",
+                        currency.span(),
+                    )
+                    .hint = Some("write an ISO 4217 code such as \"USD\" or \"EUR\"".to_owned());
+                    return None;
+                }
+                Some(text.to_owned())
+            }
+        };
+        Some(ReportSpec { step_days, watch, all_bands, currency })
     }
 }
 

@@ -33,8 +33,8 @@ mod sweep;
 mod values;
 
 pub use build::{
-    BacktestSpec, DEFAULT_OUTPUT_DAYS, DEFAULT_TARGET_DAYS, Loaded, MAX_RUNS, ReportSpec, Scenario,
-    SweepSpec, load_path, load_str,
+    BacktestSpec, DEFAULT_OUTPUT_DAYS, DEFAULT_TARGET_DAYS, Loaded, MAX_NAME_CHARS, MAX_RUNS, ReportSpec,
+    Scenario, SweepSpec, load_path, load_str,
 };
 pub use diagnostic::{Diagnostic, Location, Report, Severity, SourceFile, Sources, did_you_mean};
 pub use document::{MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, ReadFile};

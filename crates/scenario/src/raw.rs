@@ -182,6 +182,8 @@ pub struct RawPrice {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFacility {
+    /// Display name on charts and tables (default: the id), e.g. "Magnet makers, Japan".
+    pub name: Option<Loc<String>>,
     /// `"plant"` (default: makes its product from its inputs) or `"depot"` (holds and passes
     /// on its product: a warehouse, port or strategic store).
     pub kind: Option<Loc<String>>,
@@ -273,6 +275,8 @@ pub struct RawAlternate {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSink {
+    /// Display name on charts and tables (default: the id), e.g. "US car plants".
+    pub name: Option<Loc<String>>,
     /// Region code.
     pub region: Loc<String>,
     /// Product consumed.
@@ -759,6 +763,9 @@ pub struct RawReport {
     /// shortage fraction and the watched entities' stock, production, demand, unmet and
     /// shortage) or "all" (every series).
     pub bands: Option<Loc<String>>,
+    /// The currency of products' `value` (an ISO 4217 code such as "USD", or a short name),
+    /// written beside every lost-value figure.
+    pub currency: Option<Loc<String>>,
 }
 
 /// `[sweep]`.

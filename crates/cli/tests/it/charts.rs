@@ -54,33 +54,40 @@ fn plot_draws_a_runs_shortage_and_cascade_with_its_events() {
     let charts = dir.join("charts");
     let out = chokepoint(&["plot", path(&dir)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("Wrote 4 files"), "{}", text(&out.stdout));
+    // Who runs short, the cascade and the headroom, each as SVG and PNG.
+    assert!(text(&out.stdout).contains("Wrote 6 files"), "{}", text(&out.stdout));
     let shortage = svg_texts(&read(&charts.join("shortage.svg")));
     // The ban starts on 4 April 2025 and ends 63 days later, on 6 June (the scenario's
     // `end = { after = "63d" }`; April has 30 days, May 31: 26 + 31 + 6 = 63).
     for needle in [
         "4 Apr: mofcom-18-2025 starts",
         "6 Jun: mofcom-18-2025 ends",
-        "us_auto",
-        "eu_auto (DE)",
+        // Display names (`name` in the world file), with the region when the name lacks it.
+        "US car plants",
+        "EU car plants",
         "Jan 2025",
         "100 %",
     ] {
         assert!(shortage.iter().any(|t| t == needle), "no {needle:?} in {shortage:?}");
     }
-    assert!(shortage.iter().any(|t| t.starts_with("Who runs short, and when")), "{shortage:?}");
+    // The title states the finding: the final buyers short, from when, and who is not.
+    // (A long title wraps: its lines are read together.)
+    let words = shortage.join(" ");
+    for finding in ["US car plants", "short from mid-June 2025", "Japanese car plants: never short"] {
+        assert!(words.contains(finding), "no {finding:?} in {shortage:?}");
+    }
     assert!(
         shortage.iter().any(|t| t.contains("seed 20250404") && t.contains("chokepoint 0.")),
         "no footnote"
     );
     // Japan holds 165 days of oxide and is never short in this scenario: not a line.
-    assert!(!shortage.iter().any(|t| t.starts_with("jp_auto")), "{shortage:?}");
+    assert!(!shortage.iter().any(|t| t.starts_with("Japanese car plants")), "{shortage:?}");
 
     let cascade = svg_texts(&read(&charts.join("cascade.svg")));
     let at =
         |s: &str| cascade.iter().position(|t| t == s).unwrap_or_else(|| panic!("no row {s} in {cascade:?}"));
     // plotters writes row labels bottom-up: final demand (tier 5) before motors (tier 4).
-    assert!(at("us_auto") < at("us_motors"));
+    assert!(at("US car plants") < at("US motor makers"));
     for stage in ["ev_motor", "buyers of ev_motor"] {
         assert!(cascade.iter().any(|t| t == stage), "no stage {stage}");
     }
@@ -120,8 +127,8 @@ fn plot_draws_a_sweeps_fans_survival_tornado_and_comparisons() {
     // Three points (ban end after 63, 120, 180 days): per point survival, cascade, fans.
     for p in 0..3 {
         let survival = svg_texts(&read(&charts.join(format!("survival-p{p}.svg"))));
-        assert!(survival.iter().any(|t| t.starts_with("How long each buyer holds out")), "{survival:?}");
-        assert!(survival.iter().any(|t| t == "us_auto"), "{survival:?}");
+        assert!(survival.join(" ").contains("short in half the runs by"), "{survival:?}");
+        assert!(survival.iter().any(|t| t == "US car plants"), "{survival:?}");
         assert!(charts.join(format!("cascade-p{p}.svg")).is_file());
     }
     let fan = read(&charts.join("fan-us_auto-p0.svg"));
@@ -131,13 +138,17 @@ fn plot_draws_a_sweeps_fans_survival_tornado_and_comparisons() {
         assert!(fan_texts.iter().any(|t| t == needle), "no {needle:?}");
     }
     let tornado = svg_texts(&read(&charts.join("tornado.svg")));
-    assert!(tornado.iter().any(|t| t.ends_with("(end after 180d)")), "{tornado:?}");
+    // A setting names its event: which event's end is swept.
+    assert!(tornado.iter().any(|t| t.ends_with("(mofcom-18-2025 end after 180d)")), "{tornado:?}");
     let compare = svg_texts(&read(&charts.join("compare-p2-vs-p0.svg")));
+    let words = compare.join(" ");
+    // The title states the finding: who loses most with the longer ban.
     assert!(
-        compare.iter().any(|t| t == "What changes with end after 180d instead of end after 63d"),
+        words.contains("With mofcom-18-2025 end after 180d instead of mofcom-18-2025 end after 63d,")
+            && words.contains("loses most"),
         "{compare:?}"
     );
-    assert!(compare.iter().any(|t| t.contains("worse with end after 180d")));
+    assert!(words.contains("worse with mofcom-18-2025 end after 180d"), "{compare:?}");
 
     // --entity draws the fans asked for, even for a buyer that is never short.
     let out = chokepoint(&[
@@ -176,7 +187,7 @@ fn plot_versus_pairs_two_sweeps_and_refuses_unpaired_ones() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let versus = svg_texts(&read(&dir.join("charts/versus.svg")));
-    assert!(versus.iter().any(|t| t == "us_auto"), "{versus:?}");
+    assert!(versus.iter().any(|t| t == "US car plants"), "{versus:?}");
 
     let out = chokepoint(&["sweep", SCENARIO, "--runs", "12", "--seed", "1", "-o", path(&c)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -209,7 +220,7 @@ fn brief(name: &str, runs: &str) -> PathBuf {
     let dir = scratch(name);
     let out = chokepoint(&["report", SCENARIO, "--runs", runs, "-o", path(&dir)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("runs short in 100 % of runs"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains(": short in 100 % of runs"), "{}", text(&out.stdout));
     dir
 }
 
@@ -222,7 +233,12 @@ fn report_writes_a_self_contained_briefing_and_the_same_bytes_twice() {
         "Key findings",
         "MOFCOM/GAC Announcement No. 18",
         "Who runs short",
+        "Why they ran short",
+        // The first screen: who, when and why in one paragraph, above the chart.
+        "<p class=\"lead\">In one run of the scenario as written:",
+        "traces back to mofcom-18-2025",
         "<th>P(short)</th>",
+        "<th>Min cover, median</th>",
         "Assumptions",
         "order of magnitude",
         "S-ANN18",
@@ -246,14 +262,32 @@ fn report_writes_a_self_contained_briefing_and_the_same_bytes_twice() {
         assert!(dir.join("charts").join(name).is_file(), "report.md links a missing {name}");
     }
     assert!(dir.join("data/run/series.csv").is_file() && dir.join("data/sweep/bands.csv").is_file());
+    crate::workbook::check_report_workbook(&dir);
 
     let again = brief("report-b", "20");
-    for file in ["report.html", "report.md", "charts/shortage.png", "charts/fan-us_auto-p0.svg"] {
+    for file in
+        ["report.html", "report.md", "report.xlsx", "charts/shortage.png", "charts/fan-us_auto-p0.svg"]
+    {
         assert!(
             std::fs::read(dir.join(file)).ok() == std::fs::read(again.join(file)).ok(),
             "{file} differs between two reports"
         );
     }
+
+    // Again into the same folder: the sweep of the same inputs is reused, not run, and the
+    // briefing is the same; another seed sweeps again.
+    let html_before = std::fs::read(dir.join("report.html")).expect("report.html");
+    let out = chokepoint(&["report", SCENARIO, "--runs", "20", "-o", path(&dir)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("reused"), "{}", text(&out.stderr));
+    assert!(
+        std::fs::read(dir.join("report.html")).ok() == Some(html_before),
+        "a reused sweep changed the report"
+    );
+    let out = chokepoint(&["report", SCENARIO, "--runs", "20", "--seed", "7", "-o", path(&dir)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("reused"), "{}", text(&out.stderr));
+    assert!(read(&dir.join("report.html")).contains("seed 7"));
 }
 
 #[test]

@@ -2,10 +2,12 @@
 
 mod backtest;
 mod charts;
+mod explain;
 mod folders;
 mod hostile;
 mod library;
 mod rank;
+mod workbook;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -61,6 +63,9 @@ fn run_writes_the_contracted_files_and_a_kpi_table() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("First disruption: 2025-04-04 (day 93)"), "{stdout}");
     assert!(stdout.lines().any(|l| l.starts_with("us_auto") && l.contains("after")), "{stdout}");
+    // Display names beside the ids, and the headroom column explained below the table.
+    assert!(stdout.lines().any(|l| l.starts_with("us_auto") && l.contains("US car plants")), "{stdout}");
+    assert!(stdout.contains("min cover") && stdout.contains("\"min cover\": fewest days of use"), "{stdout}");
 
     let series = text(&std::fs::read(dir.join("series.csv")).expect("series.csv"));
     let mut lines = series.lines();
@@ -93,6 +98,13 @@ fn run_writes_the_contracted_files_and_a_kpi_table() {
     ] {
         assert!(kpis.get(key).is_some(), "summary.json lacks kpis.us_auto.{key}");
     }
+    // Headroom: the car plants' motors, on the day it was lowest, with the motor makers
+    // holding the orders; a mine has no inputs and none.
+    let headroom = &kpis["headroom"];
+    assert_eq!(headroom["input"], "ev_motor", "{headroom}");
+    assert_eq!(headroom["supplier"], "us_motors", "{headroom}");
+    assert!(headroom["min_cover_days"].as_f64().is_some_and(|d| (0.0..30.0).contains(&d)), "{headroom}");
+    assert!(summary["kpis"]["cn_mines"].get("headroom").is_none());
     // Lost value is unmet units times the motor's value (1,500 a motor).
     let unmet = kpis["unmet_units"].as_f64().expect("number");
     assert!((kpis["lost_value"].as_f64().expect("number") - 1500.0 * unmet).abs() < 1e-6 * unmet.max(1.0));
@@ -476,7 +488,7 @@ fn sweep_files_follow_the_contract() {
         serde_json::from_slice(&std::fs::read(run.join("summary.json")).expect("summary")).expect("JSON");
     let days = summary["kpis"]["us_auto"]["time_to_survive_days"].as_u64().expect("us_auto runs short");
     assert!(
-        kpis.contains(&format!("\n0,2025-06-06,0,20250404,us_auto,{days},")),
+        kpis.contains(&format!("\n0,2025-06-06,0,20250404,us_auto,{days}.0,")),
         "run 0 of point 0 should survive {days} days"
     );
 

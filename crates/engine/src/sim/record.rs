@@ -5,9 +5,9 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::model::{Targets, Unmet};
+use crate::model::{FacilityId, Targets, Unmet};
 use crate::plan::{Plan, to_units};
-use crate::result::{EntityInfo, EntityKind, RunResult, TradeFlow, compute_kpis};
+use crate::result::{EntityInfo, EntityKind, Headroom, RunResult, TradeFlow, compute_kpis};
 
 use super::{FacilityDay, MarketDay, Simulation, SinkDay};
 
@@ -345,6 +345,7 @@ impl Simulation<'_, '_> {
                 compute_kpis(demand, unmet, value, self.first_disruption)
             })
             .collect();
+        let headroom = self.headroom(entities.len());
         let trade = (plan.routes.list.iter().zip(std::mem::take(&mut self.trade.daily)))
             .map(|(route, daily)| TradeFlow {
                 exporter: route.exporter,
@@ -357,11 +358,14 @@ impl Simulation<'_, '_> {
         keys.sort_unstable();
         let mut applicants = Vec::new();
         for key in keys {
-            let importer = plan.slots[plan.sources[key.1 as usize].slot].region;
+            let source = plan.sources[key.1 as usize];
+            let importer = plan.slots[source.slot].region;
             for case in &self.licences[key] {
                 if let Some(applied) = case.first_applied {
                     applicants.push(crate::result::Applicant {
                         control: key.0 as usize,
+                        supplier: FacilityId(source.from as u32),
+                        buyer: plan.slots[source.slot].buyer,
                         importer,
                         applied,
                         approved: case.first_approved,
@@ -375,12 +379,43 @@ impl Simulation<'_, '_> {
             series,
             trade,
             events: std::mem::take(&mut self.events),
+            holds: std::mem::take(&mut self.holds),
             applicants,
             kpis,
+            headroom,
             ledgers: std::mem::take(&mut self.ledgers),
             first_disruption_day: self.first_disruption,
             n_events: self.n_events,
         }
+    }
+}
+
+impl Simulation<'_, '_> {
+    /// Each entity's lowest cover over its tracked slots (`RunResult::headroom`), in
+    /// entity order; the first slot in plan order on a tie.
+    fn headroom(&self, n_entities: usize) -> Vec<Option<Headroom>> {
+        let plan = self.plan;
+        let of_slot = |slot: usize| {
+            let (position, day) = self.slots[slot].low?;
+            Some(Headroom {
+                min_cover_days: position as f64 / plan.planned_flow[slot] as f64,
+                day,
+                input: plan.slots[slot].product,
+                supplier: self.slots[slot].low_supplier.map(crate::model::FacilityId),
+            })
+        };
+        let lowest = |slots: &mut dyn Iterator<Item = usize>| {
+            slots.filter_map(of_slot).reduce(|a, b| if b.min_cover_days < a.min_cover_days { b } else { a })
+        };
+        let mut out = vec![None; n_entities];
+        for (f, slots) in plan.facility_slots.iter().enumerate() {
+            out[f] = lowest(&mut slots.clone());
+        }
+        let offset = plan.model.facilities.len();
+        for (s, &slot) in plan.sink_slot.iter().enumerate() {
+            out[offset + s] = lowest(&mut std::iter::once(slot));
+        }
+        out
     }
 }
 

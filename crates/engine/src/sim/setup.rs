@@ -308,6 +308,7 @@ impl<'p, 'm> Simulation<'p, 'm> {
             ),
             first_disruption: None,
             events: Vec::with_capacity(2 * model.events.len()),
+            holds: Vec::new(),
             ledgers,
             series,
             record_order,

@@ -34,15 +34,7 @@ impl Simulation<'_, '_> {
             self.schedule(day.saturating_add(delay), Event::Start(dependent as u32));
         }
         let id = event.id.clone();
-        let disruptive = matches!(
-            event.action,
-            Action::ExportControl(_)
-                | Action::Quota(_)
-                | Action::Capacity(_)
-                | Action::Demand(_)
-                | Action::Logistics(_)
-        );
-        if disruptive && self.first_disruption.is_none() {
+        if event.action.is_disruptive() && self.first_disruption.is_none() {
             self.first_disruption = Some(day);
         }
         match &event.action {

@@ -15,9 +15,9 @@
 
 use crate::disruption::{Action, ExportControl, LaneEffect, Licence, LicenceKind, PriorityClass};
 use crate::dist::{Dist, Sampler};
-use crate::model::Region;
+use crate::model::{FacilityId, Region};
 use crate::plan::{lead_days, round_i64, to_units};
-use crate::result::EventKind;
+use crate::result::{EventKind, HoldCause, HoldRecord};
 use crate::rng::{Purpose, entity_key, stream};
 
 use super::split::{equal_part, split_proportionally};
@@ -32,12 +32,12 @@ pub(super) enum Hold {
     Banned(u32),
     /// Its licence application was refused.
     Denied(u32),
-    /// It waits for a licence decision.
-    Pending,
-    /// A quota's allowance for the period is used up.
-    Quota,
-    /// The lane is closed.
-    Closed,
+    /// It waits for a licence decision (under the export control of this index).
+    Pending(u32),
+    /// A quota's allowance for the period is used up (the quota's index in `Model::events`).
+    Quota(u32),
+    /// The lane is closed (by the logistics shock of this index in `Model::events`).
+    Closed(u32),
 }
 
 /// How a consignment leaves its supplier, for the trade record.
@@ -129,9 +129,9 @@ impl<'p> Simulation<'p, '_> {
         if destination == origin {
             return;
         }
-        if self.lane_closed(origin, destination) {
+        if let Some(event) = self.closing_lane(origin, destination) {
             entry.cap = 0;
-            entry.hold = Hold::Closed;
+            entry.hold = Hold::Closed(event as u32);
             return;
         }
         for &event in &plan.facility_rules[index] {
@@ -153,7 +153,8 @@ impl<'p> Simulation<'p, '_> {
             if licensed < entry.cap {
                 entry.cap = licensed.max(0);
                 entry.denied = refused.min(entry.open - entry.cap);
-                entry.hold = if entry.denied > 0 { Hold::Denied(event as u32) } else { Hold::Pending };
+                entry.hold =
+                    if entry.denied > 0 { Hold::Denied(event as u32) } else { Hold::Pending(event as u32) };
             }
         }
     }
@@ -239,7 +240,13 @@ impl<'p> Simulation<'p, '_> {
     }
 
     pub(super) fn lane_closed(&self, origin: Region, destination: Region) -> bool {
-        self.plan.logistics.iter().any(|&event| {
+        self.closing_lane(origin, destination).is_some()
+    }
+
+    /// The first active logistics shock (index in `Model::events`) that closes the lane from
+    /// `origin` to `destination`, if any.
+    fn closing_lane(&self, origin: Region, destination: Region) -> Option<usize> {
+        self.plan.logistics.iter().copied().find(|&event| {
             self.states[event].active
                 && matches!(&self.plan.model.events[event].action,
                     Action::Logistics(shock) if shock.effect == LaneEffect::Closed
@@ -556,7 +563,7 @@ impl<'p> Simulation<'p, '_> {
                     // A quota holds what another rule let pass; what waits for a licence
                     // stays pending.
                     if cap < entry.cap && entry.hold == Hold::None {
-                        entry.hold = Hold::Quota;
+                        entry.hold = Hold::Quota(event as u32);
                     }
                     entry.cap = cap;
                 }
@@ -616,12 +623,13 @@ impl<'p> Simulation<'p, '_> {
                 state.held = (before - from_backlog).max(ruled_held).min(entry.open - entry.give);
             }
             let held = entry.open - entry.ruled;
+            self.record_hold(day, link, entry.hold, held);
             if held > 0 && entry.hold != Hold::None && plan.model.adaptation.emergency.is_some() {
                 let slot = plan.sources[link].slot;
                 self.slots[slot].held_day.get_or_insert(day);
             }
             match entry.hold {
-                Hold::Banned(_) | Hold::Denied(_) | Hold::Quota => {
+                Hold::Banned(_) | Hold::Denied(_) | Hold::Quota(_) => {
                     held_total += held;
                     // Under licences only the refused applicants' part is refused.
                     let held =
@@ -639,8 +647,8 @@ impl<'p> Simulation<'p, '_> {
                     }
                     self.links[link].refused_counted = held;
                 }
-                Hold::Pending => held_total += held,
-                Hold::None | Hold::Closed => {
+                Hold::Pending(_) => held_total += held,
+                Hold::None | Hold::Closed(_) => {
                     let state = &mut self.links[link];
                     state.refused_counted = 0;
                     state.refusing = false;
@@ -756,10 +764,48 @@ impl<'p> Simulation<'p, '_> {
         }
         if let Some(market) = self.plan.facility_market[index] {
             self.market_day[market].sellers_open += entry.open as f64;
-            if !matches!(entry.hold, Hold::None | Hold::Closed) {
+            if !matches!(entry.hold, Hold::None | Hold::Closed(_)) {
                 self.market_day[market].sellers_held += (entry.open - entry.cap) as f64;
             }
         }
+    }
+
+    /// Adds a day of `held` micro-units held at the door by `hold` on `link` to the link's
+    /// hold episodes (`RunResult::holds`): the same cause on consecutive days extends the
+    /// episode, anything else starts a new one.
+    fn record_hold(&mut self, day: u32, link: usize, hold: Hold, held: i64) {
+        let cause = match hold {
+            Hold::None => return,
+            Hold::Banned(event) => HoldCause::Banned(event as usize),
+            Hold::Denied(event) => HoldCause::LicenceRefused(event as usize),
+            Hold::Pending(event) => HoldCause::LicencePending(event as usize),
+            Hold::Quota(event) => HoldCause::Quota(event as usize),
+            Hold::Closed(event) => HoldCause::LaneClosed(event as usize),
+        };
+        if held <= 0 {
+            return;
+        }
+        let units = to_units(held.into());
+        if let Some(index) = self.links[link].hold_record
+            && let Some(record) = self.holds.get_mut(index as usize)
+            && record.cause == cause
+            && record.last_day.saturating_add(1) >= day
+        {
+            record.last_day = day;
+            record.held_peak = record.held_peak.max(units);
+            return;
+        }
+        let source = self.plan.sources[link];
+        self.links[link].hold_record = Some(self.holds.len() as u32);
+        self.holds.push(HoldRecord {
+            supplier: FacilityId(source.from as u32),
+            buyer: self.plan.slots[source.slot].buyer,
+            cause,
+            first_day: day,
+            last_day: day,
+            held_first: units,
+            held_peak: units,
+        });
     }
 
     /// Logs the first day of a refusal or leakage episode on a link.

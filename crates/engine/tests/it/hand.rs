@@ -156,3 +156,38 @@ fn refused_supply_is_diverted_to_the_other_buyers_and_home_sales_are_never_cover
     assert_eq!(series(&spared, "us_line", "stock")[1], 40.0);
     assert_eq!(series(&spared, "cn_mine", "exported")[0], 50.0);
 }
+
+/// Headroom: the line's cover is stock on hand plus in transit over its 10 t a day. In
+/// steady state that is its order-up-to level, 25 days on hand + 5 in transit = 300 t: 30
+/// days. A ban on days 10..=19 stops shipments; arrivals only move stock from transit to
+/// hand, and the line uses 10 t a day, so the position falls 10 t a day to 200 t at the end
+/// of day 19 (20 days). On day 20 the mine (50 t in stock, 100 t a day) ships all 110 t of
+/// open orders and the position is 300 t again.
+#[test]
+fn headroom_is_the_lowest_cover_and_names_the_supplier_holding_the_orders() {
+    let result = simulate(&single_source(Some(20)), 1);
+    let entity = result.entities.iter().position(|e| e.id == "us_line").expect("line");
+    let headroom = result.headroom[entity].expect("a sink has headroom");
+    assert_eq!(headroom.min_cover_days, 20.0);
+    assert_eq!(headroom.day, 19);
+    assert_eq!(headroom.input, product(&single_source(None), "ore"));
+    let mine = result.entities.iter().position(|e| e.id == "cn_mine").expect("mine");
+    assert_eq!(headroom.supplier.map(|f| f.0 as usize), Some(mine), "the mine holds 100 t of orders");
+    assert_eq!(result.headroom[mine], None, "a mine has no inputs");
+    let on_hand = series(&result, "us_line", "stock");
+    let in_transit = series(&result, "us_line", "in_transit");
+    assert_eq!(on_hand[19] + in_transit[19], 200.0, "the recorded series agree");
+
+    // Never lifted: the position reaches 0 at the end of day 39 (the stock runs out then,
+    // nothing on its way) and stays there.
+    let result = simulate(&single_source(None), 1);
+    let headroom = result.headroom[entity].expect("a sink has headroom");
+    assert_eq!((headroom.min_cover_days, headroom.day), (0.0, 39));
+
+    // Undisturbed, the lowest cover is the steady 30 days, first reached on day 0, with no
+    // order open at the end of any day.
+    let mut calm = single_source(None);
+    calm.events.clear();
+    let headroom = simulate(&calm, 1).headroom[entity].expect("a sink has headroom");
+    assert_eq!((headroom.min_cover_days, headroom.day, headroom.supplier), (30.0, 0, None));
+}

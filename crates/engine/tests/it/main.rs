@@ -7,6 +7,7 @@ mod analytical;
 mod announce;
 mod authority;
 mod hand;
+mod holds;
 mod mechanics;
 mod properties;
 mod support;

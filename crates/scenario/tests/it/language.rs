@@ -391,3 +391,21 @@ fn keys_set_on_the_command_line_override_the_file_and_bad_ones_are_located() {
     assert_eq!((location.file.as_str(), location.line, location.column), ("<command line>", 1, 1));
     assert_eq!(d.hint.as_deref(), Some("did you mean 'jp_smelter'?"));
 }
+
+#[test]
+fn display_names_are_kept_by_id_and_a_scenario_overrides_its_worlds() {
+    let world = WORLD
+        .replace("[facilities.mine]\n", "[facilities.mine]\nname = \"  Ore mine, China \"\n")
+        .replace("[demand.plant]\n", "[demand.plant]\nname = \"Plant\"\n");
+    let scenario = "[scenario]\nextends = \"w.toml\"\n\n[demand.plant]\nname = \"US metal plant\"\n";
+    let loaded = load_memory(&[("w.toml", &world), ("s.toml", scenario)], "s.toml").expect("loads");
+    let names = &loaded.scenario.names;
+    assert_eq!(names.get("mine").map(String::as_str), Some("Ore mine, China"), "trimmed");
+    assert_eq!(names.get("plant").map(String::as_str), Some("US metal plant"), "the scenario's own");
+    assert_eq!(names.len(), 2);
+    let unnamed = load_memory(&[("w.toml", WORLD)], "w.toml").expect("loads");
+    assert!(unnamed.scenario.names.is_empty(), "no name: the id is shown");
+    let long = WORLD.replace("[demand.plant]\n", &format!("[demand.plant]\nname = \"{}\"\n", "x".repeat(61)));
+    let report = load_memory(&[("w.toml", &long)], "w.toml").expect_err("61 characters are refused");
+    assert!(report.render(false).contains("1 to 60 characters"), "{}", report.render(false));
+}

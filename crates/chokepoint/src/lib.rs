@@ -1,0 +1,151 @@
+//! # chokepoint
+//!
+//! chokepoint as a library: the workflows the `chokepoint` command runs, as functions over
+//! in-memory types, for any front door (the command line, a notebook, a service). No
+//! terminal, no progress bars, no exit codes; files are read (bounded) but only returned,
+//! never written: the caller decides where bytes go.
+//!
+//! A worked example: load the April 2025 rare-earth scenario with a key set as `--set`
+//! would, run one replicate, read a buyer's KPIs and headroom, and build its result files.
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/rare-earth-controls-april-2025.toml");
+//! // As `chokepoint run FILE --set event.mofcom-18-2025.end=2025-06-06`.
+//! let settings = [("event.mofcom-18-2025.end".to_owned(), "2025-06-06".to_owned())];
+//! let loaded = chokepoint::load(&file, &settings)?;
+//! let scenario = &loaded.scenario;
+//! let run = chokepoint::run(scenario, None)?; // the scenario's own seed
+//! assert_eq!(run.seed, scenario.seed);
+//!
+//! // US car plants run short after the control of 4 April 2025 (day 93).
+//! let kpis = run.result.kpis("us_auto").expect("a watched buyer");
+//! assert_eq!(run.result.first_disruption_day, Some(93));
+//! assert!(kpis.time_to_survive_days.is_some());
+//! let us_auto = run.result.entities.iter().position(|e| e.id == "us_auto").expect("us_auto");
+//! let headroom = run.result.headroom[us_auto].expect("a buyer has headroom");
+//! assert!(headroom.min_cover_days < 1.0, "it ran out");
+//!
+//! // The files `chokepoint run` writes, as bytes.
+//! let files = chokepoint::run_files(scenario, &file, &run)?;
+//! let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+//! assert_eq!(names, ["series.csv", "summary.json", "events.csv", "trade.csv"]);
+//! # Ok::<(), chokepoint::Error>(())
+//! ```
+//!
+//! - [`sweep_files`] builds a sweep's files (`bands.csv`, `kpis.csv`, `summary.json`) from
+//!   its aggregate, the same bytes whether one machine ran it or shards were merged.
+//! - [`settings`] reads `--set`-style `key=v1,v2,…` settings.
+//! - [`load`] reads a scenario file and the world files it extends, with keys set by
+//!   dotted path; a rejected file is an [`Error::Scenario`] carrying every diagnostic with
+//!   its file, line, column and hint.
+//! - [`run`] runs one replicate ([`Run`]); [`run_files`] builds its result files
+//!   ([`files`]: `series.csv`, `summary.json`, `events.csv`, `trade.csv`).
+//! - The libraries behind it are re-exported: [`engine`] (the simulation), [`scenario`]
+//!   (the file format), [`report`] (charts, briefings, `explain`, the workbook).
+
+pub mod files;
+pub mod settings;
+pub mod sweep_files;
+
+use std::path::Path;
+
+pub use chokepoint_engine as engine;
+pub use chokepoint_report as report;
+pub use chokepoint_scenario as scenario;
+
+use chokepoint_engine::{ModelError, Plan, RunConfig, RunResult};
+use chokepoint_scenario::{Loaded, Scenario};
+
+pub use files::OutputFile;
+
+/// Why a workflow could not be done.
+#[derive(Debug)]
+pub enum Error {
+    /// The scenario file (or a world file it extends) was rejected: every diagnostic, each
+    /// with its file, line, column and hint (render it with `Report::render`).
+    Scenario(chokepoint_scenario::Report),
+    /// The model loaded but cannot run (a structural problem the loader did not catch).
+    Model(Vec<ModelError>),
+    /// Anything else: what went wrong, and what to do.
+    Other {
+        /// What went wrong.
+        message: String,
+        /// What to do about it.
+        hint: String,
+    },
+}
+
+impl Error {
+    /// An error with a hint.
+    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Other { message: message.into(), hint: hint.into() }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Scenario(report) => write!(f, "{}", report.render(false).trim_end()),
+            Error::Model(errors) => {
+                write!(f, "the model cannot run:")?;
+                for error in errors {
+                    write!(f, "\n  - {error}")?;
+                }
+                Ok(())
+            }
+            Error::Other { message, hint } => write!(f, "{message} ({hint})"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<chokepoint_report::Error> for Error {
+    fn from(error: chokepoint_report::Error) -> Self {
+        Error::new(error.message, error.hint)
+    }
+}
+
+/// Reads and validates the scenario `file` and the world files it extends, with the keys of
+/// `settings` (dotted path, TOML value as text) set as `--set` sets them. Files are read
+/// with bounds (regular files only, at most `chokepoint_scenario::MAX_FILE_BYTES`). The
+/// warnings come back in [`Loaded`]; the file's `[sweep]` grid is not read when `settings`
+/// are given (they are one point of it).
+pub fn load(file: &Path, settings: &[(String, String)]) -> Result<Loaded, Error> {
+    let mut read = |path: &Path| chokepoint_report::files::read_scenario(path);
+    let loaded = if settings.is_empty() {
+        chokepoint_scenario::load_path(file, &mut read)
+    } else {
+        chokepoint_scenario::load_path_with(file, &mut read, settings)
+    };
+    loaded.map_err(Error::Scenario)
+}
+
+/// The plan of a loaded model (everything computed once per model), or why it cannot run.
+pub fn plan(model: &chokepoint_engine::Model) -> Result<Plan<'_>, Error> {
+    Plan::new(model).map_err(Error::Model)
+}
+
+/// One replicate of a scenario and the seed it ran with.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// The base seed (the scenario's unless another was given).
+    pub seed: u64,
+    /// What the replicate produced.
+    pub result: RunResult,
+}
+
+/// Runs replicate 0 of `scenario` with `seed` (the scenario's own when `None`): what
+/// `chokepoint run` runs, and run 0 of a sweep.
+pub fn run(scenario: &Scenario, seed: Option<u64>) -> Result<Run, Error> {
+    let seed = seed.unwrap_or(scenario.seed);
+    let plan = plan(&scenario.model)?;
+    Ok(Run { seed, result: plan.run(RunConfig { seed, replicate: 0 }) })
+}
+
+/// The result files of `run` of `scenario` (loaded from `file`, which `summary.json` names).
+pub fn run_files(scenario: &Scenario, file: &Path, run: &Run) -> Result<Vec<OutputFile>, Error> {
+    files::run_files(&files::Context { scenario, file, seed: run.seed, result: &run.result })
+}

@@ -1,0 +1,82 @@
+"""chokepoint from Python, checked: run the April 2025 rare-earth scenario, read its KPIs and
+series as pandas DataFrames, ask why US car plants ran short, and see a bad scenario rejected
+with the line it is on. Run from the repository root after `pip install ./python`:
+
+    python examples/python_quickstart.py
+
+Every assertion is on a figure the simulation computes (scripts/python-test.sh runs this in a
+fresh virtual environment).
+"""
+
+import datetime
+import os
+import tempfile
+from pathlib import Path
+
+import chokepoint
+
+APRIL = "scenarios/rare-earth-controls-april-2025.toml"
+
+# One run, the scenario's own seed.
+r = chokepoint.run(APRIL)
+assert r.start.isoformat() == "2025-01-01" and r.horizon_days == 365
+# The control of 4 April 2025 is day 93, the first disruptive event.
+assert r.first_disruption_day == 93, r.first_disruption_day
+
+# KPIs: one row per facility and buyer, indexed by id.
+us = r.kpis.loc["us_auto"]
+assert us["kind"] == "sink" and us["region"] == "US"
+assert us["time_to_survive_days"] is not None and us["time_to_survive_days"] > 0
+assert us["min_cover_days"] < 1.0, "US car plants ran out"
+assert us["peak_shortage"] > 0 and 0 <= us["fill_rate"] < 1
+
+# Series, long: one row per day, entity and metric.
+assert list(r.series.columns) == ["day", "date", "entity", "kind", "metric", "is_flow", "value"]
+unmet = r.series.query("entity == 'us_auto' and metric == 'unmet'")
+assert len(unmet) == r.horizon_days
+assert abs(unmet["value"].sum() - us["unmet_units"]) <= 1e-6 * max(1.0, us["unmet_units"])
+# The first short day is time_to_survive_days after the first disruption.
+first_short = int(unmet.loc[unmet["value"] > 0, "day"].min())
+assert first_short == r.first_disruption_day + us["time_to_survive_days"], first_short
+
+# Series, wide: one column per entity/metric, indexed by date.
+wide = r.series_wide()
+assert wide.shape[0] == r.horizon_days
+assert (wide["us_auto/unmet"].to_numpy() == unmet["value"].to_numpy()).all()
+
+# A key set as --set sets it: an earlier end of the control cannot make things worse.
+early = chokepoint.run(APRIL, set={"event.mofcom-18-2025.end": "2025-06-06"})
+assert early.kpis.loc["us_auto", "unmet_units"] <= us["unmet_units"] + 1e-9
+
+# Why did US car plants run short?
+why = chokepoint.explain(APRIL, "us_auto")
+assert why and all(isinstance(line, str) for line in why)
+
+# A bad scenario is a ScenarioError with file, line, column and hint.
+bad = Path(APRIL).read_text().replace('horizon = "365d"', 'horizon = "365 fortnights"', 1)
+with tempfile.TemporaryDirectory(dir=os.path.dirname(APRIL)) as tmp:
+    path = Path(tmp) / "bad.toml"
+    # Same folder depth as scenarios/, so `extends` still finds the world file.
+    path.write_text(bad.replace('extends = "worlds/', 'extends = "../worlds/', 1))
+    try:
+        chokepoint.run(path)
+    except chokepoint.ScenarioError as error:
+        d = error.diagnostics[0]
+        expected_line = 1 + bad.splitlines().index('horizon = "365 fortnights"')
+        assert d["file"].endswith("bad.toml") and d["line"] == expected_line, d
+        assert "bad.toml" in str(error)
+    else:
+        raise AssertionError("a horizon of '365 fortnights' was accepted")
+
+print(r)
+print(f"US car plants: short {us['time_to_survive_days']} days after the control "
+      f"(first short day {r.start + datetime.timedelta(days=first_short)}), "
+      f"peak shortage {us['peak_shortage']:.0%}, fill rate {us['fill_rate']:.1%}, "
+      f"lowest cover {us['min_cover_days']:.1f} days on {us['min_cover_date']:%Y-%m-%d}")
+print(f"With the control ended on 6 June: unmet {early.kpis.loc['us_auto', 'unmet_units']:,.0f} "
+      f"vs {us['unmet_units']:,.0f} units")
+print("Why:", why[0])
+print(f"Bad file rejected at line {d['line']}, column {d['column']}: {d['message']}"
+      + (f" (hint: {d['hint']})" if d["hint"] else ""))
+print(r.kpis[["kind", "region", "time_to_survive_days", "peak_shortage", "fill_rate", "min_cover_days"]]
+      .head(8).to_string())
