@@ -1,6 +1,7 @@
 """chokepoint from Python, checked: run the April 2025 rare-earth scenario, read its KPIs and
-series as pandas DataFrames, ask why US car plants ran short, and see a bad scenario rejected
-with the line it is on. Run from the repository root after `pip install ./python`:
+series as pandas DataFrames, ask why US car plants ran short, see a bad scenario rejected
+with the line it is on, then sweep it, rank its regions, score it against history and write
+its briefing. Run from the repository root after `pip install ./python`:
 
     python examples/python_quickstart.py
 
@@ -68,6 +69,46 @@ with tempfile.TemporaryDirectory(dir=os.path.dirname(APRIL)) as tmp:
     else:
         raise AssertionError("a horizon of '365 fortnights' was accepted")
 
+# A sweep: the control ended in June, and in December, at the file's licence review time
+# (the file's [sweep] grid also varies it: pinned here to one value), 20 runs each. Run 0 of
+# a sweep uses the base seed as is, so its KPIs are the single run's.
+RUNS = 20
+ends = ["2025-06-06", "2025-12-31"]
+REVIEW = "event.mofcom-18-2025.licence.review"
+grid = {"event.mofcom-18-2025.end": ends, REVIEW: '"63d"'}
+june = chokepoint.run(APRIL, set={"event.mofcom-18-2025.end": "2025-06-06", REVIEW: '"63d"'})
+s = chokepoint.sweep(APRIL, runs=RUNS, set=grid, progress=False)
+n_entities = len(r.kpis)
+assert len(s.kpis) == len(ends) * RUNS * n_entities, (len(s.kpis), n_entities)
+assert sorted(s.kpis["point"].unique()) == [0, 1]
+run0 = s.kpis.query("point == 0 and run == 0 and entity == 'us_auto'")
+assert len(run0) == 1
+expected = june.kpis.loc["us_auto", "unmet_units"]
+assert abs(float(run0["unmet_units"].iloc[0]) - expected) <= 1e-6 * max(1.0, expected), (run0, expected)
+# Common random numbers: run i has the same seed at both points.
+by_point = s.kpis.query("entity == 'us_auto'").pivot(index="run", columns="point", values="unmet_units")
+seeds = s.kpis.query("entity == 'us_auto'").pivot(index="run", columns="point", values="seed")
+assert (seeds[0] == seeds[1]).all() and seeds[0].nunique() == RUNS
+assert set(s.bands["metric"]) >= {"shortage_fraction"}
+
+# Single points of failure: every region banned from exporting for 90 days, 3 runs each.
+ranking = chokepoint.rank(APRIL, by="region", disruption="ban:90d", start="2025-02-01", runs=3, progress=False)
+assert list(ranking.table["rank"]) == list(range(1, len(ranking.table) + 1))
+assert set(ranking.table["region"]) <= set(r.entities["region"])
+
+# The model against history: every observation of the scenario's [backtest] files is scored.
+bt = chokepoint.backtest(APRIL, runs=RUNS, progress=False)
+assert len(bt.scores) > 0 and bt.scores["inside"].dropna().isin([True, False, 0, 1]).all()
+assert "inside" in bt.scorecard
+
+# The briefing, into a new folder.
+with tempfile.TemporaryDirectory() as tmp:
+    html = chokepoint.report(APRIL, Path(tmp) / "brief", runs=RUNS, progress=False)
+    text = html.read_text()
+    assert html.name == "report.html" and r.name in text
+    assert (html.parent / "report.xlsx").stat().st_size > 0
+    assert (html.parent / "data" / "sweep" / "kpis.csv").exists()
+
 print(r)
 print(f"US car plants: short {us['time_to_survive_days']} days after the control "
       f"(first short day {r.start + datetime.timedelta(days=first_short)}), "
@@ -80,3 +121,7 @@ print(f"Bad file rejected at line {d['line']}, column {d['column']}: {d['message
       + (f" (hint: {d['hint']})" if d["hint"] else ""))
 print(r.kpis[["kind", "region", "time_to_survive_days", "peak_shortage", "fill_rate", "min_cover_days"]]
       .head(8).to_string())
+print(f"Sweep: P(US car plants short) with the control ended 6 June vs 31 December: "
+      f"{(by_point[0] > 0).mean():.0%} vs {(by_point[1] > 0).mean():.0%} of {RUNS} runs")
+print(ranking.text.splitlines()[0])
+print(bt.scorecard.splitlines()[0])

@@ -1,20 +1,28 @@
 """chokepoint from Python: run a supply-chain disruption scenario, read its KPIs and series
-as pandas DataFrames, and ask why a buyer ran short.
+as pandas DataFrames, sweep it, rank its single points of failure, score it against
+history, ask why a buyer ran short, and write the briefing.
 
     >>> import chokepoint
     >>> r = chokepoint.run("scenarios/rare-earth-controls-april-2025.toml")
     >>> r.kpis.loc["us_auto", "time_to_survive_days"]
     >>> r.series_wide()["us_auto/shortage_fraction"].plot()
     >>> chokepoint.explain("scenarios/rare-earth-controls-april-2025.toml", "us_auto")
+    >>> s = chokepoint.sweep("scenarios/rare-earth-controls-april-2025.toml", runs=200,
+    ...                      set={"event.mofcom-18-2025.end": ["2025-06-06", "2025-12-31"]})
+    >>> s.kpis.groupby(["point", "entity"])["fill_rate"].mean()
 
 The simulation is the Rust one (``chokepoint._chokepoint``); it runs with the GIL released,
-so threads can run scenarios side by side. See docs/python.md.
+so threads can run scenarios side by side; long calls show a progress bar (tqdm, when it is
+installed) and stop cleanly on Ctrl-C. See docs/python.md.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import io as _io
+import json as _json
 import os
+import pathlib as _pathlib
 import warnings as _warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Union
@@ -30,7 +38,14 @@ __version__ = _chokepoint.__version__
 __all__ = [
     "run",
     "explain",
+    "sweep",
+    "rank",
+    "backtest",
+    "report",
     "Run",
+    "Sweep",
+    "Ranking",
+    "Backtest",
     "ChokepointError",
     "ScenarioError",
     "ScenarioWarning",
@@ -242,3 +257,283 @@ def explain(path: PathLike, entity: str, seed: Optional[int] = None, set: Settin
         ChokepointError: e.g. ``entity`` is not a facility or buyer of the scenario (``.hint``).
     """
     return list(_chokepoint.explain(_path(path), entity, seed, _settings(set)))
+
+
+# ---------------------------------------------------------------------------------------
+# Batches: sweep, rank, backtest, report
+
+
+class _Bar:
+    """Progress of a long call: a tqdm bar (``tqdm.auto``, so a widget in notebooks) when
+    tqdm is installed and ``progress`` is true, else nothing. ``progress`` may also be a
+    callable ``f(done, total)``."""
+
+    def __init__(self, progress: Any, what: str) -> None:
+        self._callback = progress if callable(progress) else None
+        self._enabled = bool(progress)
+        self._what = what
+        self._bar = None
+        self._total = 0
+        self._offset = 0
+
+    def start(self, total: int, what: Optional[str] = None) -> None:
+        self._close()
+        self._total = int(total)
+        if self._callback is None and self._enabled and total > 0:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:  # no bar without tqdm
+                return
+            self._bar = tqdm(total=self._total, desc=what or self._what, unit="run")
+
+    def stage(self, what: str, runs: int) -> None:
+        """A report's stage begins: a new bar for its runs."""
+        self._offset += self._total
+        self.start(runs, what)
+
+    def update(self, done: int) -> None:
+        n = int(done) - self._offset
+        if self._callback is not None:
+            self._callback(n, self._total)
+        elif self._bar is not None:
+            self._bar.n = n
+            self._bar.refresh()
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def close(self) -> None:
+        self._close()
+
+
+def _csv(data: bytes) -> _pd.DataFrame:
+    return _pd.read_csv(_io.BytesIO(data))
+
+
+def _grid(set: Settings) -> List[tuple]:
+    """``set=`` of a sweep: each key to one value or a list of values (the grid)."""
+    if not set:
+        return []
+    if not isinstance(set, Mapping):
+        raise TypeError("set= takes a dict of dotted keys to a value or a list of values")
+    out = []
+    for key, value in set.items():
+        values = list(value) if isinstance(value, (list, tuple)) and not isinstance(value, str) else [value]
+        out.append((str(key), [_toml_text(v) for v in values]))
+    return out
+
+
+@dataclass
+class Sweep:
+    """A Monte Carlo sweep: replicates at every point of a grid of settings.
+
+    Attributes:
+        bands: bands.csv: per point, step, entity and metric, the mean and p05-p95 over runs.
+        kpis: kpis.csv: one row per point, run and entity (with the run's seed).
+        summary: summary.json as a dict: per point and entity, the probability of a
+            shortage, KPI distributions and the survival curve.
+        table: the table ``chokepoint sweep`` prints.
+        runs, seed: replicates per point and the base seed.
+        files: every result file's bytes, by name (write them to keep the sweep).
+    """
+
+    bands: _pd.DataFrame
+    kpis: _pd.DataFrame
+    summary: Dict[str, Any]
+    table: str
+    runs: int
+    seed: int
+    files: Dict[str, bytes] = field(repr=False, default_factory=dict)
+
+    def __repr__(self) -> str:
+        points = len(self.summary.get("points", []))
+        return f"<chokepoint.Sweep {points} point(s) x {self.runs} runs, seed {self.seed}>"
+
+
+def sweep(
+    path: PathLike,
+    runs: Optional[int] = None,
+    seed: Optional[int] = None,
+    set: Settings = None,
+    threads: int = 0,
+    bands: Optional[str] = None,
+    progress: Any = True,
+) -> Sweep:
+    """Runs many replicates of the scenario at ``path`` over a grid of settings, as
+    ``chokepoint sweep`` does (the same bytes as its files).
+
+    Args:
+        runs: replicates per point (the file's ``[sweep] runs``, else 100).
+        seed: the base seed (the scenario's when None); run i has the same seed at every point.
+        set: keys to set, each to a value or a list of values (the grid), added to or
+            replacing the file's ``[sweep] grid``.
+        threads: worker threads (0: one per core); results do not depend on it.
+        bands: "watched", "all" or None (the file's ``[report] bands``).
+        progress: a progress bar (tqdm) when true; or a callable ``f(done, total)``.
+    """
+    bar = _Bar(progress, "sweep")
+    try:
+        raw = _chokepoint.sweep(
+            _path(path), runs, seed, _grid(set), threads, bands, bar.update, bar.start
+        )
+    finally:
+        bar.close()
+    _warn(raw["warnings"])
+    files = dict(raw["files"])
+    return Sweep(
+        bands=_csv(files["bands.csv"]),
+        kpis=_csv(files["kpis.csv"]),
+        summary=_json.loads(files["summary.json"]),
+        table=raw["table"],
+        runs=int(raw["runs"]),
+        seed=int(raw["seed"]),
+        files=files,
+    )
+
+
+@dataclass
+class Ranking:
+    """Single points of failure, worst first.
+
+    Attributes:
+        table: rank.csv: one row per candidate (rank, candidate, lost value mean and
+            p05-p95, probability and timing of a shortage, the buyers most hit).
+        summary: rank.json as a dict.
+        text: the table ``chokepoint rank`` prints.
+        files: rank.csv, rank.json and the chart (rank.svg, rank.png), by name.
+    """
+
+    table: _pd.DataFrame
+    summary: Dict[str, Any]
+    text: str
+    files: Dict[str, bytes] = field(repr=False, default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"<chokepoint.Ranking of {len(self.table)} candidates>"
+
+
+def rank(
+    path: PathLike,
+    by: str = "facility",
+    disruption: str = "full-stop:90d",
+    start: Optional[str] = None,
+    runs: Optional[int] = None,
+    seed: Optional[int] = None,
+    set: Settings = None,
+    watch: Optional[List[str]] = None,
+    threads: int = 0,
+    top: int = 15,
+    progress: Any = True,
+) -> Ranking:
+    """Disrupts each candidate in turn and ranks them by what the watched buyers lose, as
+    ``chokepoint rank`` does.
+
+    Args:
+        by: "facility", "region", "product" or "region-product".
+        disruption: ``KIND:DURATION``: "full-stop:90d" or "ban:180d".
+        start: when the disruption starts: a date ("2025-04-04") or a day number; day 0 when None.
+        runs: replicates per candidate (20); seed, set, threads as for :func:`run` and :func:`sweep`.
+        watch: the buyers whose losses count (the file's ``[report] watch``, else every sink).
+        top: candidates drawn on the chart.
+    """
+    bar = _Bar(progress, "rank")
+    try:
+        raw = _chokepoint.rank(
+            _path(path), by, disruption, None if start is None else str(start), runs, seed,
+            _settings(set), list(watch or []), threads, top, bar.update, bar.start,
+        )
+    finally:
+        bar.close()
+    _warn(raw["warnings"])
+    files = dict(raw["files"])
+    return Ranking(
+        table=_csv(files["rank.csv"]),
+        summary=_json.loads(files["rank.json"]),
+        text=raw["table"],
+        files=files,
+    )
+
+
+@dataclass
+class Backtest:
+    """A scenario scored against its observation files.
+
+    Attributes:
+        scores: backtest.csv: one row per observation, with the model's p05, p50 and p95
+            and whether the observation is inside the 90 % band.
+        summary: backtest.json as a dict (coverage, every score).
+        trade_bands: trade_bands.csv: the model's monthly trade bands beside the observations.
+        scorecard: the scorecard ``chokepoint backtest`` prints.
+        files: every file's bytes (the CSVs, JSON and fan charts), by name.
+    """
+
+    scores: _pd.DataFrame
+    summary: Dict[str, Any]
+    trade_bands: _pd.DataFrame
+    scorecard: str
+    files: Dict[str, bytes] = field(repr=False, default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"<chokepoint.Backtest of {len(self.scores)} observations>"
+
+
+def backtest(
+    path: PathLike,
+    runs: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: int = 0,
+    progress: Any = True,
+) -> Backtest:
+    """Runs the scenario's replicates and scores them against the observation files its
+    ``[backtest]`` table names, as ``chokepoint backtest`` does."""
+    bar = _Bar(progress, "backtest")
+    try:
+        raw = _chokepoint.backtest(_path(path), runs, seed, threads, bar.update, bar.start)
+    finally:
+        bar.close()
+    _warn(raw["warnings"])
+    files = dict(raw["files"])
+    return Backtest(
+        scores=_csv(files["backtest.csv"]),
+        summary=_json.loads(files["backtest.json"]),
+        trade_bands=_csv(files["trade_bands.csv"]),
+        scorecard=raw["scorecard"],
+        files=files,
+    )
+
+
+def report(
+    path: PathLike,
+    output: PathLike,
+    runs: Optional[int] = None,
+    seed: Optional[int] = None,
+    set: Optional[Mapping[str, Any]] = None,
+    threads: int = 0,
+    rank: Optional[str] = None,
+    rank_disruption: str = "full-stop:90d",
+    rank_runs: int = 20,
+    progress: Any = True,
+) -> _pathlib.Path:
+    """Writes the briefing of ``path`` into ``output`` (a new or empty folder; removed again
+    if the report fails), as ``chokepoint report`` does: report.html, report.md,
+    report.xlsx, charts/ and data/. Returns the path of report.html; its key findings are
+    printed.
+
+    Args:
+        set: keys to set, each to a value or a list of values (the sweep's grid).
+        rank: add a section on single points of failure ranked by "facility", "region",
+            "product" or "region-product".
+    """
+    sets = [f"{key}={','.join(values)}" for key, values in _grid(set)]
+    bar = _Bar(progress, "report")
+    try:
+        headline = _chokepoint.report(
+            _path(path), _path(output), runs, seed, sets, threads, rank, rank_disruption,
+            rank_runs, bar.update, bar.stage,
+        )
+    finally:
+        bar.close()
+    print(headline)
+    return _pathlib.Path(output) / "report.html"

@@ -2,8 +2,7 @@
 //!
 //! chokepoint as a library: the workflows the `chokepoint` command runs, as functions over
 //! in-memory types, for any front door (the command line, a notebook, a service). No
-//! terminal, no progress bars, no exit codes; files are read (bounded) but only returned,
-//! never written: the caller decides where bytes go.
+//! terminal, no progress bars, no exit codes, no signals: the caller brings those.
 //!
 //! A worked example: load the April 2025 rare-earth scenario with a key set as `--set`
 //! would, run one replicate, read a buyer's KPIs and headroom, and build its result files.
@@ -31,27 +30,69 @@
 //! let files = chokepoint::run_files(scenario, &file, &run)?;
 //! let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
 //! assert_eq!(names, ["series.csv", "summary.json", "events.csv", "trade.csv"]);
+//!
+//! // A sweep in memory, as `chokepoint sweep FILE --runs 4 --set KEY=2025-06-06,2025-12-31`:
+//! // the file's grid (two licence review times) times the two end dates is four points,
+//! // four runs each, one kpis.csv row per point, run and facility or buyer.
+//! let options = chokepoint::sweep::Options {
+//!     runs: Some(4),
+//!     settings: vec![(
+//!         "event.mofcom-18-2025.end".to_owned(),
+//!         vec!["2025-06-06".to_owned(), "2025-12-31".to_owned()],
+//!     )],
+//!     ..Default::default()
+//! };
+//! let hooks = chokepoint::Hooks { cancel: &chokepoint::batch::NEVER, progress: &|_| {} };
+//! let sweep = chokepoint::sweep::sweep(&file, &options, &hooks)?;
+//! assert_eq!((sweep.aggregate.points.len(), sweep.aggregate.runs), (4, 4));
+//! let with_kpis = run.result.entities.iter().filter(|e| e.kind != chokepoint::engine::EntityKind::Stockpile);
+//! let rows = sweep.kpis_csv.iter().filter(|&&b| b == b'\n').count();
+//! assert_eq!(rows, 1 + 4 * 4 * with_kpis.count());
 //! # Ok::<(), chokepoint::Error>(())
 //! ```
 //!
-//! - [`sweep_files`] builds a sweep's files (`bands.csv`, `kpis.csv`, `summary.json`) from
-//!   its aggregate, the same bytes whether one machine ran it or shards were merged.
-//! - [`settings`] reads `--set`-style `key=v1,v2,…` settings.
+//! The workflows, each a module (docs/library.md has the table):
+//!
 //! - [`load`] reads a scenario file and the world files it extends, with keys set by
 //!   dotted path; a rejected file is an [`Error::Scenario`] carrying every diagnostic with
-//!   its file, line, column and hint.
+//!   its file, line, column and hint. [`settings`] reads `--set`-style `key=v1,v2,…` texts.
 //! - [`run`] runs one replicate ([`Run`]); [`run_files`] builds its result files
-//!   ([`files`]: `series.csv`, `summary.json`, `events.csv`, `trade.csv`).
+//!   ([`files`]: `series.csv`, `summary.json`, `events.csv`, `trade.csv`); [`text`] prints
+//!   its KPI table.
+//! - [`sweep`] runs Monte Carlo sweeps over a grid, whole or one shard;
+//!   [`sweep_files`] builds `bands.csv`, `kpis.csv` and `summary.json` from the aggregate,
+//!   the same bytes whether one machine ran it or shards were merged; [`parts`] writes and
+//!   reads (checking them whole) the part files of shards.
+//! - [`rank`] ranks single points of failure, whole or by shard, and merges shards.
+//! - [`backtest`] scores a scenario's replicates against its observation files.
+//! - [`charts`] draws the charts of result folders; [`brief`] writes a whole briefing.
+//! - Long calls take [`Hooks`]: a progress callback (replicates done) and a cancel flag that
+//!   stops them between replicates with [`Error::Interrupted`]; [`batch`] has what every
+//!   batch shares.
 //! - The libraries behind it are re-exported: [`engine`] (the simulation), [`scenario`]
-//!   (the file format), [`report`] (charts, briefings, `explain`, the workbook).
+//!   (the file format), [`montecarlo`] (batches), [`report`] (charts, briefings, `explain`,
+//!   the workbook).
+//!
+//! The library reads files (bounded) and writes them only where a function takes a path to
+//! write to ([`parts::write_part`], [`brief::write`]); everything else returns bytes.
 
+pub mod backtest;
+pub mod batch;
+pub mod brief;
+pub mod charts;
 pub mod files;
+pub mod parts;
+pub mod rank;
 pub mod settings;
+pub mod sweep;
 pub mod sweep_files;
+pub mod text;
 
 use std::path::Path;
 
 pub use chokepoint_engine as engine;
+pub use chokepoint_montecarlo as montecarlo;
+pub use chokepoint_montecarlo::{Hooks, Shard};
 pub use chokepoint_report as report;
 pub use chokepoint_scenario as scenario;
 
@@ -68,6 +109,9 @@ pub enum Error {
     Scenario(chokepoint_scenario::Report),
     /// The model loaded but cannot run (a structural problem the loader did not catch).
     Model(Vec<ModelError>),
+    /// Stopped by the caller's cancel flag (`Hooks::cancel`): what had been done; nothing
+    /// was returned or written.
+    Interrupted(String),
     /// Anything else: what went wrong, and what to do.
     Other {
         /// What went wrong.
@@ -95,6 +139,7 @@ impl std::fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::Interrupted(message) => write!(f, "{message}"),
             Error::Other { message, hint } => write!(f, "{message} ({hint})"),
         }
     }

@@ -1,10 +1,9 @@
-//! What every batch command (sweep, rank, backtest, calibrate) shares: worker threads,
-//! which shard this process runs (flags, SLURM, Kubernetes), the fingerprint that keeps
-//! shards of different batches apart, and the messages of a stopped batch.
+//! What every batch command (sweep, rank, backtest, calibrate) shares on the command line:
+//! worker threads, and which shard this process runs (flags, SLURM, Kubernetes).
 
-use chokepoint_montecarlo::Shard;
+use chokepoint::Shard;
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// Most worker threads per core: results never depend on the thread count, and more
 /// threads than this only add switching.
@@ -68,32 +67,4 @@ pub fn resolve_shard(flag: Option<&str>, count: Option<u32>) -> Result<Shard, Fa
         ));
     }
     Ok(shard)
-}
-
-/// FNV-1a over the text of everything that makes a batch, so shards of different batches
-/// are not merged.
-pub fn fingerprint(parts: &[String]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in part.bytes().chain([0xff]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    hash
-}
-
-/// A batch stopped by an interrupt after `completed` of `total` runs.
-pub fn interrupted(completed: u64, total: u64) -> Failure {
-    Failure::Interrupted(format!(
-        "interrupted: {} of {} runs had completed; no result file was written \
-         (run again to get results: the same seed gives the same runs)",
-        crate::table::format_units(completed as f64),
-        crate::table::format_units(total as f64)
-    ))
-}
-
-/// The first line of the message about `n` replicates that broke an invariant.
-pub fn broken(n: usize) -> String {
-    format!("{n} replicate{} broke an invariant:", if n == 1 { "" } else { "s" })
 }

@@ -12,10 +12,10 @@ use chokepoint_backtest::calibrate::{self, Draw, Posterior, Prior};
 use chokepoint_montecarlo::Hooks;
 use serde::Serialize;
 
-use crate::Failure;
-use crate::output::OutputFile;
+use crate::failure::Failure;
 use crate::staged::{Slot, Staged};
-use crate::table::format_units;
+use chokepoint::OutputFile;
+use chokepoint::text::format_units;
 
 /// Draws when `--samples` is not given.
 pub const DEFAULT_SAMPLES: u32 = 200;
@@ -101,7 +101,9 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
                 "add a [backtest] table with observed = [\"../observed/<episode>.csv\"] (docs/backtest.md)",
             ));
         }
-        all_observations.push(crate::backtest::observations(file, &base)?);
+        all_observations.push(
+            chokepoint::backtest::observations(file, &base).map_err(|e| crate::run::rejected(file, e))?,
+        );
         bases.push(base);
     }
     let samples = request.samples.unwrap_or(DEFAULT_SAMPLES);
@@ -187,7 +189,7 @@ pub fn calibrate(request: &Request<'_>) -> Result<(), Failure> {
             "narrow the prior to values the scenario can run with",
         ),
         calibrate::Failure::Stop { sample, stop: chokepoint_montecarlo::Stop::Cancelled { .. } } => {
-            crate::batch::interrupted(sample * per_draw, total)
+            chokepoint::batch::interrupted(sample * per_draw, total).into()
         }
         calibrate::Failure::Stop { sample, stop } => Failure::new(
             format!("draw {sample} failed: {stop:?}"),
@@ -249,7 +251,7 @@ fn merge_parts(
             )
         };
         let read = |name: &str| {
-            crate::input::read_bounded(&dir.join(name), 1 << 30)
+            chokepoint::report::files::read_bounded(&dir.join(name), 1 << 30)
                 .map_err(|why| bad(format!("{name}: {why}")))
                 .and_then(|b| String::from_utf8(b).map_err(|_| bad(format!("{name} is not UTF-8"))))
         };
@@ -391,7 +393,7 @@ fn table(summary: &Summary<'_>, posterior: &Posterior, draws: &[Draw]) -> String
             ]
         })
         .collect();
-    out.push_str(&crate::table::render(&header, &rows));
+    out.push_str(&chokepoint::text::render(&header, &rows));
     let best = posterior.accepted.first().map(|&i| &draws[i]);
     if let Some(best) = best {
         out.push_str(&format!(

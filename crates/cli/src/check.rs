@@ -2,26 +2,32 @@
 
 use std::path::PathBuf;
 
-use crate::{Failure, Format};
+use crate::Format;
+use crate::failure::Failure;
 
 /// Checks every file; returns whether all are valid.
 pub fn check(files: &[PathBuf], format: Format) -> Result<bool, Failure> {
     let mut all_valid = true;
     let mut documents = Vec::new();
     for file in files {
-        let (report, valid, observed) = match chokepoint_scenario::load_path(file, &mut crate::read_file) {
-            Ok(loaded) => {
-                // The observation files a scenario names are checked with it.
-                let observed = if loaded.scenario.backtest.observed.is_empty() {
-                    None
-                } else {
-                    Some(crate::backtest::observations(file, &loaded.scenario).map(|o| o.len()))
-                };
-                let valid = !matches!(observed, Some(Err(_)));
-                (loaded.warnings, valid, observed)
-            }
-            Err(report) => (report, false, None),
-        };
+        let (report, valid, observed) =
+            match chokepoint_scenario::load_path(file, &mut chokepoint::report::files::read_scenario) {
+                Ok(loaded) => {
+                    // The observation files a scenario names are checked with it.
+                    let observed = if loaded.scenario.backtest.observed.is_empty() {
+                        None
+                    } else {
+                        Some(
+                            chokepoint::backtest::observations(file, &loaded.scenario)
+                                .map(|o| o.len())
+                                .map_err(|e| crate::run::rejected(file, e)),
+                        )
+                    };
+                    let valid = !matches!(observed, Some(Err(_)));
+                    (loaded.warnings, valid, observed)
+                }
+                Err(report) => (report, false, None),
+            };
         all_valid &= valid;
         let observed_text = match &observed {
             Some(Err(failure)) => Some(failure.render()),
@@ -29,7 +35,7 @@ pub fn check(files: &[PathBuf], format: Format) -> Result<bool, Failure> {
         };
         match format {
             Format::Text => {
-                eprint!("{}", report.render(crate::colour()));
+                eprint!("{}", report.render(crate::failure::colour()));
                 if let Some(text) = &observed_text {
                     eprintln!("{text}");
                 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use chokepoint_engine::RunConfig;
 use chokepoint_report::explain::{ExplainError, explain as trace};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// What `chokepoint explain` was asked.
 pub struct Request<'a> {

@@ -32,6 +32,7 @@ mod batch;
 mod calibrate;
 mod check;
 mod explain;
+mod failure;
 mod merge;
 mod output;
 mod plot;
@@ -39,18 +40,12 @@ mod progress;
 mod rank;
 mod report;
 mod run;
-mod shard;
 mod signals;
 mod staged;
 mod sweep;
-mod sweep_output;
-mod table;
 
-use std::io::IsTerminal;
-
-use chokepoint_report::files as input;
-use chokepoint_report::{charts, results};
-use std::path::{Path, PathBuf};
+use failure::Failure;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -548,7 +543,7 @@ fn main() -> ExitCode {
     signals::install();
     let outcome = match cli.command {
         Command::Run(args) => {
-            run::run(&args.file, args.output.as_deref(), args.seed, &args.sets, false).map(|()| true)
+            run::run(&args.file, args.output.as_deref(), args.seed, &args.sets).map(|()| true)
         }
         Command::Explain(args) => explain::explain(&explain::Request {
             file: &args.file,
@@ -568,8 +563,6 @@ fn main() -> ExitCode {
             shard: args.shard.as_deref(),
             shard_count: args.shard_count,
             bands: args.batch.bands,
-            nested: false,
-            reuse: None,
         })
         .map(|()| true),
         Command::Merge(args) => merge::merge(&args.parts, &args.output).map(|()| true),
@@ -587,18 +580,16 @@ fn main() -> ExitCode {
             output: args.output.as_deref(),
             shard: args.shard.as_deref(),
             shard_count: args.shard_count,
-            nested: false,
         })
-        .map(|_| true),
+        .map(|()| true),
         Command::Backtest(args) => backtest::backtest(&backtest::Request {
             files: &args.files,
             runs: args.runs,
             seed: args.seed,
             threads: args.threads,
             output: args.output.as_deref(),
-            nested: false,
         })
-        .map(|_| true),
+        .map(|()| true),
         Command::Calibrate(args) => calibrate::calibrate(&calibrate::Request {
             files: &args.files,
             priors: &args.priors,
@@ -622,23 +613,15 @@ fn main() -> ExitCode {
         })
         .map(|()| true),
         Command::Report(args) => report::report(&report::Request {
-            batch: sweep::Request {
-                file: &args.batch.file,
-                runs: args.batch.runs,
-                seed: args.batch.seed,
-                threads: args.batch.threads,
-                sets: &args.batch.sets,
-                output: None,
-                // The whole sweep, whatever SLURM or Kubernetes variables say.
-                shard: Some("0/1"),
-                shard_count: None,
-                bands: args.batch.bands,
-                nested: true,
-                reuse: None,
-            },
+            file: &args.batch.file,
+            runs: args.batch.runs,
+            seed: args.batch.seed,
+            threads: args.batch.threads,
+            sets: &args.batch.sets,
+            bands: args.batch.bands,
             output: args.output.as_deref(),
             size: args.size,
-            rank: args.rank.map(|by| report::RankRequest {
+            rank: args.rank.map(|by| chokepoint::brief::Ranked {
                 by: by.into(),
                 disruption: args.rank_disruption.clone(),
                 start: args.rank_start.clone(),
@@ -665,67 +648,4 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// Why a command failed, ready to print.
-#[derive(Debug)]
-pub enum Failure {
-    /// The scenario file was rejected: its rendered diagnostics.
-    Scenario(String),
-    /// SIGINT or SIGTERM stopped the command: what was done, and that nothing was written.
-    Interrupted(String),
-    /// Anything else: what went wrong, and what to do.
-    Other {
-        /// What went wrong.
-        message: String,
-        /// What to do about it.
-        hint: Option<String>,
-    },
-}
-
-impl From<chokepoint::Error> for Failure {
-    fn from(error: chokepoint::Error) -> Self {
-        match error {
-            chokepoint::Error::Scenario(report) => Failure::Scenario(report.render(colour())),
-            chokepoint::Error::Model(errors) => {
-                let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
-                Failure::new(format!("the model cannot run:\n{}", list.join("\n")), "fix the scenario file")
-            }
-            chokepoint::Error::Other { message, hint } => Failure::new(message, hint),
-        }
-    }
-}
-
-impl From<chokepoint_report::Error> for Failure {
-    fn from(error: chokepoint_report::Error) -> Self {
-        Failure::new(error.message, error.hint)
-    }
-}
-
-impl Failure {
-    /// A failure with a hint.
-    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Failure::Other { message: message.into(), hint: Some(hint.into()) }
-    }
-
-    /// The failure as printed on stderr: the message, and the hint below it.
-    pub fn render(&self) -> String {
-        match self {
-            Failure::Scenario(text) => text.trim_end().to_owned(),
-            Failure::Interrupted(message) => format!("error: {message}"),
-            Failure::Other { message, hint: Some(hint) } => format!("error: {message}\n  = hint: {hint}"),
-            Failure::Other { message, hint: None } => format!("error: {message}"),
-        }
-    }
-}
-
-/// Whether to colour diagnostics: only on a terminal, and never when `NO_COLOR` is set.
-pub fn colour() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-/// Reads a scenario or world file for the loader: its text, or why it cannot be read
-/// (bounded, regular files only; see `input`).
-pub fn read_file(path: &Path) -> Result<String, String> {
-    input::read_scenario(path)
 }

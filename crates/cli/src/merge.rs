@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Failure;
-use crate::shard;
+use crate::failure::Failure;
+use chokepoint::parts as shard;
 
 /// Runs `chokepoint merge`: every shard is checked whole before anything is written. The
 /// shards of a sweep go to [`crate::sweep::merge_parts`], those of a ranking (`rank --shard`)

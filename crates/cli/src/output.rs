@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-pub use chokepoint::files::{Context, OutputFile, chain};
+pub use chokepoint::files::OutputFile;
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// Creates an output directory and its parents, or says why it cannot.
 pub fn create_directory(directory: &Path) -> Result<(), Failure> {

@@ -93,8 +93,8 @@ impl Progress {
         format!(
             "{}: {} of {} runs ({:.0} %), {:.0} runs/s, {} elapsed, ETA {eta}",
             self.what,
-            crate::table::format_units(done as f64),
-            crate::table::format_units(self.total as f64),
+            chokepoint::text::format_units(done as f64),
+            chokepoint::text::format_units(self.total as f64),
             100.0 * done as f64 / self.total.max(1) as f64,
             rate,
             duration(seconds)

@@ -4,8 +4,7 @@ use std::path::{Path, PathBuf};
 
 use chokepoint_engine::Plan;
 
-use crate::Failure;
-use crate::output;
+use crate::failure::Failure;
 use crate::staged::{Slot, Staged};
 
 /// Reads and validates a scenario file (and the world files it extends), its `[sweep]`
@@ -30,54 +29,55 @@ fn accept(
     loaded: Result<chokepoint_scenario::Loaded, chokepoint::Error>,
     warn: bool,
 ) -> Result<chokepoint_scenario::Scenario, Failure> {
-    match loaded {
-        Ok(loaded) => {
-            if warn && !loaded.warnings.diagnostics.is_empty() {
-                eprint!("{}", loaded.warnings.render(crate::colour()));
-            }
-            Ok(loaded.scenario)
-        }
-        Err(chokepoint::Error::Scenario(report)) => {
+    let loaded = loaded.map_err(|error| rejected(file, error))?;
+    if warn {
+        self::warn(&loaded.warnings);
+    }
+    Ok(loaded.scenario)
+}
+
+/// Prints the warnings of loading a scenario, if any.
+pub fn warn(warnings: &chokepoint_scenario::Report) {
+    if !warnings.diagnostics.is_empty() {
+        eprint!("{}", warnings.render(crate::failure::colour()));
+    }
+}
+
+/// A library error about the scenario `file` as a failure: a rejected file's diagnostics
+/// end with how many errors `file` has and that nothing was run.
+pub fn rejected(file: &Path, error: chokepoint::Error) -> Failure {
+    match error {
+        chokepoint::Error::Scenario(report) => {
             let n = report.n_errors();
             let summary = format!(
                 "{}: {n} error{} found; nothing was run",
                 file.display(),
                 if n == 1 { "" } else { "s" }
             );
-            Err(Failure::Scenario(format!("{}{summary}", report.render(crate::colour()))))
+            Failure::Scenario(format!("{}{summary}", report.render(crate::failure::colour())))
         }
-        Err(other) => Err(other.into()),
+        other => other.into(),
     }
 }
 
 /// Runs `file` once, with the keys of `sets` (`key=value`) set, and writes its results.
-/// `nested`: `output` is inside the staging folder of a command that commits it (`report`),
-/// so write there plainly and print nothing.
-pub fn run(
-    file: &Path,
-    output: Option<&Path>,
-    seed: Option<u64>,
-    sets: &[String],
-    nested: bool,
-) -> Result<(), Failure> {
+pub fn run(file: &Path, output: Option<&Path>, seed: Option<u64>, sets: &[String]) -> Result<(), Failure> {
     let settings = single_settings(sets, "a run", "sweep several values with chokepoint sweep --set")?;
     let scenario = load_with(file, &settings, true)?;
     // The model's problems before any folder is touched.
     plan(&scenario.model)?;
     let directory = output.map(Path::to_path_buf).unwrap_or_else(|| default_directory(file));
-    let staged = if nested { Staged::nested(&directory)? } else { Staged::begin(&directory, Slot::Result)? };
+    let staged = Staged::begin(&directory, Slot::Result)?;
     crate::signals::check()?;
     let run = chokepoint::run(&scenario, seed)?;
     crate::signals::check()?;
     let files = chokepoint::run_files(&scenario, file, &run)?;
     crate::signals::check()?;
-    let context = output::Context { scenario: &scenario, file, seed: run.seed, result: &run.result };
+    let context =
+        chokepoint::files::Context { scenario: &scenario, file, seed: run.seed, result: &run.result };
     staged.write(&files)?;
     staged.commit()?;
-    if nested {
-        return Ok(());
-    }
-    out!("{}", crate::table::kpi_table(&context));
+    out!("{}", chokepoint::text::kpi_table(&context));
     outln!(
         "\nWrote {} in {}",
         files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// Raised by the first interrupt.
 pub static CANCEL: AtomicBool = AtomicBool::new(false);

@@ -27,7 +27,7 @@ use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::Failure;
+use crate::failure::Failure;
 use crate::output::OutputFile;
 
 /// The lock taken to commit into a directory.
@@ -86,10 +86,10 @@ impl Slot {
 /// directory as it was.
 pub struct Staged {
     directory: PathBuf,
-    /// Where the files are written: the staging folder, or the directory itself when nested.
+    /// Where the files are written: the staging folder.
     root: PathBuf,
     slot: Slot,
-    /// The staging folder's owner lock; `None` when nested (the caller's staging folder).
+    /// The staging folder's owner lock; `None` once committed.
     owner: Option<File>,
     /// The outermost folder `begin` created (the directory or one of its parents), removed
     /// again when the command fails before anything else is written there.
@@ -143,30 +143,14 @@ impl Staged {
         Ok(Staged { directory: directory.to_path_buf(), root, slot, owner: Some(owner), created })
     }
 
-    /// A result written straight into `directory`, which is inside the staging folder of a
-    /// command that will commit it (`report` writes its `data/` this way).
-    pub fn nested(directory: &Path) -> Result<Staged, Failure> {
-        crate::output::create_directory(directory)?;
-        Ok(Staged {
-            directory: directory.to_path_buf(),
-            root: directory.to_path_buf(),
-            slot: Slot::Result,
-            owner: None,
-            created: None,
-        })
-    }
-
     /// The folder to write the result's files into.
     pub fn path(&self) -> &Path {
         &self.root
     }
 
     /// A path for a working file that is not part of the result (removed with the staging
-    /// folder, or by the caller when nested).
+    /// folder).
     pub fn scratch(&self, name: &str) -> Result<PathBuf, Failure> {
-        if self.owner.is_none() {
-            return Ok(self.root.join(format!(".{name}.{}.tmp", std::process::id())));
-        }
         let dir = self.root.join(SCRATCH);
         std::fs::create_dir_all(&dir).map_err(|error| cannot_write(&self.directory, error))?;
         Ok(dir.join(name))
@@ -206,9 +190,6 @@ impl Staged {
     /// been asked for. Returns the files written, relative to the directory.
     pub fn commit(mut self) -> Result<Vec<String>, Failure> {
         crate::signals::check()?;
-        if self.owner.is_none() {
-            return Ok(Vec::new());
-        }
         let lock = lock_directory(&self.directory)?;
         let mut files = Vec::new();
         list_files(&self.root, &self.root, &mut files)
@@ -398,7 +379,7 @@ fn blocked_target(directory: &Path, name: &str) -> Option<String> {
 /// The relative paths a manifest lists: only plain relative paths (no `..`, not absolute),
 /// so a damaged manifest cannot reach outside its directory.
 fn read_manifest(path: &Path) -> Vec<String> {
-    let Ok(bytes) = crate::input::read_bounded(path, 64 << 20) else { return Vec::new() };
+    let Ok(bytes) = chokepoint::report::files::read_bounded(path, 64 << 20) else { return Vec::new() };
     String::from_utf8_lossy(&bytes)
         .lines()
         .filter(|line| !line.is_empty() && !line.starts_with('#'))

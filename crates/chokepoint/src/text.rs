@@ -1,8 +1,9 @@
-//! The KPI table printed by `chokepoint run`.
+//! Results as plain-text tables: the KPI table `chokepoint run` prints, and the table
+//! layout every command's printed summary uses.
 
 use chokepoint_engine::EntityKind;
 
-use crate::output::Context;
+use crate::files::Context;
 
 /// A plain-text table of the watched entities' KPIs (all sinks when none are watched).
 pub fn kpi_table(context: &Context<'_>) -> String {

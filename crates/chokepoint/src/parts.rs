@@ -1,4 +1,4 @@
-//! Shard files: what `sweep --shard I/N` and `rank --shard I/N` write and `merge` reads.
+//! Shard files (parts): what a shard of a sweep or of a ranking writes and a merge reads.
 //!
 //! A shard file is text: a magic line that says whose shard it is, one line of JSON (the
 //! batch's description and the shard's results), the shard's rows, and an end line written
@@ -30,9 +30,9 @@ use std::path::{Path, PathBuf};
 use chokepoint_montecarlo::{Aggregate, Shard};
 use serde::{Deserialize, Serialize};
 
-use crate::Failure;
+use crate::Error;
 use crate::rank::RankHeader;
-use crate::sweep_output::SweepInfo;
+use crate::sweep_files::SweepInfo;
 
 /// First line of a sweep's shard file.
 const SWEEP_MAGIC: &str = "chokepoint-shard 2";
@@ -46,7 +46,9 @@ const END: &str = "chokepoint-shard-end ";
 /// The JSON line that opens a sweep's shard file.
 #[derive(Serialize, Deserialize)]
 pub struct SweepHeader {
+    /// What the sweep was of.
     pub info: SweepInfo,
+    /// The shard's summaries.
     pub aggregate: Aggregate,
 }
 
@@ -149,7 +151,7 @@ fn expected_rows(header: &Header) -> Option<u64> {
 
 /// Writes a shard file at `path`: the magic line, the header, the rows of `rows_path`
 /// (none without), and the end line.
-pub fn write_part(path: &Path, header: &Header, rows_path: Option<&Path>) -> Result<(), Failure> {
+pub fn write_part(path: &Path, header: &Header, rows_path: Option<&Path>) -> Result<(), Error> {
     let result = (|| -> std::io::Result<()> {
         let mut out =
             Hashing { inner: BufWriter::new(File::create(path)?), hash: Fnv::new(), bytes: 0, lines: 0 };
@@ -170,7 +172,7 @@ pub fn write_part(path: &Path, header: &Header, rows_path: Option<&Path>) -> Res
         out.into_inner().map_err(|e| e.into_error())?.sync_all()
     })();
     result.map_err(|error| {
-        Failure::new(
+        Error::new(
             format!("cannot write {}: {error}", path.display()),
             "check the disk space and permissions of the output directory",
         )
@@ -234,11 +236,11 @@ fn parse_end(line: &str) -> Option<End> {
 }
 
 /// Opens a shard file and checks it whole (see the module documentation).
-pub fn read_part(path: &Path) -> Result<(Header, Part), Failure> {
+pub fn read_part(path: &Path) -> Result<(Header, Part), Error> {
     let hint = "write that shard again (the same chokepoint sweep or chokepoint rank command with --shard I/N) \
                 and merge again";
     let bad = |why: String| {
-        Failure::new(
+        Error::new(
             format!(
                 "{} is not a shard file of chokepoint {}: {why}",
                 path.display(),
@@ -248,8 +250,8 @@ pub fn read_part(path: &Path) -> Result<(Header, Part), Failure> {
              files written by chokepoint rank --shard I/N",
         )
     };
-    let damaged = |line: u64, why: String| Failure::new(format!("{}:{line}: {why}", path.display()), hint);
-    let file = crate::input::open_regular(path).map_err(bad)?;
+    let damaged = |line: u64, why: String| Error::new(format!("{}:{line}: {why}", path.display()), hint);
+    let file = chokepoint_report::files::open_regular(path).map_err(bad)?;
     let kept = file.try_clone().map_err(|e| bad(e.to_string()))?;
     let mut reader = BufReader::new(file);
     let mut hash = Fnv::new();
