@@ -91,6 +91,28 @@ seeds = s.kpis.query("entity == 'us_auto'").pivot(index="run", columns="point", 
 assert (seeds[0] == seeds[1]).all() and seeds[0].nunique() == RUNS
 assert set(s.bands["metric"]) >= {"shortage_fraction"}
 
+# A batch stops between replicates when its progress callback raises (as Ctrl-C does, which
+# comes back as KeyboardInterrupt), and the exception reaches the caller.
+class Enough(Exception):
+    pass
+
+
+seen = []
+
+
+def stop_early(done, total):
+    seen.append((done, total))
+    if done > 0:
+        raise Enough
+
+
+try:
+    chokepoint.sweep(APRIL, runs=5000, set=grid, progress=stop_early)
+except Enough:
+    assert seen[0][1] == 2 * 5000 and seen[-1][0] < 2 * 5000, seen[-3:]
+else:
+    raise AssertionError("the sweep ran to its end despite the callback")
+
 # Single points of failure: every region banned from exporting for 90 days, 3 runs each.
 ranking = chokepoint.rank(APRIL, by="region", disruption="ban:90d", start="2025-02-01", runs=3, progress=False)
 assert list(ranking.table["rank"]) == list(range(1, len(ranking.table) + 1))
