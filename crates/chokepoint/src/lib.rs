@@ -64,7 +64,8 @@
 //!   the same bytes whether one machine ran it or shards were merged; [`parts`] writes and
 //!   reads (checking them whole) the part files of shards.
 //! - [`rank`] ranks single points of failure, whole or by shard, and merges shards.
-//! - [`backtest`] scores a scenario's replicates against its observation files.
+//! - [`backtest`] scores a scenario's replicates against its observation files;
+//!   [`calibrate`] fits scenario keys to them (ABC rejection), whole or by shard.
 //! - [`charts`] draws the charts of result folders; [`brief`] writes a whole briefing.
 //! - Long calls take [`Hooks`]: a progress callback (replicates done) and a cancel flag that
 //!   stops them between replicates with [`Error::Interrupted`]; [`batch`] has what every
@@ -79,6 +80,7 @@
 pub mod backtest;
 pub mod batch;
 pub mod brief;
+pub mod calibrate;
 pub mod charts;
 pub mod files;
 pub mod parts;
