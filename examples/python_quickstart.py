@@ -127,6 +127,18 @@ everything = [row for row in bt.summary["coverage"]["rows"] if row["group"] == "
 assert [(row["scored"], row["inside"]) for row in everything] == [(len(scored), int((scored["inside"] == "yes").sum()))]
 assert "inside the model's 90 % band" in bt.scorecard
 
+# Bad arguments are refused with a hint before anything runs.
+for call in (lambda: chokepoint.rank(APRIL, by="country", progress=False),
+             lambda: chokepoint.report(APRIL, "examples/no-brief", rank="country", progress=False),
+             lambda: chokepoint.report(APRIL, os.path.dirname(APRIL), progress=False)):
+    try:
+        call()
+    except chokepoint.ChokepointError as error:
+        assert error.hint, error
+    else:
+        raise AssertionError("a bad argument was accepted")
+assert not os.path.exists("examples/no-brief")
+
 # The briefing, into a new folder.
 with tempfile.TemporaryDirectory() as tmp:
     html = chokepoint.report(APRIL, Path(tmp) / "brief", runs=RUNS, progress=False)

@@ -13,10 +13,10 @@ use chokepoint::engine::EntityKind;
 use chokepoint::report::explain::{ExplainError, explain as trace};
 use chokepoint::scenario::{Loaded, Report};
 use chokepoint::{Error, Hooks, Run};
-use pyo3::types::PyBytes;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyboardInterrupt};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use pyo3::types::{PyDict, PyList};
 
 create_exception!(
@@ -192,30 +192,43 @@ fn explain(
 /// How often a long call wakes to report progress and to look for Ctrl-C.
 const POLL: Duration = Duration::from_millis(100);
 
+/// Sets its flag when dropped: the worker's end, even when it panics.
+struct Finished<'a>(&'a AtomicBool);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// Runs `work` on a worker thread with the GIL released, while this thread wakes every
-/// [`POLL`] to pass the runs done to `progress(done)` (a Python callable, if given) and to
-/// check for Ctrl-C, which raises the work's cancel flag: the work stops between runs and
-/// its `Error::Interrupted` becomes `KeyboardInterrupt`.
+/// [`POLL`] to call `wake` (a call's own news, such as a report's stages), to pass the total
+/// once the work has set it to `start(total)` and the runs done to `progress(done)` (Python
+/// callables, if given), and to check for Ctrl-C. An exception from a callback or Ctrl-C
+/// raises the work's cancel flag: the work stops between runs (or between the points it
+/// loads), and the exception is raised once it has.
 fn drive<T: Send>(
     py: Python<'_>,
+    start: Option<&Bound<'_, PyAny>>,
     progress: Option<&Bound<'_, PyAny>>,
     mut wake: impl FnMut() -> PyResult<()>,
-    work: impl FnOnce(&Hooks<'_>) -> Result<T, Error> + Send,
+    work: impl FnOnce(&Hooks<'_>, &(dyn Fn(u64) + Sync)) -> Result<T, Error> + Send,
 ) -> PyResult<T> {
     let cancel = AtomicBool::new(false);
     let done = AtomicU64::new(0);
+    let total = AtomicU64::new(u64::MAX);
     let finished = AtomicBool::new(false);
     let mut raised: Option<PyErr> = None;
     let outcome = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
+            let _finished = Finished(&finished);
             let count = |n: u64| {
                 done.fetch_add(n, Ordering::Relaxed);
             };
-            let result = work(&Hooks { cancel: &cancel, progress: &count });
-            finished.store(true, Ordering::Release);
-            result
+            let set_total = |n: u64| total.store(n, Ordering::Relaxed);
+            work(&Hooks { cancel: &cancel, progress: &count }, &set_total)
         });
-        let mut reported = u64::MAX;
+        let (mut started, mut reported) = (false, u64::MAX);
         loop {
             py.detach(|| {
                 let deadline = std::time::Instant::now() + POLL;
@@ -223,25 +236,27 @@ fn drive<T: Send>(
                     std::thread::sleep(Duration::from_millis(5));
                 }
             });
-            if raised.is_none()
-                && let Err(error) = wake()
-            {
-                raised = Some(error);
-                cancel.store(true, Ordering::Relaxed);
-            }
-            let now = done.load(Ordering::Relaxed);
-            if let Some(callback) = progress
-                && now != reported
-                && raised.is_none()
-            {
-                reported = now;
-                if let Err(error) = callback.call1((now,)) {
-                    raised = Some(error);
-                    cancel.store(true, Ordering::Relaxed);
+            let mut step = || -> PyResult<()> {
+                wake()?;
+                let known = total.load(Ordering::Relaxed);
+                if !started && known != u64::MAX {
+                    started = true;
+                    if let Some(start) = start {
+                        start.call1((known,))?;
+                    }
                 }
-            }
+                let now = done.load(Ordering::Relaxed);
+                if let Some(callback) = progress
+                    && started
+                    && now != reported
+                {
+                    reported = now;
+                    callback.call1((now,))?;
+                }
+                py.check_signals()
+            };
             if raised.is_none()
-                && let Err(error) = py.check_signals()
+                && let Err(error) = step()
             {
                 raised = Some(error);
                 cancel.store(true, Ordering::Relaxed);
@@ -261,7 +276,7 @@ fn drive<T: Send>(
     }
 }
 
-/// The bytes of the files named `names` among `files`, as a dict of name to bytes.
+/// The bytes of `files`, as a dict of name to bytes.
 fn file_dict<'py>(py: Python<'py>, files: &[chokepoint::OutputFile]) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     for file in files {
@@ -270,9 +285,27 @@ fn file_dict<'py>(py: Python<'py>, files: &[chokepoint::OutputFile]) -> PyResult
     Ok(out)
 }
 
-/// Prepares a sweep of `path` (GIL released) and returns the replicates it runs and a
-/// handle to run it: `(total, sweep)`. `settings` are `(key, [values])` pairs, as `--set
-/// key=v1,v2` gives; `bands` is `"all"`, `"watched"` or None (the file's `[report] bands`).
+/// `by=` as the kind of candidate.
+fn candidates_by(py: Python<'_>, by: &str) -> PyResult<chokepoint::montecarlo::By> {
+    use chokepoint::montecarlo::By;
+    match by {
+        "facility" => Ok(By::Facility),
+        "region" => Ok(By::Region),
+        "product" => Ok(By::Product),
+        "region-product" => Ok(By::RegionProduct),
+        other => Err(with_hint(
+            py,
+            ChokepointError::new_err(format!("{other:?} is not a kind of candidate")),
+            Some("give \"facility\", \"region\", \"product\" or \"region-product\"".into()),
+        )),
+    }
+}
+
+/// Sweeps `path` (as `chokepoint sweep`) and returns its files (`bands.csv`, `kpis.csv`,
+/// `summary.json`), the printed table, the warnings, runs and seed. `settings` are `(key,
+/// [values])` pairs, as `--set key=v1,v2` gives; `bands` is `"all"`, `"watched"` or None (the
+/// file's `[report] bands`). `start(total)` is called once the points are loaded,
+/// `progress(done)` as runs complete.
 #[pyfunction]
 #[pyo3(signature = (path, runs=None, seed=None, settings=Vec::new(), threads=0, bands=None, progress=None, start=None))]
 #[allow(clippy::too_many_arguments)]
@@ -295,37 +328,41 @@ fn sweep<'py>(
             return Err(with_hint(
                 py,
                 ChokepointError::new_err(format!("bands={other:?}: not a choice")),
-                Some("give bands=\"watched\" (the default), \"all\" or None (the file's [report] bands)".into()),
+                Some("give bands=\"watched\", \"all\" or None (the file's [report] bands)".into()),
             ));
         }
     };
     let options = chokepoint::sweep::Options { settings, runs, seed, threads, shard: None, all_bands };
-    let prepared = py
-        .detach(|| chokepoint::sweep::prepare(&path, &options, &chokepoint::batch::NEVER))
-        .map_err(|e| py_error(py, e))?;
-    if let Some(start) = &start {
-        start.call1((prepared.total(),))?;
-    }
-    let swept = drive(py, progress.as_ref(), || Ok(()), |hooks| {
-        let mut kpis = chokepoint::sweep_files::kpis_header(&prepared.info);
-        let aggregate = prepared.run(hooks, &mut |rows| {
-            kpis.extend_from_slice(rows);
-            Ok(())
-        })?;
-        let swept = chokepoint::sweep::Sweep { info: prepared.info.clone(), aggregate, kpis_csv: kpis };
-        Ok((swept.files()?, swept.table()))
-    })?;
+    let (files, table, warnings, config) = drive(
+        py,
+        start.as_ref(),
+        progress.as_ref(),
+        || Ok(()),
+        |hooks, set_total| {
+            let prepared = chokepoint::sweep::prepare(&path, &options, hooks.cancel)?;
+            set_total(prepared.total());
+            let mut kpis = chokepoint::sweep_files::kpis_header(&prepared.info);
+            let aggregate = prepared.run(hooks, &mut |rows| {
+                kpis.extend_from_slice(rows);
+                Ok(())
+            })?;
+            let config = (prepared.config.runs, prepared.config.seed);
+            let swept = chokepoint::sweep::Sweep { info: prepared.info, aggregate, kpis_csv: kpis };
+            Ok((swept.files()?, swept.table(), prepared.warnings, config))
+        },
+    )?;
     let out = PyDict::new(py);
-    out.set_item("files", file_dict(py, &swept.0)?)?;
-    out.set_item("table", swept.1)?;
-    out.set_item("warnings", diagnostics(py, &prepared.warnings)?)?;
-    out.set_item("runs", prepared.config.runs)?;
-    out.set_item("seed", prepared.config.seed)?;
+    out.set_item("files", file_dict(py, &files)?)?;
+    out.set_item("table", table)?;
+    out.set_item("warnings", diagnostics(py, &warnings)?)?;
+    out.set_item("runs", config.0)?;
+    out.set_item("seed", config.1)?;
     Ok(out)
 }
 
 /// Ranks the single points of failure of `path` (as `chokepoint rank`) and returns its
-/// files (`rank.csv`, `rank.json`) and the printed table.
+/// files (`rank.csv`, `rank.json`, `rank.svg`, `rank.png`), the printed table and the
+/// warnings.
 #[pyfunction]
 #[pyo3(signature = (path, by="facility", disruption="full-stop:90d", start_day=None, runs=None, seed=None, settings=Vec::new(), watch=Vec::new(), threads=0, top=15, progress=None, start=None))]
 #[allow(clippy::too_many_arguments)]
@@ -344,21 +381,8 @@ fn rank<'py>(
     progress: Option<Bound<'py, PyAny>>,
     start: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let by = match by {
-        "facility" => chokepoint::montecarlo::By::Facility,
-        "region" => chokepoint::montecarlo::By::Region,
-        "product" => chokepoint::montecarlo::By::Product,
-        "region-product" => chokepoint::montecarlo::By::RegionProduct,
-        other => {
-            return Err(with_hint(
-                py,
-                ChokepointError::new_err(format!("by={other:?}: not a kind of candidate")),
-                Some("give by=\"facility\", \"region\", \"product\" or \"region-product\"".into()),
-            ));
-        }
-    };
     let options = chokepoint::rank::Options {
-        by,
+        by: candidates_by(py, by)?,
         disruption: disruption.to_owned(),
         start: start_day,
         runs,
@@ -368,25 +392,29 @@ fn rank<'py>(
         watch,
         shard: chokepoint::Shard::WHOLE,
     };
-    let prepared = py.detach(|| chokepoint::rank::prepare(&path, &options)).map_err(|e| py_error(py, e))?;
-    if let Some(start) = &start {
-        start.call1((prepared.tasks(),))?;
-    }
-    let (files, table) = drive(py, progress.as_ref(), || Ok(()), |hooks| {
-        let ranking = chokepoint::rank::whole(prepared.run(hooks)?)?;
-        let files = chokepoint::rank::files(&prepared.info, &ranking, top)?;
-        Ok((files, chokepoint::rank::table(&prepared.info, &ranking, top)))
-    })?;
+    let (files, table, warnings) = drive(
+        py,
+        start.as_ref(),
+        progress.as_ref(),
+        || Ok(()),
+        |hooks, set_total| {
+            let prepared = chokepoint::rank::prepare(&path, &options)?;
+            set_total(prepared.tasks());
+            let ranking = chokepoint::rank::whole(prepared.run(hooks)?)?;
+            let files = chokepoint::rank::files(&prepared.info, &ranking, top, hooks.cancel)?;
+            Ok((files, chokepoint::rank::table(&prepared.info, &ranking, top), prepared.warnings))
+        },
+    )?;
     let out = PyDict::new(py);
     out.set_item("files", file_dict(py, &files)?)?;
     out.set_item("table", table)?;
-    out.set_item("warnings", diagnostics(py, &prepared.warnings)?)?;
+    out.set_item("warnings", diagnostics(py, &warnings)?)?;
     Ok(out)
 }
 
 /// Scores `path`'s replicates against its observation files (as `chokepoint backtest`)
-/// and returns its files (`backtest.csv`, `backtest.json`, `trade_bands.csv`) and the
-/// scorecard.
+/// and returns its files (`backtest.csv`, `backtest.json`, `trade_bands.csv`, the fan
+/// charts), the scorecard and the warnings.
 #[pyfunction]
 #[pyo3(signature = (path, runs=None, seed=None, threads=0, progress=None, start=None))]
 fn backtest<'py>(
@@ -399,25 +427,30 @@ fn backtest<'py>(
     start: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = chokepoint::backtest::Options { runs, seed, threads };
-    let loaded = py.detach(|| chokepoint::load(&path, &[])).map_err(|e| py_error(py, e))?;
-    if let Some(start) = &start {
-        start.call1((chokepoint::backtest::runs_of(&loaded.scenario, &options),))?;
-    }
-    let (files, card) = drive(py, progress.as_ref(), || Ok(()), |hooks| {
-        let scored = chokepoint::backtest::score_scenario(&path, &loaded.scenario, &options, hooks)?;
-        let card = chokepoint::backtest::scorecard(&scored);
-        Ok((chokepoint::backtest::files(&[scored])?, card))
-    })?;
+    let (files, card, warnings) = drive(
+        py,
+        start.as_ref(),
+        progress.as_ref(),
+        || Ok(()),
+        |hooks, set_total| {
+            let loaded = chokepoint::load(&path, &[])?;
+            set_total(u64::from(chokepoint::backtest::runs_of(&loaded.scenario, &options)));
+            let scored = chokepoint::backtest::score_scenario(&path, &loaded.scenario, &options, hooks)?;
+            let card = chokepoint::backtest::scorecard(&scored);
+            Ok((chokepoint::backtest::files(&[scored], hooks.cancel)?, card, loaded.warnings))
+        },
+    )?;
     let out = PyDict::new(py);
     out.set_item("files", file_dict(py, &files)?)?;
     out.set_item("scorecard", card)?;
-    out.set_item("warnings", diagnostics(py, &loaded.warnings)?)?;
+    out.set_item("warnings", diagnostics(py, &warnings)?)?;
     Ok(out)
 }
 
 /// Writes the briefing of `path` (as `chokepoint report`) into `output`, which must be a
-/// new or empty folder (it is removed again if the report fails); returns the headline.
-/// `stage(what, runs)` is called as each stage begins.
+/// new folder (its parent existing) or an empty one; if the report fails, a new folder is
+/// removed and an empty one emptied again. Returns the headline. `stage(what, runs)` is
+/// called as each stage begins, `progress(done)` as runs complete (counted over all stages).
 #[pyfunction]
 #[pyo3(signature = (path, output, runs=None, seed=None, sets=Vec::new(), threads=0, rank_by=None, rank_disruption="full-stop:90d", rank_runs=20, progress=None, stage=None))]
 #[allow(clippy::too_many_arguments)]
@@ -435,23 +468,27 @@ fn report<'py>(
     progress: Option<Bound<'py, PyAny>>,
     stage: Option<Bound<'py, PyAny>>,
 ) -> PyResult<String> {
-    let fresh = !output.exists();
-    if !fresh && std::fs::read_dir(&output).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(with_hint(
-            py,
-            ChokepointError::new_err(format!("'{}' is not an empty folder", output.display())),
-            Some("give a new folder for the report (chokepoint report on the command line replaces one whole)".into()),
-        ));
+    let refuse =
+        |why: String, hint: &str| with_hint(py, ChokepointError::new_err(why), Some(hint.to_owned()));
+    let hint = "give a new folder (in an existing one) or an empty one for the report";
+    if output.as_os_str().is_empty() {
+        return Err(refuse("the report's folder is empty text".into(), hint));
+    }
+    // A symbolic link (even a dangling one) counts as existing, and is refused unless it
+    // leads to an empty folder.
+    let fresh = std::fs::symlink_metadata(&output).is_err();
+    if fresh {
+        let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !parent.is_dir() {
+            return Err(refuse(format!("'{}' does not exist", parent.display()), hint));
+        }
+    } else if !output.is_dir() || std::fs::read_dir(&output).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(refuse(format!("'{}' is not an empty folder", output.display()), hint));
     }
     let rank = match rank_by.as_deref() {
         None => None,
-        Some(text) => Some(chokepoint::brief::Ranked {
-            by: match text {
-                "facility" => chokepoint::montecarlo::By::Facility,
-                "region" => chokepoint::montecarlo::By::Region,
-                "product" => chokepoint::montecarlo::By::Product,
-                _ => chokepoint::montecarlo::By::RegionProduct,
-            },
+        Some(by) => Some(chokepoint::brief::Ranked {
+            by: candidates_by(py, by)?,
             disruption: rank_disruption.to_owned(),
             start: None,
             runs: rank_runs,
@@ -466,7 +503,8 @@ fn report<'py>(
         }
     };
     let pass_on = || -> PyResult<()> {
-        let pending: Vec<(String, u64)> = stages.lock().map(|mut list| list.drain(..).collect()).unwrap_or_default();
+        let pending: Vec<(String, u64)> =
+            stages.lock().map(|mut list| list.drain(..).collect()).unwrap_or_default();
         if let Some(callback) = &stage {
             for (what, runs) in pending {
                 callback.call1((what, runs))?;
@@ -474,7 +512,8 @@ fn report<'py>(
         }
         Ok(())
     };
-    let written = drive(py, progress.as_ref(), pass_on, |hooks| {
+    let written = drive(py, None, progress.as_ref(), pass_on, |hooks, set_total| {
+        set_total(0);
         let observer = chokepoint::brief::Observer {
             hooks: Hooks { cancel: hooks.cancel, progress: hooks.progress },
             stage: &announce,
@@ -487,8 +526,14 @@ fn report<'py>(
             if fresh {
                 let _ = std::fs::remove_dir_all(&output);
             } else if let Ok(entries) = std::fs::read_dir(&output) {
+                // The folder was empty: everything in it is this call's.
                 for entry in entries.flatten() {
-                    let _ = std::fs::remove_dir_all(entry.path()).or_else(|_| std::fs::remove_file(entry.path()));
+                    let path = entry.path();
+                    let _ = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
                 }
             }
             Err(error)

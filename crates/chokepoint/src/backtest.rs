@@ -79,8 +79,9 @@ pub fn check_stems(files: &[PathBuf]) -> Result<(), Error> {
 }
 
 /// The files of a backtest of `scored` scenarios: `backtest.csv`, `backtest.json`,
-/// `trade_bands.csv` and every fan chart (SVG and PNG, slide size).
-pub fn files(scored: &[Scored]) -> Result<Vec<OutputFile>, Error> {
+/// `trade_bands.csv` and every fan chart (SVG and PNG, slide size). Stops with
+/// [`Error::Interrupted`] between charts when `cancel` is raised.
+pub fn files(scored: &[Scored], cancel: &std::sync::atomic::AtomicBool) -> Result<Vec<OutputFile>, Error> {
     let mut files = vec![
         OutputFile { name: "backtest.csv".into(), contents: csv(scored)? },
         OutputFile { name: "backtest.json".into(), contents: json(scored)? },
@@ -91,7 +92,7 @@ pub fn files(scored: &[Scored]) -> Result<Vec<OutputFile>, Error> {
         &charts,
         &[chokepoint_plot::Format::Svg, chokepoint_plot::Format::Png],
         chokepoint_plot::Size::Slide,
-        &crate::batch::NEVER,
+        cancel,
     )?);
     Ok(files)
 }

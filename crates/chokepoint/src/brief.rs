@@ -159,7 +159,10 @@ pub fn write(file: &Path, options: &Options, into: &Path, observer: &Observer<'_
             (observer.stage)("ranking single points of failure", prepared.tasks());
             let ranking = crate::rank::whole(prepared.run(hooks)?)?;
             let top = crate::rank::DEFAULT_TOP;
-            write_files(&data.join("rank"), &crate::rank::files(&prepared.info, &ranking, top)?)?;
+            write_files(
+                &data.join("rank"),
+                &crate::rank::files(&prepared.info, &ranking, top, hooks.cancel)?,
+            )?;
             Some((prepared.info, ranking))
         }
         None => None,
@@ -192,7 +195,7 @@ pub fn write(file: &Path, options: &Options, into: &Path, observer: &Observer<'_
         (observer.stage)("scoring the model against its observations", u64::from(runs));
         let scored = crate::backtest::score_scenario(file, &base, &backtest_options, hooks)?;
         let scored = vec![scored];
-        write_files(&data.join("backtest"), &crate::backtest::files(&scored)?)?;
+        write_files(&data.join("backtest"), &crate::backtest::files(&scored, hooks.cancel)?)?;
         scored.into_iter().next()
     };
     if let Some(history) = &history {
@@ -264,7 +267,7 @@ fn sweep_into(prepared: &crate::sweep::Prepared, directory: &Path, hooks: &Hooks
     kpis.write_all(&crate::sweep_files::kpis_header(info)).map_err(cannot)?;
     let aggregate = prepared.run(hooks, &mut |rows| kpis.write_all(rows).map_err(|e| e.to_string()));
     let aggregate = aggregate?;
-    kpis.flush().map_err(cannot)?;
+    kpis.into_inner().map_err(|e| cannot(e.into_error()))?.sync_all().map_err(cannot)?;
     write_file(&directory.join("bands.csv"), &crate::sweep_files::bands_csv(info, &aggregate)?)?;
     write_file(&directory.join("summary.json"), &crate::sweep_files::summary_json(info, &aggregate)?)
 }
@@ -305,10 +308,22 @@ fn write_file(path: &Path, contents: &[u8]) -> Result<(), Error> {
     })
 }
 
-/// Writes `files` into `directory` (created when missing).
+/// Writes `files` into `directory` (created when missing). A name may hold subfolders
+/// (`charts/a.svg`) but must stay inside `directory`.
 pub fn write_files(directory: &Path, files: &[OutputFile]) -> Result<(), Error> {
     create(directory)?;
     for file in files {
+        let inside = Path::new(&file.name).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside || file.name.is_empty() {
+            return Err(Error::new(
+                format!(
+                    "will not write '{}': the name leaves the folder '{}'",
+                    file.name,
+                    directory.display()
+                ),
+                "this is a bug in chokepoint; please report it",
+            ));
+        }
         let path = directory.join(&file.name);
         if let Some(parent) = path.parent() {
             create(parent)?;

@@ -75,7 +75,8 @@
 //!   the workbook).
 //!
 //! The library reads files (bounded) and writes them only where a function takes a path to
-//! write to ([`parts::write_part`], [`brief::write`]); everything else returns bytes.
+//! write to ([`parts::write_part`], [`brief::write`], [`brief::write_files`]); everything
+//! else returns bytes.
 
 pub mod backtest;
 pub mod batch;
@@ -111,8 +112,9 @@ pub enum Error {
     Scenario(chokepoint_scenario::Report),
     /// The model loaded but cannot run (a structural problem the loader did not catch).
     Model(Vec<ModelError>),
-    /// Stopped by the caller's cancel flag (`Hooks::cancel`): what had been done; nothing
-    /// was returned or written.
+    /// Stopped by the caller's cancel flag (`Hooks::cancel`): what had been done. No result
+    /// is returned; rows already handed to a sink, or files written into a folder the caller
+    /// gave (`brief::write`), are partial.
     Interrupted(String),
     /// Anything else: what went wrong, and what to do.
     Other {

@@ -388,8 +388,14 @@ pub fn whole(part: RankPart) -> Result<Ranking, Error> {
 }
 
 /// `rank.csv`, `rank.json` and the chart of the `top` first candidates (SVG and PNG, slide
-/// size): what `chokepoint rank` writes, and what a merge of its shards writes.
-pub fn files(info: &RankInfo, ranking: &Ranking, top: usize) -> Result<Vec<OutputFile>, Error> {
+/// size): what `chokepoint rank` writes, and what a merge of its shards writes. Stops with
+/// [`Error::Interrupted`] before drawing when `cancel` is raised.
+pub fn files(
+    info: &RankInfo,
+    ranking: &Ranking,
+    top: usize,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<Vec<OutputFile>, Error> {
     let chart = chart(info, ranking, top);
     let mut files = vec![
         OutputFile { name: "rank.csv".into(), contents: rank_csv(info, ranking)? },
@@ -399,7 +405,7 @@ pub fn files(info: &RankInfo, ranking: &Ranking, top: usize) -> Result<Vec<Outpu
         std::slice::from_ref(&chart),
         &[chokepoint_plot::Format::Svg, chokepoint_plot::Format::Png],
         chokepoint_plot::Size::Slide,
-        &crate::batch::NEVER,
+        cancel,
     )?);
     Ok(files)
 }

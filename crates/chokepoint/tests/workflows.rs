@@ -86,7 +86,7 @@ fn a_ranking_cut_into_shards_merges_into_the_files_of_the_whole() {
     let file = repo("examples/two-echelon.toml");
     let options = chokepoint::rank::Options { runs: Some(4), threads: 1, ..Default::default() };
     let (info, ranking) = chokepoint::rank::rank(&file, &options, &quiet()).expect("the ranking");
-    let whole = chokepoint::rank::files(&info, &ranking, 15).expect("files");
+    let whole = chokepoint::rank::files(&info, &ranking, 15, &chokepoint::batch::NEVER).expect("files");
     let headers = (0..2)
         .map(|index| {
             let shard = Shard { index, count: 2 };
@@ -99,7 +99,8 @@ fn a_ranking_cut_into_shards_merges_into_the_files_of_the_whole() {
         .collect();
     let (merged_info, top, merged) = chokepoint::rank::merge(headers).expect("the shards merge");
     assert_eq!((&merged_info, top), (&info, 15));
-    let files = chokepoint::rank::files(&merged_info, &merged, top).expect("files");
+    let files =
+        chokepoint::rank::files(&merged_info, &merged, top, &chokepoint::batch::NEVER).expect("files");
     assert_eq!(files.len(), 4, "rank.csv, rank.json, rank.svg, rank.png");
     for (a, b) in files.iter().zip(&whole) {
         assert_eq!((&a.name, &a.contents), (&b.name, &b.contents));

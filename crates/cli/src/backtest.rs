@@ -53,7 +53,7 @@ pub fn backtest(request: &Request<'_>) -> Result<(), Failure> {
     });
     let staged = Staged::begin(&directory, Slot::Backtest)?;
     crate::signals::check()?;
-    let files = chokepoint::backtest::files(&scored)?;
+    let files = chokepoint::backtest::files(&scored, &crate::signals::CANCEL)?;
     staged.write(&files)?;
     staged.commit()?;
     for s in &scored {

@@ -62,9 +62,10 @@ pub fn rank(request: &Request<'_>) -> Result<(), Failure> {
         watch: request.watch.to_vec(),
         shard,
     };
+    // The file's warnings first, whatever the options' problems.
+    crate::run::load_with(request.file, &options.settings, true)?;
     let prepared = chokepoint::rank::prepare(request.file, &options)
         .map_err(|e| crate::run::rejected(request.file, e))?;
-    crate::run::warn(&prepared.warnings);
     let directory = request
         .output
         .map(Path::to_path_buf)
@@ -130,7 +131,7 @@ fn write_ranking(
     top: usize,
 ) -> Result<Vec<String>, Failure> {
     crate::signals::check()?;
-    let files = chokepoint::rank::files(info, ranking, top)?;
+    let files = chokepoint::rank::files(info, ranking, top, &crate::signals::CANCEL)?;
     staged.write(&files)?;
     staged.commit()?;
     Ok(files.into_iter().map(|f| f.name).collect())

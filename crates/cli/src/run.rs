@@ -44,14 +44,18 @@ pub fn warn(warnings: &chokepoint_scenario::Report) {
 }
 
 /// A library error about the scenario `file` as a failure: a rejected file's diagnostics
-/// end with how many errors `file` has and that nothing was run.
+/// end with how many errors the file they were read from has (the scenario, or an
+/// observation file it names) and that nothing was run.
 pub fn rejected(file: &Path, error: chokepoint::Error) -> Failure {
     match error {
         chokepoint::Error::Scenario(report) => {
             let n = report.n_errors();
+            // The first file read: the scenario (or the observation file); `--set` settings
+            // are a pseudo-file named `<command line>`.
+            let read = report.sources.files().iter().map(|f| f.name.clone()).find(|n| !n.starts_with('<'));
             let summary = format!(
                 "{}: {n} error{} found; nothing was run",
-                file.display(),
+                read.unwrap_or_else(|| file.display().to_string()),
                 if n == 1 { "" } else { "s" }
             );
             Failure::Scenario(format!("{}{summary}", report.render(crate::failure::colour())))

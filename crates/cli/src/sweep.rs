@@ -64,9 +64,10 @@ pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
         shard: Some(shard),
         all_bands: request.bands.map(|b| b == BandsArg::All),
     };
+    // The file's warnings first, whatever the options' problems.
+    crate::run::load(request.file)?;
     let prepared = chokepoint::sweep::prepare(request.file, &options, &crate::signals::CANCEL)
         .map_err(|e| crate::run::rejected(request.file, e))?;
-    crate::run::warn(&prepared.warnings);
     let directory = request
         .output
         .map(Path::to_path_buf)

@@ -134,6 +134,9 @@ fn a_bad_observation_file_is_located_and_nothing_runs() {
         "{stderr}"
     );
     assert!(stderr.contains("obs.csv:2:15"), "{stderr}");
+    // The count names the file the errors are in, not the scenario that names it.
+    let obs = dir.join("obs.csv");
+    assert!(stderr.contains(&format!("{}: 1 error found; nothing was run", obs.display())), "{stderr}");
     assert!(!out_dir.exists());
     // `check` checks the observation files a scenario names.
     let out = chokepoint(&["check", path(&file)]);
