@@ -141,7 +141,8 @@ assert not os.path.exists("examples/no-brief")
 
 # The briefing, into a new folder.
 with tempfile.TemporaryDirectory() as tmp:
-    html = chokepoint.report(APRIL, Path(tmp) / "brief", runs=RUNS, progress=False)
+    # With tqdm installed, a bar per stage (sweep, backtest) goes to stderr.
+    html = chokepoint.report(APRIL, Path(tmp) / "brief", runs=RUNS)
     text = html.read_text()
     assert html.name == "report.html" and r.name in text
     assert (html.parent / "report.xlsx").stat().st_size > 0

@@ -29,7 +29,9 @@ if ! "$venv_python" -m pip install ./python >"$work/pip.log" 2>&1; then
     echo "python-test: pip install ./python failed" >&2
     exit 1
 fi
-"$venv_python" -m pip list 2>/dev/null | grep -iE '^(chokepoint|pandas|numpy) '
+# The optional progress bars (docs/python.md): the example's report draws them.
+"$venv_python" -m pip install -q tqdm
+"$venv_python" -m pip list 2>/dev/null | grep -iE '^(chokepoint|pandas|numpy|tqdm) '
 
 echo "== examples/python_quickstart.py"
 # From the repository root (the example names scenarios/…), against the installed package,

@@ -295,9 +295,8 @@ class _Bar:
         n = int(done) - self._offset
         if self._callback is not None:
             self._callback(n, self._total)
-        elif self._bar is not None:
-            self._bar.n = n
-            self._bar.refresh()
+        elif self._bar is not None and n > self._bar.n:
+            self._bar.update(n - self._bar.n)
 
     def _close(self) -> None:
         if self._bar is not None:

@@ -495,18 +495,24 @@ fn report<'py>(
         }),
     };
     let options = chokepoint::brief::Options { sets, runs, seed, threads, rank, ..Default::default() };
-    // Stages are announced from the worker and passed on when this thread wakes.
-    let stages = std::sync::Mutex::new(Vec::<(String, u64)>::new());
+    // Stages are announced from the worker, each with the runs done by then, and passed on
+    // when this thread wakes: the runs done (so the last stage's bar ends full), then the
+    // stage.
+    let counted = AtomicU64::new(0);
+    let stages = std::sync::Mutex::new(Vec::<(String, u64, u64)>::new());
     let announce = |what: &str, runs: u64| {
         if let Ok(mut list) = stages.lock() {
-            list.push((what.to_owned(), runs));
+            list.push((what.to_owned(), runs, counted.load(Ordering::Relaxed)));
         }
     };
     let pass_on = || -> PyResult<()> {
-        let pending: Vec<(String, u64)> =
+        let pending: Vec<(String, u64, u64)> =
             stages.lock().map(|mut list| list.drain(..).collect()).unwrap_or_default();
-        if let Some(callback) = &stage {
-            for (what, runs) in pending {
+        for (what, runs, done) in pending {
+            if let Some(callback) = &progress {
+                callback.call1((done,))?;
+            }
+            if let Some(callback) = &stage {
                 callback.call1((what, runs))?;
             }
         }
@@ -514,8 +520,12 @@ fn report<'py>(
     };
     let written = drive(py, None, progress.as_ref(), pass_on, |hooks, set_total| {
         set_total(0);
+        let count = |n: u64| {
+            counted.fetch_add(n, Ordering::Relaxed);
+            (hooks.progress)(n);
+        };
         let observer = chokepoint::brief::Observer {
-            hooks: Hooks { cancel: hooks.cancel, progress: hooks.progress },
+            hooks: Hooks { cancel: hooks.cancel, progress: &count },
             stage: &announce,
         };
         chokepoint::brief::write(&path, &options, &output, &observer)
