@@ -217,13 +217,13 @@ def _frames(raw: Dict[str, Any]) -> Run:
     )
 
 
-def _warn(raw_warnings: List[Dict[str, Any]]) -> None:
+def _warn(raw_warnings: List[Dict[str, Any]], stacklevel: int = 3) -> None:
     for w in raw_warnings:
         where = w.get("file") or ""
         if w.get("line") is not None:
             where += f":{w['line']}:{w['column']}"
         hint = f" (hint: {w['hint']})" if w.get("hint") else ""
-        _warnings.warn(f"{where}: {w['message']}{hint}", ScenarioWarning, stacklevel=3)
+        _warnings.warn(f"{where}: {w['message']}{hint}", ScenarioWarning, stacklevel=stacklevel)
 
 
 def run(path: PathLike, seed: Optional[int] = None, set: Settings = None) -> Run:
@@ -307,6 +307,19 @@ class _Bar:
         self._close()
 
 
+def _batch(what: str, progress: Any, call: Any) -> tuple:
+    """Runs ``call(update, start)`` (a batch of ``_chokepoint``) with a progress bar, issues
+    the scenario's warnings at the caller of the public function, and returns the raw dict
+    and its files by name."""
+    bar = _Bar(progress, what)
+    try:
+        raw = call(bar.update, bar.start)
+    finally:
+        bar.close()
+    _warn(raw["warnings"], stacklevel=4)
+    return raw, dict(raw["files"])
+
+
 def _csv(data: bytes) -> _pd.DataFrame:
     return _pd.read_csv(_io.BytesIO(data))
 
@@ -372,15 +385,13 @@ def sweep(
         bands: "watched", "all" or None (the file's ``[report] bands``).
         progress: a progress bar (tqdm) when true; or a callable ``f(done, total)``.
     """
-    bar = _Bar(progress, "sweep")
-    try:
-        raw = _chokepoint.sweep(
-            _path(path), runs, seed, _grid(set), threads, bands, bar.update, bar.start
-        )
-    finally:
-        bar.close()
-    _warn(raw["warnings"])
-    files = dict(raw["files"])
+    raw, files = _batch(
+        "sweep",
+        progress,
+        lambda update, start: _chokepoint.sweep(
+            _path(path), runs, seed, _grid(set), threads, bands, update, start
+        ),
+    )
     return Sweep(
         bands=_csv(files["bands.csv"]),
         kpis=_csv(files["kpis.csv"]),
@@ -437,16 +448,14 @@ def rank(
         watch: the buyers whose losses count (the file's ``[report] watch``, else every sink).
         top: candidates drawn on the chart.
     """
-    bar = _Bar(progress, "rank")
-    try:
-        raw = _chokepoint.rank(
+    raw, files = _batch(
+        "rank",
+        progress,
+        lambda update, begin: _chokepoint.rank(
             _path(path), by, disruption, None if start is None else str(start), runs, seed,
-            _settings(set), list(watch or []), threads, top, bar.update, bar.start,
-        )
-    finally:
-        bar.close()
-    _warn(raw["warnings"])
-    files = dict(raw["files"])
+            _settings(set), list(watch or []), threads, top, update, begin,
+        ),
+    )
     return Ranking(
         table=_csv(files["rank.csv"]),
         summary=_json.loads(files["rank.json"]),
@@ -487,13 +496,11 @@ def backtest(
 ) -> Backtest:
     """Runs the scenario's replicates and scores them against the observation files its
     ``[backtest]`` table names, as ``chokepoint backtest`` does."""
-    bar = _Bar(progress, "backtest")
-    try:
-        raw = _chokepoint.backtest(_path(path), runs, seed, threads, bar.update, bar.start)
-    finally:
-        bar.close()
-    _warn(raw["warnings"])
-    files = dict(raw["files"])
+    raw, files = _batch(
+        "backtest",
+        progress,
+        lambda update, start: _chokepoint.backtest(_path(path), runs, seed, threads, update, start),
+    )
     return Backtest(
         scores=_csv(files["backtest.csv"]),
         summary=_json.loads(files["backtest.json"]),

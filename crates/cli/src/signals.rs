@@ -60,10 +60,5 @@ pub fn cancelled() -> bool {
 
 /// `Err` once an interrupt has been asked for: the command stops and writes nothing.
 pub fn check() -> Result<(), Failure> {
-    if cancelled() {
-        return Err(Failure::Interrupted(
-            "interrupted: nothing was written (the output directory is as it was)".to_owned(),
-        ));
-    }
-    Ok(())
+    chokepoint::batch::check(&CANCEL).map_err(Failure::from)
 }

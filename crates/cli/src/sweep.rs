@@ -47,14 +47,10 @@ pub enum BandsArg {
     All,
 }
 
-/// `key=v1,v2,…` as its key and values (`chokepoint::settings::split`).
-pub fn split_setting(text: &str) -> Result<(String, Vec<String>), Failure> {
-    chokepoint::settings::split(text).map_err(Failure::from)
-}
-
 /// Runs `chokepoint sweep`.
 pub fn sweep(request: &Request<'_>) -> Result<(), Failure> {
-    let settings = request.sets.iter().map(|s| split_setting(s)).collect::<Result<Vec<_>, _>>()?;
+    let settings =
+        request.sets.iter().map(|s| chokepoint::settings::split(s)).collect::<Result<Vec<_>, _>>()?;
     let shard = resolve_shard(request.shard, request.shard_count)?;
     let options = Options {
         settings,
